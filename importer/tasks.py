@@ -1,0 +1,39 @@
+"""The Procrastinate app. `procrastinate --app=importer.tasks.app worker` runs the same worker
+as `importer worker`: the task modules are imported by the worker through import_paths.
+
+Tasks reach the database through `context.app.connector.pool`, which is always a pool made by
+importer.db.make_pool (autocommit, dict rows): `importer worker` and `importer serve` open the
+app with their own pool, and the stock CLI gets one from the factory below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import procrastinate
+from psycopg_pool import AsyncConnectionPool
+
+from importer.db import database_url, make_pool
+from importer.settings import Settings
+
+# Modules that define tasks with `@app.task`; each registers itself when imported.
+TASK_MODULES = [
+    "importer.import_task",
+    "importer.email_task",
+    "importer.maintenance",
+]
+
+
+def _pool_factory(**kwargs: Any) -> AsyncConnectionPool:
+    # Resolved when the worker opens the app, not at import: importing this module must not
+    # start a database. With DATABASE_URL unset this starts the embedded Postgres.
+    kwargs.pop("open", None)
+    kwargs.pop("check", None)
+    return make_pool(database_url(Settings.from_env()), max_size=20, name="procrastinate")
+
+
+def make_connector() -> procrastinate.PsycopgConnector:
+    return procrastinate.PsycopgConnector(pool_factory=_pool_factory)
+
+
+app = procrastinate.App(connector=make_connector(), import_paths=TASK_MODULES)

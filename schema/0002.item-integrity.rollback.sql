@@ -1,0 +1,13 @@
+DROP TRIGGER labels_key_immutable ON labels;
+DROP TRIGGER activity_groups_key_immutable ON activity_groups;
+DROP TRIGGER wheel_rings_key_immutable ON wheel_rings;
+DROP TRIGGER wheel_pages_key_immutable ON wheel_pages;
+DROP FUNCTION forbid_key_change_v1();
+DROP TRIGGER labels_cascade_items ON labels;
+DROP TRIGGER activity_groups_cascade_items ON activity_groups;
+DROP TRIGGER wheel_rings_cascade_items ON wheel_rings;
+DROP TRIGGER wheel_pages_cascade_items ON wheel_pages;
+DROP FUNCTION items_cascade_parent_delete_v1();
+DROP TRIGGER items_check_references_on_update ON items;
+DROP TRIGGER items_check_references_on_insert ON items;
+DROP FUNCTION items_check_references_v1();

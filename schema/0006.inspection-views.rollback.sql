@@ -1,0 +1,2 @@
+DROP VIEW import_jobs_stuck;
+DROP VIEW import_jobs_overview;
