@@ -1,0 +1,152 @@
+"""Value types shared by reading (pure), planning (pure) and loading (the worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class Activity:
+    """One accepted row of a file, before it is split at year boundaries.
+
+    `ring`, `group` and `label` are names as the file spells them (None: the file says nothing).
+    """
+
+    row_number: int
+    name: str
+    start: date
+    end: date
+    ring: str | None = None
+    group: str | None = None
+    label: str | None = None
+    description: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Rejection:
+    """A row that cannot become an item, reported in errors.csv, never dropped silently.
+
+    `row_number` is the line a spreadsheet shows (the header is row 1); `column` the header of
+    the offending cell when one cell is to blame; `values` the raw cells of the row.
+    """
+
+    row_number: int
+    column: str | None
+    reason: str
+    values: tuple[str, ...] = ()
+
+
+Row = Activity | Rejection
+
+
+@attrs.frozen(kw_only=True)
+class DeclaredRing:
+    name: str
+    type: str = "inner"
+    color: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DeclaredColored:
+    """A group or label the source declares with its colour (the structured JSON form does)."""
+
+    name: str
+    color: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Declared:
+    """Structure a source declares up front; a CSV declares nothing, the JSON form declares all."""
+
+    rings: tuple[DeclaredRing, ...] = ()
+    groups: tuple[DeclaredColored, ...] = ()
+    labels: tuple[DeclaredColored, ...] = ()
+
+
+class Source(Protocol):
+    """What the loader reads: a file turned into rows, streamed.
+
+    `total_rows` is known before iterating (a cheap first pass), for progress and ETA.
+    Iterating yields every data row exactly once, as an Activity or a Rejection, in file order.
+    """
+
+    file_name: str
+    total_rows: int
+    declared: Declared
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+
+@attrs.frozen(kw_only=True)
+class Existing:
+    """What the wheel already has, by lower-cased name (pages by year), read before planning.
+
+    In `replace` mode the loader passes an empty Existing: everything is deleted and new.
+    """
+
+    rings: dict[str, UUID] = attrs.field(factory=dict)
+    groups: dict[str, UUID] = attrs.field(factory=dict)
+    labels: dict[str, UUID] = attrs.field(factory=dict)
+    pages: dict[int, UUID] = attrs.field(factory=dict)
+    max_ring_order: int = -1
+    max_page_order: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class NewRing:
+    id: UUID
+    name: str
+    type: str
+    color: str | None
+    ring_order: int
+
+
+@attrs.frozen(kw_only=True)
+class NewColored:
+    """A new activity group or label."""
+
+    id: UUID
+    name: str
+    color: str
+
+
+@attrs.frozen(kw_only=True)
+class NewPage:
+    id: UUID
+    year: int
+    title: str
+    page_order: int
+
+
+@attrs.frozen(kw_only=True)
+class NewStructure:
+    """Parents created since the planner was last asked; the loader inserts them before items."""
+
+    rings: tuple[NewRing, ...] = ()
+    groups: tuple[NewColored, ...] = ()
+    labels: tuple[NewColored, ...] = ()
+    pages: tuple[NewPage, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.rings or self.groups or self.labels or self.pages)
+
+
+@attrs.frozen(kw_only=True)
+class ItemRow:
+    """One item as it is written to the items table (one piece per calendar year)."""
+
+    row_number: int
+    page_id: UUID
+    ring_id: UUID
+    group_id: UUID
+    label_id: UUID | None
+    name: str
+    start: date
+    end: date
+    description: str | None
+    cross_year_group_id: UUID | None
