@@ -100,7 +100,7 @@ async def _structure_again(conn, wheel):
 
 async def test_a_parents_key_cannot_move_to_another_wheel(pool, wheel_with_structure):
     """Moving a ring to another wheel would strand its items: refused."""
-    wheel, ids, user = wheel_with_structure
+    _, ids, user = wheel_with_structure
     other = await make_wheel(pool, user, title="Other")
     async with pool.connection() as conn:
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
