@@ -1,0 +1,1 @@
+"""The aiohttp HTTP API: app factory, routes, views, middlewares, the notification hub."""

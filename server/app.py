@@ -1,0 +1,79 @@
+"""The application factory: it only wires settings, pool, hub, worker, middlewares and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from psycopg_pool import AsyncConnectionPool
+
+from importer import tasks
+from importer.db import database_url, make_pool
+from importer.settings import Settings
+from server import auth, keys, middlewares, routes
+from server.hub import hub_ctx, hub_on_shutdown
+
+log = logging.getLogger("server")
+
+# Room above the upload limit for multipart framing and the small form fields. Bodies are
+# streamed, so this is only aiohttp's cap for request.read()/post(), which no view uses on uploads.
+BODY_OVERHEAD = 1 << 20
+
+
+def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None,
+               with_worker: bool = False, worker_concurrency: int = 2) -> web.Application:
+    """The aiohttp app. A `pool` passed in is used and left open; otherwise the app opens its own."""
+    app = web.Application(
+        middlewares=[middlewares.cors, middlewares.errors, auth.authenticate],
+        client_max_size=settings.max_upload_bytes + BODY_OVERHEAD,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.KNOWN_USERS] = set()
+    # Deferring runs on the request's own connection (`configure(connection=conn)`), so the
+    # API never needs the procrastinate app opened on a pool of its own.
+    app[keys.PROCRASTINATE] = tasks.app
+    app.cleanup_ctx.append(_pool_ctx(settings, pool))
+    app.cleanup_ctx.append(hub_ctx)
+    app.on_shutdown.append(hub_on_shutdown)
+    if with_worker:
+        app.cleanup_ctx.append(_worker_ctx(worker_concurrency))
+    app.on_response_prepare.append(middlewares.on_prepare_cors)
+    routes.setup(app)
+    return app
+
+
+def _pool_ctx(settings: Settings, given: AsyncConnectionPool | None):
+    async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
+        if given is not None:
+            app[keys.POOL] = given
+            yield
+            return
+        pool = make_pool(database_url(settings), min_size=2, max_size=20, name="api")
+        await pool.open(wait=True, timeout=30)
+        app[keys.POOL] = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return pool_ctx
+
+
+def _worker_ctx(concurrency: int):
+    async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
+        import asyncio
+
+        from importer.worker import run_worker
+
+        task = asyncio.create_task(run_worker(app[keys.POOL], concurrency), name="in-process worker")
+        try:
+            yield
+        finally:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    return worker_ctx

@@ -1,0 +1,137 @@
+"""The one place where errors become HTTP responses, and the CORS headers."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from aiohttp import hdrs, web
+
+from importer.errors import (
+    BadRequest,
+    Conflict,
+    ImporterError,
+    NotFound,
+    PayloadTooLarge,
+    TooManyActiveJobs,
+    Unauthorized,
+    UnreadableFile,
+    UnsupportedMediaType,
+)
+from server import keys
+
+log = logging.getLogger("server")
+
+STATUS: dict[type[ImporterError], int] = {
+    BadRequest: 400,
+    Unauthorized: 401,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    UnreadableFile: 422,
+    TooManyActiveJobs: 429,
+}
+
+# aiohttp's own errors (unknown route, wrong method, its body limit) in the contract's codes.
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+              413: "payload_too_large", 415: "unsupported_media_type"}
+
+# A CHECK the request could have violated: its constraint name says what was wrong.
+CONSTRAINT_MESSAGES = {
+    "year_wheels_title_length": "title must be 1 to 200 characters.",
+    "year_wheels_year_range": "year must be between 1900 and 2100.",
+    "import_jobs_file_name_length": "file_name must be 1 to 255 characters.",
+    "import_jobs_idempotency_key_length": "Idempotency-Key must be 1 to 255 characters.",
+    "users_email_length": "The token's email must be 3 to 320 characters.",
+}
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None,
+                   headers: dict[str, str] | None = None) -> web.Response:
+    response = web.json_response(error_body(code, message, details), status=status, headers=headers)
+    if status == 413:
+        # The rest of the body is not read: close rather than drain it (aiohttp would linger).
+        response.force_close()
+    return response
+
+
+def status_of(exc: ImporterError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+@web.middleware
+async def errors(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ImporterError as exc:
+        status = status_of(exc)
+        headers = {}
+        if isinstance(exc, TooManyActiveJobs):
+            headers["Retry-After"] = str(exc.retry_after)
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="importer"'
+        if status == 500:
+            log.error("unmapped domain error %s on %s %s", exc.code, request.method, request.path, exc_info=exc)
+            return error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_response(status, exc.code, exc.message, exc.details, headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        code = HTTP_CODES.get(exc.status) or exc.reason.lower().replace(" ", "_")
+        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        return error_response(exc.status, code, message, headers=headers)
+    except psycopg.errors.CheckViolation as exc:
+        name = exc.diag.constraint_name or ""
+        if name in CONSTRAINT_MESSAGES:
+            return error_response(400, "bad_request", CONSTRAINT_MESSAGES[name], {"constraint": name})
+        log.exception("constraint %s violated on %s %s", name, request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+CORS_ORIGIN = web.RequestKey("cors_origin", str)
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID"
+EXPOSED_HEADERS = "Location, Retry-After"
+
+
+@web.middleware
+async def cors(request: web.Request, handler) -> web.StreamResponse:
+    """CORS for the origins in IMPORTER_CORS_ORIGINS only; others get no CORS headers at all."""
+    origin = request.headers.get(hdrs.ORIGIN)
+    allowed = origin is not None and origin in request.app[keys.SETTINGS].cors_origins
+    if request.method == hdrs.METH_OPTIONS and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers:
+        if not allowed:
+            return web.Response(status=403, text="CORS origin not allowed")
+        return web.Response(status=204, headers={
+            hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: origin,
+            hdrs.ACCESS_CONTROL_ALLOW_METHODS: ALLOWED_METHODS,
+            hdrs.ACCESS_CONTROL_ALLOW_HEADERS: ALLOWED_HEADERS,
+            hdrs.ACCESS_CONTROL_MAX_AGE: "600",
+            hdrs.VARY: "Origin",
+        })
+    if allowed:
+        # The headers are added when the response is prepared (on_prepare_cors), so that error
+        # responses and streams prepared inside a handler (SSE) carry them too.
+        request[CORS_ORIGIN] = origin
+    return await handler(request)
+
+
+async def on_prepare_cors(request: web.Request, response: web.StreamResponse) -> None:
+    """An `on_response_prepare` signal: the CORS headers of an allowed origin, on every response."""
+    origin = request.get(CORS_ORIGIN)
+    if origin and hdrs.ACCESS_CONTROL_ALLOW_ORIGIN not in response.headers:
+        response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
+        response.headers[hdrs.ACCESS_CONTROL_EXPOSE_HEADERS] = EXPOSED_HEADERS
+        response.headers[hdrs.VARY] = "Origin"

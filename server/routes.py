@@ -1,0 +1,14 @@
+"""Every route of the API in one table (API.md)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.views import ops
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/healthz", ops.healthz)
+    app.router.add_get("/readyz", ops.readyz)
+    app.router.add_get("/metrics", ops.metrics)
+    app.router.add_get("/api/openapi.json", ops.openapi)

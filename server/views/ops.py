@@ -1,0 +1,52 @@
+"""Operations: liveness, readiness, metrics, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import prometheus_client
+from aiohttp import web
+
+from server import keys
+from server.middlewares import error_response
+from server.openapi import document
+
+log = logging.getLogger("server")
+
+READY_TIMEOUT = 2.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _database_answers(request: web.Request) -> bool:
+    async def select_one() -> None:
+        async with request.app[keys.POOL].connection(timeout=READY_TIMEOUT) as conn:
+            await conn.execute("SELECT 1")
+
+    try:
+        await asyncio.wait_for(select_one(), READY_TIMEOUT)
+    except Exception as exc:
+        log.warning("readiness: the database does not answer: %r", exc)
+        return False
+    return True
+
+
+async def readyz(request: web.Request) -> web.Response:
+    hub = request.app.get(keys.HUB)
+    checks = {"database": await _database_answers(request),
+              "listen": bool(hub is not None and hub.is_listening)}
+    if all(checks.values()):
+        return web.json_response({"status": "ready", "checks": checks})
+    return error_response(503, "not_ready", "The service is not ready.", {"checks": checks})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = await asyncio.to_thread(prometheus_client.generate_latest)
+    return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(document())
