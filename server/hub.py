@@ -1,0 +1,322 @@
+"""One LISTEN connection per process, fanned out to bounded per-client queues."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+import psycopg
+from aiohttp import web
+from psycopg.rows import dict_row
+
+from importer.queries import q
+from server import keys
+
+log = logging.getLogger("server.hub")
+
+CHANNEL = "import_jobs"
+APPLICATION_NAME = "importer-hub"
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+# A client whose queue holds this many unsent events is not keeping up: it is dropped and will
+# come back with Last-Event-ID. 10 updates per second per job gives it several seconds of slack.
+QUEUE_SIZE = 64
+# A half-open TCP connection stays silent; a query every few seconds finds it dead.
+CHECK_INTERVAL = 5.0
+CHECK_TIMEOUT = 5.0
+BACKOFF_FIRST = 0.2
+BACKOFF_MAX = 10.0
+# Jobs of served users that changed this long before the last moment the hub knew it was
+# listening are re-read after a reconnect (covers notifications in flight when it dropped).
+REREAD_MARGIN = timedelta(seconds=30)
+SEP = "\r\n"  # what aiohttp-sse writes, so that shared frames and its own sends look alike
+
+
+def event_name(status: str) -> str:
+    """The SSE `event:` of a job in this status."""
+    return status if status in TERMINAL else "progress"
+
+
+def frame(event_id: str, event: str, data: str) -> bytes:
+    """One SSE event as aiohttp-sse's `send()` frames it; `data` is one line of JSON.
+
+    Built once per notification and shared by every client (aiohttp-sse frames per call,
+    which at 10,000 clients would mean 10,000 copies of each event).
+    """
+    return f"id: {event_id}{SEP}event: {event}{SEP}data: {data}{SEP}{SEP}".encode()
+
+
+@attrs.frozen(kw_only=True)
+class JobEvent:
+    """One state of one job, parsed and serialised once, with its frames for both streams."""
+
+    job_id: str
+    user_id: str
+    seq: int
+    status: str
+    data: str
+    job_frame: bytes
+    user_frame: bytes
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def name(self) -> str:
+        return event_name(self.status)
+
+    @classmethod
+    def from_job(cls, job: dict[str, Any], user_id: Any = None) -> JobEvent:
+        """From a job object (as the trigger or import_job_json_v1 gives it); user_id is stripped."""
+        job = dict(job)
+        owner = job.pop("user_id", user_id)
+        data = json.dumps(job, separators=(",", ":"), ensure_ascii=False, default=str)
+        job_id, seq, status = str(job["id"]), int(job["seq"]), str(job["status"])
+        name = event_name(status)
+        return cls(job_id=job_id, user_id=str(owner), seq=seq, status=status, data=data,
+                   job_frame=frame(str(seq), name, data),
+                   user_frame=frame(f"{job_id}:{seq}", name, data))
+
+    @classmethod
+    def from_payload(cls, payload: str) -> JobEvent:
+        return cls.from_job(json.loads(payload))
+
+
+class Subscription:
+    """A client's bounded queue of events. `get()` gives None once the stream must end."""
+
+    __slots__ = ("_on_drop", "closed", "dropped", "key", "kind", "queue")
+
+    def __init__(self, kind: str, key: str, maxsize: int):
+        self.kind = kind
+        self.key = key
+        self.queue: asyncio.Queue[JobEvent | None] = asyncio.Queue(maxsize)
+        self.closed = False
+        self.dropped = False
+        self._on_drop: Callable[[], None] | None = None
+
+    def on_drop(self, callback: Callable[[], None]) -> None:
+        """Called when the client is dropped for not keeping up (the view aborts its transport)."""
+        self._on_drop = callback
+
+    def deliver(self, event: JobEvent) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped = True
+            self.close()
+            if self._on_drop is not None:
+                self._on_drop()
+
+    def close(self) -> None:
+        """End the stream: whatever is queued is discarded, the reader gets None next."""
+        if self.closed:
+            return
+        self.closed = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+    async def get(self) -> JobEvent | None:
+        return await self.queue.get()
+
+
+class Hub:
+    """LISTENs on one dedicated autocommit connection and routes each job event by job and user.
+
+    After losing that connection it reconnects with capped, jittered backoff, and re-reads
+    every job it serves, so that no client misses a change made while it was not listening.
+    """
+
+    def __init__(self, conninfo: str, *, queue_size: int = QUEUE_SIZE,
+                 check_interval: float = CHECK_INTERVAL):
+        self._conninfo = conninfo
+        self.queue_size = queue_size
+        self._check_interval = check_interval
+        self._by_job: dict[str, set[Subscription]] = {}
+        self._by_user: dict[str, set[Subscription]] = {}
+        self._conn: psycopg.AsyncConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._stopping = False
+        self._last_alive: datetime | None = None  # database clock, last proof of listening
+        self.reconnects = 0
+        self.dropped_clients = 0
+
+    # -- subscriptions ------------------------------------------------------------------
+
+    @property
+    def is_listening(self) -> bool:
+        return self._listening.is_set()
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(map(len, self._by_job.values())) + sum(map(len, self._by_user.values()))
+
+    def subscribe_job(self, job_id: Any) -> Subscription:
+        return self._add(self._by_job, "job", str(job_id))
+
+    def subscribe_user(self, user_id: Any) -> Subscription:
+        return self._add(self._by_user, "user", str(user_id))
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        table = self._by_job if sub.kind == "job" else self._by_user
+        subs = table.get(sub.key)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del table[sub.key]
+        sub.close()
+
+    def _add(self, table: dict[str, set[Subscription]], kind: str, key: str) -> Subscription:
+        sub = Subscription(kind, key, self.queue_size)
+        if self._stopping:
+            sub.close()
+        else:
+            table.setdefault(key, set()).add(sub)
+        return sub
+
+    def publish(self, event: JobEvent) -> None:
+        """Hand one event to every subscriber of its job and of its user, never waiting."""
+        for table, key in ((self._by_job, event.job_id), (self._by_user, event.user_id)):
+            subs = table.get(key)
+            if not subs:
+                continue
+            for sub in tuple(subs):
+                sub.deliver(event)
+                if sub.dropped:
+                    self.dropped_clients += 1
+                    self.unsubscribe(sub)
+
+    def close_streams(self) -> None:
+        """End every stream (server shutdown); new subscriptions end at once."""
+        self._stopping = True
+        for table in (self._by_job, self._by_user):
+            for subs in table.values():
+                for sub in subs:
+                    sub.close()
+            table.clear()
+
+    # -- the LISTEN connection ----------------------------------------------------------
+
+    async def start(self, *, wait: float | None = 30.0) -> None:
+        """Start listening; with `wait`, fail start-up unless listening within that many seconds."""
+        self._task = asyncio.create_task(self._run(), name="importer-hub")
+        if wait is not None:
+            try:
+                async with asyncio.timeout(wait):
+                    await self._listening.wait()
+            except TimeoutError:
+                await self.stop()
+                raise
+
+    async def stop(self) -> None:
+        self.close_streams()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._close_conn()
+
+    async def wait_listening(self) -> None:
+        await self._listening.wait()
+
+    async def _close_conn(self) -> None:
+        conn, self._conn = self._conn, None
+        self._listening.clear()
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _run(self) -> None:
+        delay = BACKOFF_FIRST
+        first = True
+        while True:
+            try:
+                await self._connect()
+                if not first:
+                    self.reconnects += 1
+                    await self._reread()
+                first = False
+                delay = BACKOFF_FIRST
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure of the connection: start again
+                log.warning("hub: LISTEN connection lost (%s); reconnecting in %.1fs",
+                            exc.__class__.__name__, delay)
+            await self._close_conn()
+            # Full jitter: many server processes losing one database do not return in step.
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    async def _connect(self) -> None:
+        conn = await psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=True, row_factory=dict_row,
+            application_name=APPLICATION_NAME, connect_timeout=10)
+        self._conn = conn
+        await conn.execute(q("hub_listen"))
+        await self._check()
+        self._listening.set()
+        log.info("hub: listening on %s", CHANNEL)
+
+    async def _check(self) -> None:
+        assert self._conn is not None
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            row = await (await self._conn.execute(q("hub_alive"))).fetchone()
+        self._last_alive = row["now"]
+
+    async def _listen(self) -> None:
+        assert self._conn is not None
+        while True:
+            # notifies() holds the connection; between its windows the check query runs, and
+            # what arrives meanwhile waits in psycopg's backlog for the next window.
+            async for note in self._conn.notifies(timeout=self._check_interval):
+                try:
+                    event = JobEvent.from_payload(note.payload)
+                except (ValueError, KeyError, TypeError):
+                    log.error("hub: unreadable notification %.200r", note.payload)
+                    continue
+                self.publish(event)
+            await self._check()
+
+    async def _reread(self) -> None:
+        """Publish the current state of every served job and of the served users' recent jobs.
+
+        Clients filter by seq, so what they already have is not sent again.
+        """
+        assert self._conn is not None
+        since = (self._last_alive or datetime.now().astimezone()) - REREAD_MARGIN
+        cur = await self._conn.execute(q("hub_jobs_reread"), {
+            "job_ids": list(self._by_job), "user_ids": list(self._by_user), "since": since})
+        for row in await cur.fetchall():
+            self.publish(JobEvent.from_job(row["job"]))
+
+
+async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: the hub on its own connection, made from the pool's conninfo."""
+    pool = app[keys.POOL]
+    hub = Hub(pool.conninfo)
+    await hub.start()
+    app[keys.HUB] = hub
+    try:
+        yield
+    finally:
+        await hub.stop()
+
+
+async def hub_on_shutdown(app: web.Application) -> None:
+    """on_shutdown: end every SSE stream, so that shutdown does not wait for them to time out."""
+    hub = app.get(keys.HUB)
+    if hub is not None:
+        hub.close_streams()

@@ -1,0 +1,143 @@
+"""The progress streams: one job's (`/api/imports/{job_id}/events`) and all of a user's (`/api/events`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse, sse_response
+
+from importer.db import as_user
+from importer.errors import NotFound
+from importer.queries import q
+from server import keys
+from server.hub import JobEvent, Subscription
+
+RETRY_MS = 2000  # how long a browser waits before reconnecting
+PING_INTERVAL = 10.0  # a comment line at least every 15 s, with room for a busy loop
+SEND_TIMEOUT = 30.0  # a write that cannot finish in this long means a dead or stalled peer
+RETRY_FRAME = f"retry: {RETRY_MS}\r\n\r\n".encode()
+
+
+class JobStream(EventSourceResponse):
+    """aiohttp-sse's response, plus writing a frame the hub built once for every client."""
+
+    async def send_frame(self, data: bytes) -> None:
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self.write(data)
+        except TimeoutError:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Stop at once: the client is gone or cannot keep up (it reconnects with Last-Event-ID)."""
+        with contextlib.suppress(RuntimeError):
+            self.stop_streaming()
+        if self._req is not None and self._req.transport is not None:
+            self._req.transport.abort()
+
+
+@contextlib.asynccontextmanager
+async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobStream]:
+    async with sse_response(request, response_cls=JobStream, ping_interval=PING_INTERVAL,
+                            send_timeout=SEND_TIMEOUT) as resp:
+        sub.on_drop(resp.abort)
+        # The ping task ends when a ping cannot be written: the client is gone, so the
+        # subscription ends too and the handler does not wait for an event forever.
+        watcher = asyncio.create_task(resp.wait())
+        watcher.add_done_callback(lambda _: sub.close())
+        try:
+            await resp.write(RETRY_FRAME)
+            yield resp
+        except (ConnectionError, TimeoutError):
+            pass  # the client went away or stalled; it reconnects and resumes
+        finally:
+            watcher.cancel()
+
+
+def _job_id(request: web.Request) -> UUID:
+    try:
+        return UUID(request.match_info["job_id"])
+    except ValueError:
+        raise NotFound("No such import job.") from None
+
+
+def _int(text: str | None) -> int:
+    try:
+        return max(int(text or 0), 0)
+    except ValueError:
+        return 0
+
+
+async def job_events(request: web.Request) -> web.StreamResponse:
+    """GET /api/imports/{job_id}/events: the job's current state, then each change, until it ends."""
+    hub = request.app[keys.HUB]
+    user_id = request[keys.CLAIMS].user_id
+    job_id = _job_id(request)
+    seen = _int(request.headers.get("Last-Event-ID"))
+    # Subscribe before reading: a change committed after the read is then certainly queued,
+    # and seq tells a change from what the read already showed, in whichever order they come.
+    sub = hub.subscribe_job(job_id)
+    try:
+        async with as_user(request.app[keys.POOL], user_id) as conn:
+            row = await (await conn.execute(q("events_job_get"), {"job_id": job_id})).fetchone()
+        if row is None:
+            raise NotFound("No such import job.")
+        first = JobEvent.from_job(row["job"], user_id=user_id)
+        if first.terminal and first.seq <= seen:
+            # Already seen to its end. 204 is what tells an EventSource not to reconnect.
+            return web.Response(status=204)
+        async with _stream(request, sub) as resp:
+            if first.seq > seen:
+                await resp.send(first.data, id=str(first.seq), event=first.name)
+                seen = first.seq
+                if first.terminal:
+                    return resp
+            while (event := await sub.get()) is not None:
+                if event.seq <= seen:
+                    continue
+                await resp.send_frame(event.job_frame)
+                seen = event.seq
+                if event.terminal:
+                    break
+        return resp
+    finally:
+        hub.unsubscribe(sub)
+
+
+def _last_seen(header: str | None) -> dict[str, int]:
+    """Last-Event-ID of /api/events, `<job id>:<seq>`, as {job id: seq}."""
+    job, _, seq = (header or "").rpartition(":")
+    try:
+        return {str(UUID(job)): int(seq)}
+    except ValueError:
+        return {}
+
+
+async def user_events(request: web.Request) -> web.StreamResponse:
+    """GET /api/events: the user's active and recent jobs, then every change of any of them."""
+    hub = request.app[keys.HUB]
+    user_id = request[keys.CLAIMS].user_id
+    seen = _last_seen(request.headers.get("Last-Event-ID"))
+    sub = hub.subscribe_user(user_id)
+    try:
+        async with as_user(request.app[keys.POOL], user_id) as conn:
+            rows = await (await conn.execute(q("events_user_jobs"), {"user_id": user_id})).fetchall()
+        async with _stream(request, sub) as resp:
+            for row in rows:
+                event = JobEvent.from_job(row["job"], user_id=user_id)
+                if event.seq > seen.get(event.job_id, 0):
+                    await resp.send(event.data, id=f"{event.job_id}:{event.seq}", event=event.name)
+                    seen[event.job_id] = event.seq
+            while (event := await sub.get()) is not None:
+                if event.seq <= seen.get(event.job_id, 0):
+                    continue
+                await resp.send_frame(event.user_frame)
+                seen[event.job_id] = event.seq
+        return resp
+    finally:
+        hub.unsubscribe(sub)
