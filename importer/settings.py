@@ -44,6 +44,10 @@ class Settings:
     data_dir: Path
     cors_origins: tuple[str, ...]
     log_format: str
+    # The completion e-mail (importer/email_task.py); defaults so that other callers need not care.
+    email_from: str = "Årshjul <noreply@localhost>"
+    email_retry_wait: int = 30
+    email_failure_min_seconds: int = 5
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -72,6 +76,9 @@ class Settings:
             data_dir=Path(env.get("IMPORTER_DATA_DIR") or ".data"),
             cors_origins=origins,
             log_format=log_format,
+            email_from=env.get("IMPORTER_EMAIL_FROM") or "Årshjul <noreply@localhost>",
+            email_retry_wait=_int(env, "IMPORTER_EMAIL_RETRY_WAIT", 30),
+            email_failure_min_seconds=_int(env, "IMPORTER_EMAIL_FAILURE_MIN_SECONDS", 5),
         )
 
     def warn_if_insecure(self) -> None:

@@ -1,0 +1,161 @@
+"""The import's e-mail: decided and queued with the job's end, sent by the `send_import_email` task."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+import attrs
+import procrastinate
+import psycopg
+from procrastinate import exceptions as procrastinate_exceptions
+from psycopg.rows import dict_row
+
+from importer.db import AsyncConn, as_worker
+from importer.email_compose import ImportEmailFacts, Kind, compose
+from importer.mailer import deliver
+from importer.queries import q
+from importer.settings import Settings
+from importer.tasks import app
+
+log = logging.getLogger(__name__)
+
+QUEUE = "emails"
+# Sending tries in all (the first and four retries), waits IMPORTER_EMAIL_RETRY_WAIT · 2^n
+# seconds in between: 30 s, 1, 2 and 4 min by default, so a mail server down for a few minutes
+# still gets the message.
+MAX_TRIES = 5
+
+# Errors of the caller's transaction: they must reach the caller, whose transaction is lost.
+_DATABASE_ERRORS = (psycopg.Error, procrastinate_exceptions.ConnectorException)
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    kind: Kind | None
+    why: str
+
+
+def decide(facts: ImportEmailFacts, settings: Settings) -> Decision:
+    """Whether an ended job gets an e-mail, and which; the rules of sending in one place."""
+    if not facts.notify:
+        return Decision(kind=None, why="the import asked for no e-mail (notify=false)")
+    if facts.status == "completed":
+        if facts.created_items < settings.email_threshold:
+            return Decision(kind=None, why=f"fewer than {settings.email_threshold} items created")
+        kind: Kind = "success"
+    elif facts.status == "failed":
+        if facts.run_seconds is None or facts.run_seconds < settings.email_failure_min_seconds:
+            return Decision(kind=None,
+                            why=f"failed within {settings.email_failure_min_seconds} s: the user saw it")
+        kind = "failure"
+    else:
+        return Decision(kind=None, why=f"status {facts.status} sends no e-mail")
+    if not facts.recipient:
+        return Decision(kind=None, why="the user has no e-mail address")
+    return Decision(kind=kind, why="")
+
+
+async def _facts(conn: AsyncConn, job_id: UUID | str) -> ImportEmailFacts | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(q("email_job_facts"), {"job_id": str(job_id)})
+        row = await cur.fetchone()
+    return None if row is None else ImportEmailFacts.from_row(row)
+
+
+async def _queue(conn: AsyncConn, facts: ImportEmailFacts, kind: Kind) -> bool:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(q("email_record_queue"),
+                          {"job_id": facts.job_id, "kind": kind, "recipient": facts.recipient})
+        return await cur.fetchone() is not None
+
+
+async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *,
+                                settings: Settings | None = None) -> None:
+    """Queue the job's e-mail, if it gets one, in the caller's transaction that ends the job.
+
+    The record in import_emails and the procrastinate job commit or roll back with the job's
+    end, so an e-mail is queued exactly when the job ends. Errors of our own are logged, never
+    raised into the import; database errors are the caller's transaction's and propagate.
+    """
+    try:
+        settings = settings or Settings.from_env()
+        facts = await _facts(conn, job_id)
+        if facts is None:
+            log.warning("no e-mail: import job %s does not exist", job_id, extra={"job_id": str(job_id)})
+            return
+        decision = decide(facts, settings)
+        if decision.kind is None:
+            log.info("no e-mail for import job %s: %s", job_id, decision.why,
+                     extra={"job_id": str(job_id), "job_status": facts.status})
+            return
+        if not await _queue(conn, facts, decision.kind):
+            log.info("e-mail for import job %s was already queued", job_id, extra={"job_id": str(job_id)})
+            return
+        await send_import_email.configure(connection=conn).defer_async(job_id=str(facts.job_id))
+        log.info("%s e-mail queued for import job %s", decision.kind, job_id,
+                 extra={"job_id": str(job_id), "email_kind": decision.kind})
+    except _DATABASE_ERRORS:
+        raise
+    except Exception:
+        log.exception("could not queue the e-mail of import job %s", job_id, extra={"job_id": str(job_id)})
+
+
+class EmailRetry(procrastinate.BaseRetryStrategy):
+    """Bounded exponential backoff; the base wait is read when needed, so tests can make it 0."""
+
+    def get_retry_decision(self, *, exception: BaseException,
+                           job: procrastinate.jobs.Job) -> procrastinate.RetryDecision | None:
+        if job.attempts + 1 >= MAX_TRIES:
+            return None
+        try:
+            base = Settings.from_env().email_retry_wait
+        except ValueError:
+            base = Settings.email_retry_wait
+        return procrastinate.RetryDecision(retry_in={"seconds": base * 2 ** job.attempts})
+
+
+async def _record(pool: Any, name: str, **params: Any) -> dict[str, Any] | None:
+    async with as_worker(pool) as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(q(name), params)
+        return await cur.fetchone() if cur.description else None
+
+
+@app.task(name="send_import_email", queue=QUEUE, pass_context=True, retry=EmailRetry())
+async def send_import_email(context: procrastinate.JobContext, job_id: str) -> None:
+    """Compose and send the e-mail queued for an ended job; never touches the job itself."""
+    settings = Settings.from_env()
+    pool = context.app.connector.pool
+    extra = {"job_id": job_id}
+    async with as_worker(pool) as conn:
+        facts = await _facts(conn, job_id)
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(q("email_record_claim"), {"job_id": job_id})
+            claim = await cur.fetchone()
+    if claim is None:
+        # Either sent already (a retry after a success), or the job and its record are gone.
+        record = await _record(pool, "email_record_get", job_id=job_id)
+        log.info("e-mail of import job %s: nothing to send (%s)", job_id,
+                 "already sent" if record else "no record", extra=extra)
+        return
+    if facts is None:  # cannot happen: the record cascades with the job
+        return
+    last_try = context.job is not None and context.job.attempts + 1 >= MAX_TRIES
+    try:
+        message = compose(facts, claim["kind"], recipient=claim["recipient"],
+                          app_url=settings.app_url, sender=settings.email_from)
+        where = await deliver(message, settings, tag=f"{job_id}-{claim['kind']}")
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        await _record(pool, "email_record_error", job_id=job_id, error=error, final=last_try)
+        if last_try:
+            log.error("e-mail of import job %s failed for good after %d attempts: %s",
+                      job_id, claim["attempts"], error, extra=extra)
+        else:
+            log.warning("e-mail of import job %s failed (attempt %d), will retry: %s",
+                        job_id, claim["attempts"], error, extra=extra)
+        raise
+    await _record(pool, "email_record_sent", job_id=job_id, message_id=message["Message-ID"])
+    log.info("%s e-mail of import job %s sent to %s via %s", claim["kind"], job_id,
+             claim["recipient"], where, extra=extra)
