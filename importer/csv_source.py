@@ -1,0 +1,230 @@
+"""A CSV upload as a Source: layout decided from the first lines, rows streamed on iteration."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import attrs
+
+from importer import columns as cols
+from importer import dates, reading
+from importer.columns import ColumnMap
+from importer.dates import DateColumn
+from importer.errors import UnreadableFile
+from importer.model import Declared, Row
+from importer.rows import RowBuilder
+
+PREFIX_BYTES = 65536
+_WHITESPACE = b" \t\r\n\x00\xef\xbb\xbf"
+
+
+@attrs.frozen(kw_only=True)
+class Layout:
+    """What the first lines say: how to split records, where the header is, which column is what.
+
+    `header_row` is the 1-based record number of the header (leading blank lines count, as in
+    a spreadsheet). `day_first` is None for a date column whose sample is all ambiguous.
+    """
+
+    delimiter: str
+    header_row: int
+    columns: ColumnMap
+    sample_rows: int
+    day_first_start: bool | None
+    day_first_end: bool | None
+
+
+def sniff(prefix: bytes, *, mapping: dict | None = None, complete: bool) -> None:
+    """Raise UnreadableFile (or BadRequest for a mapping naming no header) for an upload that
+    cannot be an import, judged from its first bytes. `complete` says `prefix` is the whole
+    file; otherwise the last, possibly cut, line is ignored and "no data rows" is not judged.
+    """
+    _check_bytes(prefix, complete=complete)
+    encoding = reading.encoding_of(prefix, complete=complete)
+    text = reading.decode_prefix(prefix, encoding)
+    if not complete:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        if cut < 0:
+            return  # not even the header line is complete: nothing to judge yet
+        text = text[: cut + 1]
+    layout = _layout(text, mapping=mapping)
+    if complete and layout.sample_rows == 0:
+        raise _no_data()
+
+
+def open_csv(
+    data: bytes, *, file_name: str, mapping: dict | None = None, default_year: int | None = None
+) -> CsvSource:
+    """Read an uploaded CSV. Raises UnreadableFile (codes not_text, empty_file, no_header,
+    no_usable_column, no_data_rows) or BadRequest (bad_mapping). `default_year` completes dates
+    written without a year ("3 maj"); without it such cells are rejected.
+    """
+    _check_bytes(data[:PREFIX_BYTES], complete=len(data) <= PREFIX_BYTES)
+    if len(data) > PREFIX_BYTES and not data.strip(_WHITESPACE):
+        raise _empty()
+    encoding = reading.encoding_of(data)
+    text = reading.decode_prefix(data[:PREFIX_BYTES], encoding)
+    if len(data) > PREFIX_BYTES:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        text = text[: cut + 1] if cut > 0 else text
+    layout = _layout(text, mapping=mapping)
+    return CsvSource(data, encoding, layout, file_name=file_name, default_year=default_year)
+
+
+class CsvSource:
+    """model.Source for a CSV file; iterating twice reads the bytes twice, never a row list.
+
+    Row numbers are record numbers as a spreadsheet shows them: the header is the row it sits
+    on (row 1 unless blank lines precede it), a quoted field with line breaks is one row, and
+    blank records are skipped without a row of their own (not counted in `total_rows`).
+    """
+
+    declared = Declared()
+
+    def __init__(self, data: bytes, encoding: str, layout: Layout, *, file_name: str,
+                 default_year: int | None = None):
+        self.file_name = file_name
+        self.encoding = encoding
+        self.layout = layout
+        self._data = data
+        count, day_first_start, day_first_end = self._first_pass()
+        if count == 0:
+            raise _no_data()
+        self.total_rows = count
+        serials = layout.columns.serial_dates
+        start = DateColumn(day_first=day_first_start, serials=serials, default_year=default_year)
+        end = DateColumn(day_first=day_first_end, serials=serials, default_year=default_year)
+        self._builder = RowBuilder(layout.columns, start, end)
+
+    @property
+    def columns(self) -> ColumnMap:
+        return self.layout.columns
+
+    def _records(self) -> Iterator[list[str]]:
+        return reading.records(reading.text_stream(self._data, self.encoding),
+                               self.layout.delimiter)
+
+    def _data_records(self) -> Iterator[tuple[int, list[str]]]:
+        records = enumerate(self._records(), start=1)
+        for _ in itertools.islice(records, self.layout.header_row):
+            pass
+        return records
+
+    def _first_pass(self) -> tuple[int, bool, bool]:
+        """Count the rows, and settle a date column's order where the sample left it open:
+        the decision is for the whole column, never row by row."""
+        layout = self.layout
+        undecided = [
+            index for index, decided in ((layout.columns.start, layout.day_first_start),
+                                         (layout.columns.end, layout.day_first_end))
+            if index is not None and decided is None
+        ]
+        evidence: dict[int, bool | None] = dict.fromkeys(undecided)
+        count = 0
+        is_blank = reading.is_blank
+        for _, cells in self._data_records():
+            if is_blank(cells):
+                continue
+            count += 1
+            for index in undecided:
+                if evidence[index] is None and index < len(cells):
+                    evidence[index] = dates.decide_day_first((cells[index],))
+        start = layout.day_first_start
+        if start is None:
+            start = evidence.get(layout.columns.start)
+        end = layout.day_first_end
+        if end is None:
+            end = evidence.get(layout.columns.end)
+        # Start and end columns of one file are written alike: one decided column settles the
+        # other; with nothing decided, Swedish day-first it is.
+        if start is None:
+            start = end
+        if end is None:
+            end = start
+        return count, start is not False, end is not False
+
+    def __iter__(self) -> Iterator[Row]:
+        build = self._builder.build
+        is_blank = reading.is_blank
+        for number, cells in self._data_records():
+            if is_blank(cells):
+                continue
+            yield build(number, cells)
+
+
+def _check_bytes(prefix: bytes, *, complete: bool) -> None:
+    if complete and not prefix.strip(_WHITESPACE):
+        raise _empty()
+    reading.not_text(prefix)
+
+
+def _layout(text: str, *, mapping: dict | None) -> Layout:
+    delimiter = reading.delimiter_of(text)
+    header_row, headers, sample = 0, None, []
+    for number, cells in enumerate(reading.records(iter(text.splitlines(True)), delimiter), 1):
+        if reading.is_blank(cells):
+            continue
+        if headers is None:
+            header_row, headers = number, cells
+            continue
+        sample.append(cells)
+        if len(sample) >= cols.SAMPLE_ROWS:
+            break
+    if headers is None:
+        raise _empty()
+    names = [h.replace("\x00", "").replace("\ufeff", "").strip() for h in headers]
+    if _looks_like_data(names):
+        raise UnreadableFile(
+            "Filen saknar rubrikrad: första raden ska namnge kolumnerna "
+            "(till exempel Aktivitet, Startdatum, Slutdatum).",
+            code="no_header", details={"first_row": [reading_cap(h) for h in names[:20]]},
+        )
+    names = [h or f"Kolumn {i + 1}" for i, h in enumerate(names)]
+    column_map = cols.detect(names, sample, mapping)
+    if column_map.name is None or column_map.start is None:
+        missing = "namn" if column_map.name is None else "datum"
+        raise UnreadableFile(
+            f"Ingen kolumn kan användas som aktivitetens {missing}. Rubriker: "
+            f"{', '.join(reading_cap(n) for n in names[:30])}. Ange kolumnerna med mapping.",
+            code="no_usable_column", details={"headers": names[:100], "missing": missing},
+        )
+    day_first = [None if index is None else _day_first(sample, index)
+                 for index in (column_map.start, column_map.end)]
+    return Layout(delimiter=delimiter, header_row=header_row, columns=column_map,
+                  sample_rows=len(sample), day_first_start=day_first[0],
+                  day_first_end=day_first[1])
+
+
+def _day_first(sample: list[list[str]], index: int) -> bool | None:
+    """The sample's verdict; None only when it holds D/M-like values that are all ambiguous
+    (then the first pass reads the whole column before deciding)."""
+    values = [row[index] for row in sample if index < len(row)]
+    decided = dates.decide_day_first(values)
+    if decided is None and not any(dates.numeric_parts(v) for v in values):
+        return True
+    return decided
+
+
+def reading_cap(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _looks_like_data(cells: list[str]) -> bool:
+    """A first row with dates or numbers and no known header name is data, not a header."""
+    present = [c for c in cells if c]
+    if not present or any(cols.known_header(c) for c in present):
+        return False
+    if any(len(c) > 200 for c in present):
+        return True
+    return any(dates.is_date(c) or c.replace(".", "").replace(",", "").isdigit()
+               for c in present)
+
+
+def _empty() -> UnreadableFile:
+    return UnreadableFile("Filen är tom.", code="empty_file")
+
+
+def _no_data() -> UnreadableFile:
+    return UnreadableFile(
+        "Filen har en rubrikrad men inga datarader.", code="no_data_rows")

@@ -1,0 +1,226 @@
+"""Reads the date forms people put in spreadsheets, deciding ambiguous orders per column."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+MIN_YEAR, MAX_YEAR = 1900, 2100
+EXCEL_EPOCH = date(1899, 12, 30)
+SERIAL_MIN, SERIAL_MAX = 1, 80000
+# Serial numbers a column found by content alone may hold (1990..2060): a customer number
+# column full of small integers must not turn into dates.
+SNIFF_SERIAL_MIN, SNIFF_SERIAL_MAX = 32874, 58440
+
+MONTHS = {
+    # Swedish
+    "januari": 1, "februari": 2, "mars": 3, "april": 4, "maj": 5, "juni": 6, "juli": 7,
+    "augusti": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "okt": 10, "nov": 11, "dec": 12,
+    # English
+    "january": 1, "february": 2, "march": 3, "may": 5, "june": 6, "july": 7, "august": 8,
+    "october": 10, "oct": 10,
+}
+
+
+class DateError(ValueError):
+    """A cell that is not a readable date; the message is for a person (Swedish)."""
+
+
+_NUMERIC = re.compile(r"(\d{1,4})([/.\-])(\d{1,2})\2(\d{2,4})\.?$")
+_TIME_TAIL = re.compile(r"[T ]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?$")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?,?(?:\s+(\d{4}))?$")
+_MONTH_DAY_YEAR = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\.?,?(?:\s+(\d{4}))?$")
+_COMPACT_RANGE = re.compile(r"(\d{8})\s*[-–—]\s*(\d{8})$")
+_RANGE_SEPARATORS = (" – ", " — ", " - ", "–", "—", " till ", " to ", " -- ")
+_SERIAL = re.compile(r"\d{1,5}(?:[.,]\d+)?$")
+
+
+def _fold(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c)
+    )
+
+
+def _checked(year: int, month: int, day: int, text: str) -> date:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise DateError(f"Årtalet {year} är orimligt i '{text}'")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateError(f"Ogiltigt datum: '{text}'") from None
+
+
+def _full_year(digits: str) -> int:
+    year = int(digits)
+    if len(digits) == 2:
+        # Two-digit years are this century up to 69, like Excel's own cut-off (1930 for 30).
+        return 2000 + year if year < 70 else 1900 + year
+    if len(digits) != 4:
+        return -1
+    return year
+
+
+def strip_time(text: str) -> str:
+    """`2026-03-15 14:00` -> `2026-03-15`: the wheel keeps days, not times."""
+    match = _TIME_TAIL.search(text)
+    if match and match.start() >= 6:
+        return text[: match.start()].rstrip(" ,")
+    return text
+
+
+def numeric_parts(text: str) -> tuple[int, int] | None:
+    """The first two parts of a D/M/Y-like value, for deciding a column's order."""
+    match = _NUMERIC.match(strip_time(text.strip()))
+    if match is None or len(match.group(1)) > 2:
+        return None
+    return int(match.group(1)), int(match.group(3))
+
+
+class DateColumn:
+    """Parses one column's cells. `day_first` and `serials` are decided for the whole column.
+
+    `default_year` fills dates written without a year (`3 maj`); without it they are rejected.
+    """
+
+    def __init__(self, *, day_first: bool = True, serials: bool = False,
+                 default_year: int | None = None):
+        self.day_first = day_first
+        self.serials = serials
+        self.default_year = default_year
+
+    def parse(self, text: str) -> date:
+        """One date, or DateError. ISO first: it is what nearly every file holds."""
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:
+                value = date.fromisoformat(text)
+            except ValueError:
+                raise DateError(f"Ogiltigt datum: '{text}'") from None
+            if not MIN_YEAR <= value.year <= MAX_YEAR:
+                raise DateError(f"Årtalet {value.year} är orimligt i '{text}'")
+            return value
+        return self._parse_slow(text.strip())
+
+    def _parse_slow(self, text: str) -> date:
+        if not text:
+            raise DateError("Datum saknas")
+        bare = strip_time(text)
+        if len(bare) >= 10 and bare[4] in "-/." and bare[:4].isdigit():
+            year, rest = bare[:4], bare[5:]
+            parts = rest.replace("/", "-").replace(".", "-").split("-")
+            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                return _checked(int(year), int(parts[0]), int(parts[1]), text)
+        if bare.isdigit():
+            if len(bare) == 8:
+                return _checked(int(bare[:4]), int(bare[4:6]), int(bare[6:]), text)
+            return self._serial(bare, text)
+        match = _NUMERIC.match(bare)
+        if match:
+            first, _, second, year = match.groups()
+            if len(first) == 4:
+                return _checked(int(first), int(second), int(year), text)
+            day, month = (first, second) if self.day_first else (second, first)
+            full = _full_year(year)
+            if full < 0:
+                raise DateError(f"Ogiltigt datum: '{text}'")
+            return _checked(full, int(month), int(day), text)
+        if _SERIAL.match(bare):
+            return self._serial(bare, text)
+        return self._named(bare, text)
+
+    def _serial(self, digits: str, text: str) -> date:
+        if not self.serials:
+            raise DateError(f"Ogiltigt datum: '{text}'")
+        number = float(digits.replace(",", "."))
+        if not SERIAL_MIN <= number <= SERIAL_MAX:
+            raise DateError(f"Ogiltigt datum: '{text}'")
+        return EXCEL_EPOCH + timedelta(days=int(number))
+
+    def _named(self, bare: str, text: str) -> date:
+        folded = _fold(bare)
+        match = _DAY_MONTH_YEAR.match(folded)
+        if match:
+            day, month_name, year = match.groups()
+        else:
+            match = _MONTH_DAY_YEAR.match(folded)
+            if match is None:
+                raise DateError(f"Ogiltigt datum: '{text}'")
+            month_name, day, year = match.groups()
+        month = MONTHS.get(month_name.rstrip("."))
+        if month is None:
+            raise DateError(f"Ogiltigt datum: '{text}'")
+        if year is None:
+            if self.default_year is None:
+                raise DateError(f"Årtal saknas i '{text}'")
+            return _checked(self.default_year, month, int(day), text)
+        return _checked(int(year), month, int(day), text)
+
+    def parse_range(self, text: str) -> tuple[date, date | None]:
+        """A cell that may hold a whole range (`20250101-20251231`); end is None for one date."""
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return self.parse(text), None
+        stripped = text.strip()
+        match = _COMPACT_RANGE.match(stripped)
+        if match:
+            return self.parse(match.group(1)), self.parse(match.group(2))
+        for separator in _RANGE_SEPARATORS:
+            if separator in stripped:
+                left, _, right = stripped.partition(separator)
+                if left.strip() and right.strip():
+                    try:
+                        return self.parse(left.strip()), self.parse(right.strip())
+                    except DateError:
+                        break
+        # `2025-01-01-2025-03-31`: two ISO dates joined by a bare hyphen.
+        if len(stripped) == 21 and stripped[10] == "-":
+            try:
+                return self.parse(stripped[:10]), self.parse(stripped[11:])
+            except DateError:
+                pass
+        return self.parse(stripped), None
+
+
+def is_date(text: str, *, serials: bool = False) -> bool:
+    """Whether a sampled cell reads as a date (either order), for column sniffing."""
+    probe = DateColumn(serials=serials, default_year=2000)
+    try:
+        probe.parse_range(text)
+        return True
+    except DateError:
+        if numeric_parts(text) is not None:
+            probe.day_first = False
+            try:
+                probe.parse(text)
+                return True
+            except DateError:
+                return False
+        return False
+
+
+def is_serial(text: str, *, low: int = SERIAL_MIN, high: int = SERIAL_MAX) -> bool:
+    text = text.strip()
+    if not _SERIAL.match(text):
+        return False
+    return low <= float(text.replace(",", ".")) <= high
+
+
+def decide_day_first(values: Iterable[str]) -> bool | None:
+    """True/False once the values settle the order, None while every value is ambiguous.
+
+    A first part over 12 proves day-first; a second part over 12 proves month-first. Swedish
+    files are day-first, so conflicting evidence also means day-first (the odd rows fail).
+    """
+    month_first = False
+    for value in values:
+        parts = numeric_parts(value)
+        if parts is None:
+            continue
+        first, second = parts
+        if first > 12 and second <= 12:
+            return True
+        if second > 12 and first <= 12:
+            month_first = True
+    return False if month_first else None

@@ -1,0 +1,163 @@
+"""Bytes to records: encoding, delimiter and a streaming csv reader that never holds all rows."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+
+from importer.errors import UnreadableFile
+
+# Big enough for any cell of a 100 MiB upload; the default (128 KiB) would make one giant cell
+# abort the whole file. Rows cap their cells themselves (see rows.py).
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))
+
+DELIMITERS = (",", ";", "\t")
+SNIFF_LINES = 30
+
+_MAGIC = (
+    (b"PK\x03\x04", "en Excel- eller zip-fil (xlsx)"),
+    (b"\xd0\xcf\x11\xe0", "en Excel-fil (xls)"),
+    (b"%PDF", "en PDF-fil"),
+    (b"\x89PNG", "en PNG-bild"),
+    (b"\xff\xd8\xff", "en JPEG-bild"),
+    (b"GIF8", "en GIF-bild"),
+    (b"\x1f\x8b", "en gzip-fil"),
+    (b"7z\xbc\xaf", "en 7z-fil"),
+    (b"Rar!", "en rar-fil"),
+)
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13, 12)) + b"\x7f"
+
+
+def not_text(prefix: bytes) -> None:
+    """Raise `not_text` for a binary file, naming what it looks like when the magic says."""
+    for magic, what in _MAGIC:
+        if prefix.startswith(magic):
+            raise UnreadableFile(
+                f"Filen ser ut som {what}, inte en CSV-fil. Exportera den som CSV och försök igen.",
+                code="not_text",
+            )
+    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return
+    sample = prefix[:65536]
+    if not sample:
+        return
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    # Text files have no control bytes apart from tab and line ends; a few stray NULs are
+    # tolerated (and stripped), a binary file has them everywhere.
+    if controls * 100 > len(sample) * 2:
+        raise UnreadableFile(
+            "Filen är inte en textfil (CSV). Exportera kalkylbladet som CSV och försök igen.",
+            code="not_text",
+        )
+
+
+def encoding_of(data: bytes, *, complete: bool = True) -> str:
+    """The encoding to read `data` with: BOM, then valid UTF-8, then Windows-1252, then latin-1.
+
+    Swedish Excel writes Windows-1252 when it does not write UTF-8. `complete=False` means
+    `data` is a prefix that may end inside a multi-byte character.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if _decodes(data, "utf-8", complete):
+        return "utf-8"
+    if _decodes(data, "cp1252", complete):
+        return "cp1252"
+    guess = _normalizer_guess(data[:65536])
+    if guess and _decodes(data, guess, complete):
+        return guess
+    return "latin-1"
+
+
+def _decodes(data: bytes, encoding: str, complete: bool) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    step = 1 << 20
+    try:
+        for offset in range(0, len(data), step):
+            decoder.decode(view[offset:offset + step], final=False)
+        if complete:
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _normalizer_guess(sample: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    return best.encoding if best else None
+
+
+def decode_prefix(prefix: bytes, encoding: str) -> str:
+    """Decode a prefix that may end mid-character (the tail is dropped, never an error)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return decoder.decode(prefix, final=False)
+
+
+def text_stream(data: bytes, encoding: str) -> Iterator[str]:
+    """Lines of the decoded file, decoded chunk by chunk, NUL bytes removed."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    if encoding.startswith("utf-16") or b"\x00" in data:
+        return (line.replace("\x00", "") for line in stream)
+    return iter(stream)
+
+
+def delimiter_of(text: str) -> str:
+    """The delimiter used by the first lines: the candidate that splits them most consistently.
+
+    Counts each candidate outside quotes, line by line; csv.Sniffer guesses wrong on short
+    files and on quoted fields. With no candidate at all the file has a single column.
+    """
+    counts: dict[str, list[int]] = {d: [] for d in DELIMITERS}
+    current = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for line in text[:32768].splitlines()[: SNIFF_LINES * 4]:
+        if not quoted and '"' not in line:
+            for d in DELIMITERS:
+                current[d] = line.count(d)
+        else:
+            # Only lines with quotes pay for a character scan; a quoted field may go on
+            # over several lines, so the record ends only where the quotes are closed.
+            for char in line:
+                if char == '"':
+                    quoted = not quoted
+                elif not quoted and char in current:
+                    current[char] += 1
+            if quoted:
+                continue
+        if any(current.values()):
+            for d in DELIMITERS:
+                counts[d].append(current[d])
+            if len(counts[","]) >= SNIFF_LINES:
+                break
+        current = dict.fromkeys(DELIMITERS, 0)
+    best, best_score = ",", (0, 0, 0)
+    for d in DELIMITERS:
+        seen = counts[d]
+        if not seen or seen[0] == 0:
+            continue
+        header = seen[0]
+        consistent = sum(1 for n in seen if n == header)
+        score = (consistent, -_spread(seen), header)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _spread(seen: list[int]) -> int:
+    return max(seen) - min(seen)
+
+
+def records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:
+    """csv records; a quoted field may hold delimiters and line breaks."""
+    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+
+
+def is_blank(cells: list[str]) -> bool:
+    return not any(cells) or not "".join(cells).strip()
