@@ -1,0 +1,15 @@
+"""Command-line clients of the API (`importer submit`, `watch`) and of the database (`importer jobs`).
+
+Exit codes of `submit` and `watch`:
+  0  the import completed
+  1  the import failed (the error code and message are printed)
+  2  the import was cancelled, or the request itself failed: bad arguments, an HTTP error
+     (the server's JSON error message is printed), or the server could not be reached
+130  interrupted (Ctrl-C); the import goes on in the server
+"""
+
+EXIT_COMPLETED = 0
+EXIT_FAILED = 1
+EXIT_CANCELLED = 2
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
