@@ -174,7 +174,7 @@ def compose(facts: ImportEmailFacts, kind: Kind, *, recipient: str, app_url: str
     message["From"] = from_
     message["To"] = recipient
     message["Date"] = format_datetime(now or datetime.now(UTC))
-    message["Message-ID"] = f"<import-{facts.job_id}.{kind}@{from_.domain}>"
+    message["Message-ID"] = f"<{facts.job_id.hex}.{kind}@{from_.domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(plain_text(facts, kind, app_url))
     message.add_alternative(html_text(facts, kind, app_url), subtype="html")

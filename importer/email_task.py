@@ -125,7 +125,6 @@ async def _record(pool: Any, name: str, **params: Any) -> dict[str, Any] | None:
 @app.task(name="send_import_email", queue=QUEUE, pass_context=True, retry=EmailRetry())
 async def send_import_email(context: procrastinate.JobContext, job_id: str) -> None:
     """Compose and send the e-mail queued for an ended job; never touches the job itself."""
-    settings = Settings.from_env()
     pool = context.app.connector.pool
     extra = {"job_id": job_id}
     async with as_worker(pool) as conn:
@@ -143,6 +142,7 @@ async def send_import_email(context: procrastinate.JobContext, job_id: str) -> N
         return
     last_try = context.job is not None and context.job.attempts + 1 >= MAX_TRIES
     try:
+        settings = Settings.from_env()
         message = compose(facts, claim["kind"], recipient=claim["recipient"],
                           app_url=settings.app_url, sender=settings.email_from)
         where = await deliver(message, settings, tag=f"{job_id}-{claim['kind']}")

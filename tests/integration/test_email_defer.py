@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import psycopg
 import pytest
 
 from importer.db import as_worker
 from importer.email_task import defer_email_if_needed
 from importer.settings import Settings
-from tests.factories import make_job, make_user, make_wheel
+from tests.integration.email_support import ended_job
 
 SETTINGS = Settings.from_env({"DATABASE_URL": "unused"})
-
-
-async def ended_job(pool, *, status="completed", items=250, run_seconds=10.0, notify=True,
-                    email="anna@example.test", file_name="plan.csv"):
-    user = await make_user(pool, email)
-    if email is None:
-        async with pool.connection() as conn:
-            await conn.execute("UPDATE users SET email = NULL WHERE id = %s", (user,))
-    wheel = await make_wheel(pool, user)
-    finished = datetime.now(UTC)
-    columns = {"status": status, "notify": notify, "created_items": items,
-               "started_at": finished - timedelta(seconds=run_seconds), "finished_at": finished,
-               "progress": 100 if status == "completed" else 40}
-    if status == "failed":
-        columns |= {"error_code": "no_valid_rows", "error_message": "Ingen rad kunde bli en aktivitet."}
-    return await make_job(pool, user, wheel, file_name=file_name, **columns)
 
 
 async def queued(pool, job_id):
