@@ -1,0 +1,54 @@
+"""Parsing of path and query values shared by the views: bad input is a domain error here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+
+from importer.errors import BadRequest, NotFound, UnsupportedMediaType
+
+
+def path_uuid(request: web.Request, name: str, what: str) -> UUID:
+    """A UUID from the path; anything else names nothing that exists, so 404 like a missing one."""
+    try:
+        return UUID(request.match_info[name])
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None
+
+
+def query_int(request: web.Request, name: str, *, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number.", details={"parameter": name}) from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}.", details={"parameter": name})
+    return value
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object (small bodies only: aiohttp's client_max_size caps it)."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("The body must be application/json.")
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return body
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON with dates, UUIDs and timestamps as strings (what jsonb from Postgres gives too)."""
+    return web.json_response(data, status=status, headers=headers, dumps=dumps)

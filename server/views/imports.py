@@ -1,0 +1,239 @@
+"""Submitting an import: three body forms, streamed under the size limit, answered before loading."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+import psycopg
+from aiohttp import BodyPartReader, web
+
+from importer.db import as_user
+from importer.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from importer.queries import q
+from server import enqueue, keys
+from server.auth import user_id
+from server.views.common import json_response, path_uuid
+
+CHUNK = 64 * 1024
+# The sniff looks at this much of the file: enough for the header and a sample of rows.
+SNIFF_BYTES = 64 * 1024
+# Form fields other than the file (mode, mapping, notify) are small.
+FIELD_LIMIT = 64 * 1024
+# Multipart framing and the small fields on top of the file itself.
+MULTIPART_OVERHEAD = 4 * FIELD_LIMIT
+DEFAULT_FILE_NAME = "import.csv"
+MODES = ("append", "replace")
+
+
+@attrs.frozen(kw_only=True)
+class Upload:
+    """A submitted body, read and checked at the edge."""
+
+    content: bytes
+    media_type: str  # what import_files stores: text/csv or application/json
+    file_name: str
+    mode: str
+    mapping: dict[str, Any] | None
+    notify: bool
+
+
+def parse_mode(raw: str | None) -> str:
+    if raw is None or raw == "":
+        return "append"
+    if raw not in MODES:
+        raise BadRequest("mode must be append or replace.", code="bad_mode", details={"mode": raw[:50]})
+    return raw
+
+
+def parse_notify(raw: str | None) -> bool:
+    if raw is None or raw == "":
+        return True
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise BadRequest("notify must be true or false.", code="bad_notify")
+
+
+def parse_mapping(raw: str | None) -> dict[str, Any] | None:
+    """The mapping's JSON; which headers it names is checked against the file by the sniff."""
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        mapping = json.loads(raw)
+    except ValueError:
+        raise BadRequest("mapping is not valid JSON.", code="bad_mapping") from None
+    if not isinstance(mapping, dict):
+        raise BadRequest("mapping must be a JSON object.", code="bad_mapping")
+    return mapping
+
+
+def parse_file_name(raw: str | None) -> str:
+    name = (raw or "").strip().replace("\\", "/").rsplit("/", 1)[-1]
+    if not name:
+        return DEFAULT_FILE_NAME
+    if len(name) > 255:
+        raise BadRequest("file_name must be at most 255 characters.", code="bad_file_name")
+    return name
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The upload is larger than {limit} bytes.", details={"limit_bytes": limit})
+
+
+async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, used: int = 0) -> bytes:
+    """Everything `read` gives, stopping with 413 as soon as `used` plus it exceeds `limit`.
+
+    `limit` is checked per chunk, so at most one chunk past it is ever read.
+    """
+    buf = bytearray()
+    while chunk := await read(CHUNK):
+        if used + len(buf) + len(chunk) > limit:
+            raise too_large(limit)
+        buf += chunk
+    return bytes(buf)
+
+
+async def _field(part: BodyPartReader) -> str:
+    data = await read_limited(part.read_chunk, FIELD_LIMIT)
+    try:
+        return data.decode(part.get_charset("utf-8"))
+    except (UnicodeDecodeError, LookupError):
+        raise BadRequest(f"Form field {part.name!r} is not UTF-8 text.") from None
+
+
+async def read_multipart(request: web.Request, limit: int) -> Upload:
+    try:
+        reader = await request.multipart()
+    except (ValueError, AssertionError, KeyError):
+        raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
+    fields: dict[str, str] = {}
+    content: bytes | None = None
+    file_name = None
+    try:
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise BadRequest("Nested multipart bodies are not accepted.", code="bad_multipart")
+            if part.name == "file":
+                if content is not None:
+                    raise BadRequest("Send one part named `file`.", code="bad_multipart")
+                content = await read_limited(part.read_chunk, limit)
+                file_name = part.filename
+            elif part.name in ("mode", "mapping", "notify", "file_name"):
+                fields[part.name] = await _field(part)
+            else:
+                await read_limited(part.read_chunk, FIELD_LIMIT)  # ignored, but bounded
+    except (ValueError, AssertionError):
+        raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
+    if content is None:
+        raise BadRequest("The form has no part named `file`.", code="missing_file")
+    return Upload(content=content, media_type="text/csv",
+                  file_name=parse_file_name(fields.get("file_name") or file_name),
+                  mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
+                  notify=parse_notify(fields.get("notify")))
+
+
+async def read_csv(request: web.Request, limit: int) -> Upload:
+    query = request.query
+    # Query parameters first: a bad one is a 400 before the body is read.
+    mode, notify = parse_mode(query.get("mode")), parse_notify(query.get("notify"))
+    mapping, file_name = parse_mapping(query.get("mapping")), parse_file_name(query.get("file_name"))
+    content = await read_limited(request.content.read, limit)
+    return Upload(content=content, media_type="text/csv", file_name=file_name, mode=mode,
+                  mapping=mapping, notify=notify)
+
+
+async def read_structured(request: web.Request, limit: int) -> Upload:
+    from importer.structured import validate_payload
+
+    notify = parse_notify(request.query.get("notify"))
+    content = await read_limited(request.content.read, limit)
+    try:
+        payload = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON.", code="bad_json") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("The body must be a JSON object.", code="bad_json")
+    mode = payload.get("importMode", "append")
+    if not isinstance(mode, str):
+        raise BadRequest("importMode must be append or replace.", code="bad_mode")
+    file_name = payload.get("fileName")
+    if file_name is not None and not isinstance(file_name, str):
+        raise BadRequest("fileName must be a string.", code="bad_json")
+    validate_payload(payload)
+    return Upload(content=content, media_type="application/json",
+                  file_name=parse_file_name(file_name or "import.json"), mode=parse_mode(mode),
+                  mapping=None, notify=notify)
+
+
+READERS = {
+    "multipart/form-data": read_multipart,
+    "text/csv": read_csv,
+    "application/json": read_structured,
+}
+
+
+def sniff(upload: Upload) -> None:
+    """422 now, before any job exists, for a file that cannot be an import at all."""
+    if upload.media_type != "text/csv":
+        return
+    from importer.csv_source import sniff as sniff_csv
+
+    sniff_csv(upload.content[:SNIFF_BYTES], mapping=upload.mapping,
+              complete=len(upload.content) <= SNIFF_BYTES)
+
+
+def idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255:
+        raise BadRequest("Idempotency-Key must be 1 to 255 characters.", code="bad_idempotency_key")
+    return key
+
+
+async def submit(request: web.Request) -> web.Response:
+    wheel_id = path_uuid(request, "wheel_id", "wheel")
+    settings = request.app[keys.SETTINGS]
+    limit = settings.max_upload_bytes
+    reader = READERS.get(request.content_type)
+    if reader is None:
+        raise UnsupportedMediaType(
+            "Send the file as multipart/form-data, text/csv or application/json.",
+            details={"content_type": request.content_type})
+    allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
+    if request.content_length is not None and request.content_length > limit + allowance:
+        raise too_large(limit)
+    key = idempotency_key(request)
+    upload = await reader(request, limit)
+    sniff(upload)
+    uid = user_id(request)
+    pool = request.app[keys.POOL]
+    try:
+        async with as_user(pool, uid) as conn:
+            admission = await enqueue.admit(conn, user_id=uid, wheel_id=wheel_id,
+                                            max_active=settings.max_active_jobs, idempotency_key=key)
+            if admission.existing is not None:
+                return _answer(admission.existing, 200)
+            file_id = await enqueue.store_file(conn, user_id=uid, media_type=upload.media_type,
+                                               content=upload.content)
+            job = await enqueue.insert_job(conn, user_id=uid, job=enqueue.NewJob(
+                wheel_id=wheel_id, file_id=file_id, file_name=upload.file_name, mode=upload.mode,
+                mapping=upload.mapping, notify=upload.notify, idempotency_key=key))
+    except psycopg.errors.UniqueViolation as exc:
+        if not enqueue.is_idempotency_race(exc):
+            raise
+        # The user lock makes this unlikely; should two requests still race, the first wins.
+        async with as_user(pool, uid) as conn:
+            row = await (await conn.execute(q("import_job_by_key"),
+                                            {"user_id": uid, "idempotency_key": key})).fetchone()
+        return _answer(row["job"], 200)
+    return _answer(job, 202)
+
+
+def _answer(job: dict[str, Any], status: int) -> web.Response:
+    return json_response(job, status=status, headers={"Location": job["links"]["self"]})

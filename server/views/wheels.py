@@ -1,0 +1,69 @@
+"""Wheels: create, list, read with counts, and their items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from importer.db import as_user
+from importer.errors import BadRequest, NotFound
+from importer.queries import q
+from server import keys
+from server.auth import user_id
+from server.views.common import json_object, json_response, path_uuid, query_int
+
+
+def _pool(request: web.Request):
+    return request.app[keys.POOL]
+
+
+NO_COUNTS = {"rings": 0, "groups": 0, "labels": 0, "pages": 0, "items": 0}
+
+
+def _wheel(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "title": row["title"], "year": row["year"],
+            "counts": row.get("counts") or NO_COUNTS, "created_at": row["created_at"]}
+
+
+def parse_new_wheel(body: dict[str, Any]) -> tuple[str, int]:
+    title = body.get("title")
+    if not isinstance(title, str) or not 1 <= len(title.strip()) <= 200:
+        raise BadRequest("title must be a string of 1 to 200 characters.", details={"field": "title"})
+    year = body.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
+        raise BadRequest("year must be a whole number between 1900 and 2100.", details={"field": "year"})
+    return title.strip(), year
+
+
+async def create(request: web.Request) -> web.Response:
+    title, year = parse_new_wheel(await json_object(request))
+    uid = user_id(request)
+    async with as_user(_pool(request), uid) as conn:
+        row = await (await conn.execute(q("wheel_create"), {"owner_id": uid, "title": title, "year": year})).fetchone()
+    return json_response(_wheel(row), status=201, headers={"Location": f"/api/wheels/{row['id']}"})
+
+
+async def list_own(request: web.Request) -> web.Response:
+    async with as_user(_pool(request), user_id(request)) as conn:
+        rows = await (await conn.execute(q("wheel_list"))).fetchall()
+    return json_response({"wheels": [_wheel(r) for r in rows]})
+
+
+async def get(request: web.Request) -> web.Response:
+    wheel_id = path_uuid(request, "wheel_id", "wheel")
+    async with as_user(_pool(request), user_id(request)) as conn:
+        row = await (await conn.execute(q("wheel_get"), {"wheel_id": wheel_id})).fetchone()
+    if row is None:
+        raise NotFound("No such wheel.")
+    return json_response(_wheel(row))
+
+
+async def items(request: web.Request) -> web.Response:
+    wheel_id = path_uuid(request, "wheel_id", "wheel")
+    year = query_int(request, "year", default=None, low=1900, high=2100)
+    async with as_user(_pool(request), user_id(request)) as conn:
+        if await (await conn.execute(q("wheel_exists"), {"wheel_id": wheel_id})).fetchone() is None:
+            raise NotFound("No such wheel.")
+        rows = await (await conn.execute(q("wheel_items"), {"wheel_id": wheel_id, "year": year})).fetchall()
+    return json_response({"items": rows})

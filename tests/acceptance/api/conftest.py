@@ -1,0 +1,26 @@
+"""Fixtures of the HTTP API tests: the real app on a real database, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from server.app import create_app
+from tests.acceptance.api.support import Api, make_settings
+
+
+@pytest.fixture
+def api_factory(aiohttp_client, db_url: str) -> Callable:
+    """Start the app (optionally with other settings) and return an Api for a new user."""
+
+    async def start(**env: str) -> Api:
+        client = await aiohttp_client(create_app(make_settings(db_url, **env)))
+        return Api(client)
+
+    return start
+
+
+@pytest.fixture
+async def api(api_factory) -> Api:
+    return await api_factory()

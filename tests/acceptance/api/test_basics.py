@@ -1,0 +1,136 @@
+"""The HTTP API's operations routes, authentication, CORS and error shapes, over real HTTP."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+import pytest
+
+from tests.acceptance.api.support import SECRET, bearer, error_of
+
+
+async def test_healthz_and_readyz_answer(api):
+    """/healthz is 200, and /readyz is 200 while the database and the hub's LISTEN work."""
+    assert (await api.client.get("/healthz")).status == 200
+    resp = await api.client.get("/readyz")
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["checks"] == {"database": True, "listen": True}
+
+
+async def test_readyz_is_503_without_the_database(api):
+    """/readyz answers 503 with the error shape once the pool cannot reach the database."""
+    from server import keys
+
+    await api.client.app[keys.POOL].close()
+    resp = await api.client.get("/readyz")
+    assert resp.status == 503
+    assert error_of(await resp.json())["details"]["checks"]["database"] is False
+
+
+async def test_metrics_is_prometheus_text(api):
+    """/metrics serves the default registry in Prometheus' text format."""
+    resp = await api.client.get("/metrics")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/plain")
+    assert "# TYPE" in await resp.text()
+
+
+async def test_unknown_route_and_wrong_method_are_json(api):
+    """A 404 for an unknown route and a 405 for a wrong method carry the JSON error shape."""
+    resp = await api.call("GET", "/api/nothing-here")
+    assert resp.status == 404
+    assert error_of(await resp.json())["code"] == "not_found"
+    resp = await api.call("DELETE", "/api/wheels")
+    assert resp.status == 405
+    assert error_of(await resp.json())["code"] == "method_not_allowed"
+
+
+OTHER_SECRET = "another-secret-of-at-least-64-bytes-for-hs512-" + "x" * 32
+
+
+def _token(claims: dict, key: str = SECRET, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def _alg_none(claims: dict) -> str:
+    import base64
+    import json
+
+    def part(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+@pytest.mark.parametrize("token", [
+    pytest.param(lambda sub: _token({"sub": sub, "exp": int(time.time()) - 10}), id="expired"),
+    pytest.param(lambda sub: _token({"sub": sub, "exp": int(time.time()) + 60}, key=OTHER_SECRET),
+                 id="wrong-signature"),
+    pytest.param(lambda sub: _alg_none({"sub": sub, "exp": int(time.time()) + 60}), id="alg-none"),
+    pytest.param(lambda sub: _token({"sub": sub, "exp": int(time.time()) + 60}, algorithm="HS512"),
+                 id="hs512"),
+    pytest.param(lambda sub: _token({"sub": sub}), id="no-exp"),
+    pytest.param(lambda sub: _token({"exp": int(time.time()) + 60}), id="no-sub"),
+    pytest.param(lambda sub: _token({"sub": "not-a-uuid", "exp": int(time.time()) + 60}), id="sub-not-uuid"),
+    pytest.param(lambda sub: "garbage", id="malformed"),
+])
+async def test_bad_tokens_are_401(api, token):
+    """Expired, wrongly signed, alg:none, other-algorithm, claim-less and malformed tokens get 401 JSON."""
+    sub = str(uuid.uuid4())
+    for path in ("/api/wheels", "/api/imports"):
+        resp = await api.client.get(path, headers={"Authorization": f"Bearer {token(sub)}"})
+        assert resp.status == 401, (path, await resp.text())
+        error_of(await resp.json())
+
+
+async def test_missing_token_and_wrong_scheme_are_401(api):
+    """No Authorization header, or a non-Bearer one, gets 401; a query token only works on SSE routes."""
+    assert (await api.client.get("/api/wheels")).status == 401
+    token = bearer(uuid.uuid4())["Authorization"].split()[1]
+    assert (await api.client.get("/api/wheels", headers={"Authorization": f"Basic {token}"})).status == 401
+    assert (await api.client.get(f"/api/wheels?access_token={token}")).status == 401
+
+
+async def test_first_request_creates_the_user_with_email(api, pool):
+    """A token's unknown sub becomes a user row on its first request, with the token's e-mail."""
+    sub = uuid.uuid4()
+    resp = await api.client.get("/api/wheels", headers=bearer(sub, email="ada@example.test"))
+    assert resp.status == 200
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT email FROM users WHERE id = %s", (sub,))).fetchone()
+    assert row == {"email": "ada@example.test"}
+    resp = await api.client.get("/api/wheels", headers=bearer(sub, email="ada@new.example.test"))
+    assert resp.status == 200
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT email FROM users WHERE id = %s", (sub,))).fetchone()
+    assert row == {"email": "ada@new.example.test"}
+
+
+async def test_cors_only_for_listed_origins(api_factory):
+    """Preflight and responses carry Access-Control-Allow-Origin for a listed origin only."""
+    api = await api_factory(IMPORTER_CORS_ORIGINS="https://app.example.test")
+    preflight = {"Origin": "https://app.example.test", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type"}
+    resp = await api.client.options("/api/wheels", headers=preflight)
+    assert resp.status == 204
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://app.example.test"
+    assert "Authorization" in resp.headers["Access-Control-Allow-Headers"]
+    resp = await api.client.options("/api/wheels", headers={**preflight, "Origin": "https://evil.example.test"})
+    assert "Access-Control-Allow-Origin" not in resp.headers
+    resp = await api.call("GET", "/api/wheels", headers={"Origin": "https://app.example.test"})
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://app.example.test"
+    resp = await api.call("GET", "/api/nothing", headers={"Origin": "https://app.example.test"})
+    assert resp.status == 404 and resp.headers["Access-Control-Allow-Origin"] == "https://app.example.test"
+    resp = await api.call("GET", "/api/wheels", headers={"Origin": "https://evil.example.test"})
+    assert "Access-Control-Allow-Origin" not in resp.headers
+
+
+async def test_several_apps_in_one_process(api_factory):
+    """Apps made one after another in one process each serve their own requests (no global state leaks)."""
+    first = await api_factory()
+    second = await api_factory()
+    assert (await first.wheel()) != (await second.wheel())
+    assert (await first.call("GET", "/api/wheels")).status == 200
+    assert (await second.call("GET", "/api/wheels")).status == 200
