@@ -1,0 +1,79 @@
+"""The e-mail's words, links and headers, and the rules of who gets one (pure, no database)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from importer.email_compose import ImportEmailFacts, compose, job_link, subject, swedish_number, wheel_link
+from importer.email_task import decide
+from importer.settings import Settings
+
+JOB = uuid.UUID("11111111-2222-3333-4444-555555555555")
+WHEEL = uuid.UUID("66666666-7777-8888-9999-000000000000")
+SETTINGS = Settings.from_env({})
+
+
+def facts(**overrides) -> ImportEmailFacts:
+    values = dict(job_id=JOB, wheel_id=WHEEL, wheel_title="Plan 2026", file_name="plan.csv",
+                  status="completed", notify=True, rejected_rows=0, created_rings=2, created_groups=5,
+                  created_labels=1, created_pages=1, created_items=1234, error_code=None,
+                  error_message=None, run_seconds=30.0, recipient="anna@example.test")
+    return ImportEmailFacts(**(values | overrides))
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0"), (999, "999"), (1234, "1 234"), (1234567, "1 234 567")])
+def test_numbers_are_grouped_the_swedish_way(n, text):
+    """Thousands are separated by a space, as Swedish writes them."""
+    assert swedish_number(n) == text
+
+
+def test_subjects_name_the_count_or_the_file():
+    """Success names the number of activities; failure names the file, without line breaks."""
+    assert subject(facts(), "success") == "✅ Import klar – 1 234 aktiviteter"
+    assert subject(facts(created_items=1), "success") == "✅ Import klar – 1 aktivitet"
+    assert subject(facts(file_name="a\r\nBcc: x@evil.test.csv"), "failure") == (
+        "❌ Importen misslyckades – a Bcc: x@evil.test.csv")
+
+
+def test_links_open_the_web_page_with_the_wheel_and_the_job_chosen():
+    """The links are the web page's fragment form, so they work without a token in the mail."""
+    assert wheel_link("https://h.test", WHEEL) == f"https://h.test/#wheel={WHEEL}"
+    assert job_link("https://h.test", WHEEL, JOB) == f"https://h.test/#wheel={WHEEL}&job={JOB}"
+
+
+def test_failure_message_escapes_the_reason_and_the_file_name_in_html():
+    """Text from the file reaches the HTML part only escaped; the plain part keeps it as it was."""
+    message = compose(facts(status="failed", file_name="<b>x</b>.csv", error_code="no_valid_rows",
+                            error_message='Rad 2: "<script>alert(1)</script>"'),
+                      "failure", recipient="anna@example.test", app_url="https://h.test",
+                      sender="Årshjul <noreply@h.test>")
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;x&lt;/b&gt;.csv" in html
+    assert '<script>alert(1)</script>' in text and "(no_valid_rows)" in text
+    assert message["Message-ID"] == f"<{JOB.hex}.failure@h.test>"
+
+
+def test_a_sender_without_an_address_is_refused():
+    """IMPORTER_EMAIL_FROM must hold an address; a bare name is a configuration error."""
+    with pytest.raises(ValueError, match="IMPORTER_EMAIL_FROM"):
+        compose(facts(), "success", recipient="a@b.test", app_url="https://h.test", sender="Årshjul")
+
+
+@pytest.mark.parametrize(("overrides", "kind"), [
+    ({}, "success"),
+    ({"created_items": 200}, "success"),
+    ({"created_items": 199}, None),
+    ({"notify": False}, None),
+    ({"recipient": None}, None),
+    ({"status": "cancelled"}, None),
+    ({"status": "failed", "run_seconds": 5.0}, "failure"),
+    ({"status": "failed", "run_seconds": 4.9}, None),
+    ({"status": "failed", "run_seconds": None}, None),
+    ({"status": "failed", "notify": False}, None),
+])
+def test_who_gets_an_email(overrides, kind):
+    """Success from the threshold on, failure after five seconds, nothing otherwise."""
+    assert decide(facts(**overrides), SETTINGS).kind == kind
