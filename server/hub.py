@@ -265,7 +265,6 @@ class Hub:
             self._conninfo, autocommit=True, row_factory=dict_row,
             application_name=APPLICATION_NAME, connect_timeout=10)
         self._conn = conn
-        await conn.execute(q("hub_listen"))
         await self._check()
         self._listening.set()
         log.info("hub: listening on %s", CHANNEL)
@@ -273,7 +272,9 @@ class Hub:
     async def _check(self) -> None:
         assert self._conn is not None
         async with asyncio.timeout(CHECK_TIMEOUT):
-            row = await (await self._conn.execute(q("hub_alive"))).fetchone()
+            cur = await self._conn.execute(q("hub_listen"))
+            cur.nextset()  # past LISTEN's empty result, to SELECT now()
+            row = await cur.fetchone()
         self._last_alive = row["now"]
 
     async def _listen(self) -> None:

@@ -1,11 +1,12 @@
 -- The progress streams: the hub's LISTEN connection and what the SSE views read.
+--
+-- hub_listen starts listening and, run again every few seconds, proves that the connection
+-- still answers (a half-open TCP connection stays silent); LISTEN again is a no-op. It starts
+-- with LISTEN so that pg_stat_activity shows the hub as `LISTEN ...` whatever it last ran, and
+-- the database time it returns bounds the re-read after a reconnect.
 
 -- name: hub_listen
-LISTEN import_jobs;
-
--- name: hub_alive
--- Proves the LISTEN connection still answers; the time bounds the re-read after a reconnect.
-SELECT now() AS now;
+LISTEN import_jobs; SELECT now() AS now;
 
 -- name: hub_jobs_reread
 -- After a lost LISTEN connection: every job a client streams, and every job of a user with an

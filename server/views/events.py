@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from uuid import UUID
 
@@ -20,6 +21,10 @@ RETRY_MS = 2000  # how long a browser waits before reconnecting
 PING_INTERVAL = 10.0  # a comment line at least every 15 s, with room for a busy loop
 SEND_TIMEOUT = 30.0  # a write that cannot finish in this long means a dead or stalled peer
 RETRY_FRAME = f"retry: {RETRY_MS}\r\n\r\n".encode()
+# A fixed kernel send buffer instead of autotuning up to megabytes: a stream needs little, a
+# client that stops reading then costs at most this much kernel memory, and its queue in the
+# hub fills (and it is dropped) after seconds rather than after megabytes of events.
+SEND_BUFFER = 64 * 1024
 
 
 class JobStream(EventSourceResponse):
@@ -43,6 +48,9 @@ class JobStream(EventSourceResponse):
 
 @contextlib.asynccontextmanager
 async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobStream]:
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
     async with sse_response(request, response_cls=JobStream, ping_interval=PING_INTERVAL,
                             send_timeout=SEND_TIMEOUT) as resp:
         sub.on_drop(resp.abort)
