@@ -217,8 +217,7 @@ async def load(pool: AsyncConnectionPool, claim: Claim, source: Source, progress
                     await _structure_progress(progress, chunk.new, totals)
                     await insert_structure(conn, claim.wheel_id, chunk.new)
                 if chunk.items:
-                    async with conn.cursor() as cur, cur.copy(q("items_copy")) as copy:
-                        await copy.write(chunk.copy_data)
+                    await copy_items(conn, chunk.copy_data)
                 totals.processed += chunk.rows
                 totals.rejected += chunk.rejected
                 totals.activities += chunk.activities
@@ -306,6 +305,17 @@ async def insert_structure(conn: AsyncConn, wheel_id: UUID, new: NewStructure) -
             await cur.executemany(q("wheel_pages_insert"), [
                 {"id": p.id, "wheel_id": wheel_id, "year": p.year, "title": p.title,
                  "page_order": p.page_order} for p in new.pages])
+
+
+async def copy_items(conn: AsyncConn, data: bytes) -> None:
+    """One COPY of encoded items; the statement trigger checks their parents once at its end."""
+    await conn.execute(q("session_as_login_role"))
+    try:
+        async with conn.cursor() as cur, cur.copy(q("items_copy")) as copy:
+            await copy.write(data)
+    finally:
+        if not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+            await conn.execute(q("session_as_worker"))
 
 
 async def store_rejections(conn: AsyncConn, job_id: UUID, rejections: list[Rejection]) -> None:

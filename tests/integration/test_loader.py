@@ -1,0 +1,319 @@
+"""The loader against a real Postgres: data semantics, atomicity, cancel, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+
+import psycopg
+import pytest
+
+from importer.loader import LoadLimits, run_job
+from importer.model import Activity, Declared, Rejection
+from tests.factories import make_job, make_user, make_wheel
+from tests.import_support import csv_rows, job_row, snapshot, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class ListSource:
+    """A Source from a list of rows; `delay` seconds pass before each row after `slow_from`."""
+
+    declared = Declared()
+
+    def __init__(self, rows, *, delay: float = 0.0, slow_from: int = 0, file_name: str = "t.csv"):
+        self.rows = rows
+        self.total_rows = len(rows)
+        self.file_name = file_name
+        self.delay = delay
+        self.slow_from = slow_from
+
+    def __iter__(self):
+        for i, row in enumerate(self.rows):
+            if self.delay and i >= self.slow_from:
+                time.sleep(self.delay)
+            yield row
+
+
+def source_of(src):
+    async def open_source(media_type, content, file_name, mapping):
+        return src
+    return open_source
+
+
+async def setup(pool, content: bytes = b"", **columns):
+    user = await make_user(pool)
+    wheel = await make_wheel(pool, user)
+    job = await make_job(pool, user, wheel, content=content or csv_rows(10), **columns)
+    return user, wheel, job
+
+
+async def count(pool, table: str, wheel) -> int:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(f"SELECT count(*) AS n FROM {table} WHERE wheel_id = %s",
+                                        (wheel,))).fetchone()
+    return row["n"]
+
+
+async def test_append_import_completes_with_counts(pool):
+    """A CSV import ends `completed` at 100% with the file's items and the counts it created."""
+    _user, wheel, job = await setup(pool, csv_rows(500, rings=3, groups=40, labels=5))
+    assert await run_job(pool, job) == "completed"
+    row = await job_row(pool, job)
+    assert (row["status"], row["progress"], row["step"], row["current_step"]) == (
+        "completed", 100, "done", "Import klar!")
+    assert (row["created_rings"], row["created_groups"], row["created_labels"],
+            row["created_pages"], row["created_items"]) == (3, 40, 5, 1, 500)
+    assert (row["total_items"], row["processed_items"], row["attempts"]) == (500, 500, 1)
+    assert await count(pool, "items", wheel) == 500
+
+
+async def test_append_reuses_parents_by_name_and_pages_by_year(pool):
+    """An append finds rings, groups and labels case-insensitively and pages by year."""
+    user, wheel, job = await setup(pool, csv_rows(30, rings=2, groups=2, labels=2))
+    assert await run_job(pool, job) == "completed"
+    before = await snapshot(pool, wheel)
+    content = csv_rows(20, rings=3, groups=2, labels=2).replace(b"Ring 0", b"RING 0").replace(
+        b"Grupp 1", b"grupp 1").replace(b"Person 1", b"PERSON 1")
+    job2 = await make_job(pool, user, wheel, content=content)
+    assert await run_job(pool, job2) == "completed"
+    after = await snapshot(pool, wheel)
+    assert len(after["rings"]) == 3 and len(after["groups"]) == 2 and len(after["labels"]) == 2
+    assert {r["id"] for r in before["rings"]} < {r["id"] for r in after["rings"]}
+    assert after["groups"] == before["groups"] and after["labels"] == before["labels"]
+    assert after["pages"] == before["pages"]
+    assert len(after["items"]) == 50
+    row = await job_row(pool, job2)
+    assert (row["created_rings"], row["created_groups"], row["created_labels"], row["created_pages"]) == (1, 0, 0, 0)
+
+
+async def test_append_of_an_earlier_year_renumbers_pages_by_year(pool):
+    """Pages end ordered by year 1..n even when an append adds a year before existing ones."""
+    user, wheel, job = await setup(pool, csv_rows(5, first_year=2026))
+    await run_job(pool, job)
+    job2 = await make_job(pool, user, wheel, content=csv_rows(5, first_year=2024))
+    assert await run_job(pool, job2) == "completed"
+    pages = sorted((p["year"], p["page_order"]) for p in (await snapshot(pool, wheel))["pages"])
+    assert pages == [(2024, 1), (2026, 2)]
+
+
+async def test_replace_swaps_everything(pool):
+    """A replace import leaves exactly the file's structure and items, none of the old."""
+    user, wheel, job = await setup(pool, csv_rows(40, rings=3, groups=5, first_year=2024))
+    await run_job(pool, job)
+    job2 = await make_job(pool, user, wheel, content=csv_rows(7, rings=1, groups=2, labels=1),
+                          mode="replace")
+    assert await run_job(pool, job2) == "completed"
+    after = await snapshot(pool, wheel)
+    assert [len(after[k]) for k in ("rings", "groups", "labels", "pages", "items")] == [1, 2, 1, 1, 7]
+    assert [p["year"] for p in after["pages"]] == [2025]
+
+
+async def test_replace_with_no_valid_rows_fails_and_changes_nothing(pool):
+    """A replace whose rows all reject fails `no_valid_rows`, keeps the wheel, stores the reasons."""
+    user, wheel, job = await setup(pool, csv_rows(20))
+    await run_job(pool, job)
+    before = await snapshot(pool, wheel)
+    bad = b"Aktivitet,Startdatum,Slutdatum\nA,inte ett datum,2025-01-01\nB,2025-05-01,2025-04-01\n"
+    job2 = await make_job(pool, user, wheel, content=bad, mode="replace")
+    assert await run_job(pool, job2) == "failed"
+    row = await job_row(pool, job2)
+    assert (row["status"], row["error_code"], row["rejected_rows"]) == ("failed", "no_valid_rows", 2)
+    assert await snapshot(pool, wheel) == before
+    async with pool.connection() as conn:
+        stored = await (await conn.execute(
+            "SELECT row_number FROM import_rejected_rows WHERE job_id = %s ORDER BY 1", (job2,))).fetchall()
+    assert [r["row_number"] for r in stored] == [2, 3]
+
+
+async def test_replace_failing_on_a_constraint_keeps_the_old_data(pool):
+    """A row the database refuses (a 201-character name) fails a replace and changes nothing."""
+    user, wheel, job = await setup(pool, csv_rows(20))
+    await run_job(pool, job)
+    before = await snapshot(pool, wheel)
+    rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
+            for i in range(12_000)]
+    rows.append(Activity(row_number=12_002, name="x" * 201, start=date(2025, 1, 1), end=date(2025, 1, 1)))
+    job2 = await make_job(pool, user, wheel, mode="replace")
+    assert await run_job(pool, job2, open_source=source_of(ListSource(rows))) == "failed"
+    row = await job_row(pool, job2)
+    assert (row["status"], row["error_code"]) == ("failed", "invalid_data")
+    assert "items_name_length" in row["error_message"]
+    assert await snapshot(pool, wheel) == before
+
+
+async def test_cancel_mid_load_rolls_back(pool):
+    """A job set `cancelling` while it loads ends `cancelled` and the wheel is as it was."""
+    user, wheel, job = await setup(pool, csv_rows(20))
+    await run_job(pool, job)
+    before = await snapshot(pool, wheel)
+    rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
+            for i in range(30_000)]
+    job2 = await make_job(pool, user, wheel, mode="replace")
+    limits = LoadLimits(chunk_rows=1000)
+    runner = asyncio.create_task(run_job(pool, job2, limits=limits, open_source=source_of(
+        ListSource(rows, delay=0.0005, slow_from=2000))))
+    await wait_for(pool, job2, lambda r: r["processed_items"] > 0, within=30)
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE import_jobs SET status = 'cancelling' WHERE id = %s", (job2,))
+    assert await asyncio.wait_for(runner, 30) == "cancelled"
+    row = await job_row(pool, job2)
+    assert (row["status"], row["current_step"]) == ("cancelled", "Import avbruten")
+    assert row["finished_at"] is not None
+    assert await snapshot(pool, wheel) == before
+
+
+async def test_job_cancelled_while_pending_does_not_run(pool):
+    """A job that was cancelled before a worker picked it up is left alone."""
+    _user, wheel, job = await setup(pool, status="cancelled", finished_at="2026-01-01T00:00:00Z")
+    assert await run_job(pool, job) is None
+    row = await job_row(pool, job)
+    assert (row["status"], row["attempts"]) == ("cancelled", 0)
+    assert await count(pool, "items", wheel) == 0
+
+
+async def test_completed_job_is_not_run_again(pool):
+    """Running a completed job a second time changes nothing."""
+    _user, wheel, job = await setup(pool, csv_rows(10))
+    await run_job(pool, job)
+    assert await run_job(pool, job) is None
+    assert await count(pool, "items", wheel) == 10
+    assert (await job_row(pool, job))["attempts"] == 1
+
+
+async def test_multi_year_rows_split_per_page(pool):
+    """Rows crossing a year boundary give one page per year and pieces sharing a link id."""
+    _user, wheel, job = await setup(pool, csv_rows(100, cross_every=10))
+    assert await run_job(pool, job) == "completed"
+    async with pool.connection() as conn:
+        pages = await (await conn.execute(
+            "SELECT year, page_order FROM wheel_pages WHERE wheel_id = %s ORDER BY year", (wheel,))).fetchall()
+        links = await (await conn.execute(
+            "SELECT i.cross_year_group_id AS link, array_agg(p.year ORDER BY p.year) AS years,"
+            " array_agg(i.start_date ORDER BY p.year) AS starts"
+            " FROM items i JOIN wheel_pages p ON p.id = i.page_id"
+            " WHERE i.wheel_id = %s AND i.cross_year_group_id IS NOT NULL GROUP BY 1", (wheel,))).fetchall()
+    assert [(p["year"], p["page_order"]) for p in pages] == [(2025, 1), (2026, 2)]
+    assert len(links) == 10
+    assert all(link["years"] == [2025, 2026] for link in links)
+    assert all(link["starts"] == [date(2025, 12, 20), date(2026, 1, 1)] for link in links)
+    row = await job_row(pool, job)
+    assert (row["created_items"], row["created_pages"], row["processed_items"]) == (110, 2, 100)
+
+
+async def test_rejections_are_counted_and_stored_up_to_the_cap(pool):
+    """Every rejected row is counted; stored rows stop at the cap; valid rows still import."""
+    rows = [Rejection(row_number=i + 2, column="Startdatum", reason="ogiltigt datum", values=("x", "y"))
+            for i in range(30)]
+    rows += [Activity(row_number=100 + i, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 1))
+             for i in range(5)]
+    _user, _wheel, job = await setup(pool)
+    limits = LoadLimits(max_stored_rejections=10, chunk_rows=7)
+    assert await run_job(pool, job, limits=limits, open_source=source_of(ListSource(rows))) == "completed"
+    row = await job_row(pool, job)
+    assert (row["rejected_rows"], row["created_items"], row["processed_items"]) == (30, 5, 35)
+    async with pool.connection() as conn:
+        stored = await (await conn.execute(
+            "SELECT count(*) AS n, min(raw_values) AS v FROM import_rejected_rows WHERE job_id = %s",
+            (job,))).fetchone()
+    assert stored["n"] == 10 and stored["v"] == ["x", "y"]
+
+
+async def test_progress_writes_are_throttled(pool):
+    """A 50,000-row import writes at most ~10 progress updates per second, plus the phases."""
+    _user, _wheel, job = await setup(pool, csv_rows(50_000))
+    seq_before = (await job_row(pool, job))["seq"]
+    started = time.monotonic()
+    assert await run_job(pool, job, limits=LoadLimits(chunk_rows=500)) == "completed"
+    duration = time.monotonic() - started
+    row = await job_row(pool, job)
+    updates = row["seq"] - seq_before
+    assert updates <= 10 * duration + 6, (updates, duration)
+    assert updates >= 3
+
+
+async def test_progress_never_goes_back_and_eta_is_given(pool):
+    """Seen from another connection, progress only rises and a long import shows an ETA."""
+    rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
+            for i in range(6000)]
+    _user, _wheel, job = await setup(pool)
+    runner = asyncio.create_task(run_job(pool, job, limits=LoadLimits(chunk_rows=200),
+                                         open_source=source_of(ListSource(rows, delay=0.0003))))
+    seen, etas = [], []
+    while not runner.done():
+        row = await job_row(pool, job)
+        seen.append(row["progress"])
+        etas.append(row["eta_seconds"])
+        await asyncio.sleep(0.01)
+    assert await runner == "completed"
+    assert seen == sorted(seen)
+    assert any(eta is not None and eta > 0 for eta in etas)
+
+
+async def test_completed_is_never_visible_without_its_items(pool):
+    """A reader never sees `completed` before the items are there (one commit for both)."""
+    _user, _wheel, job = await setup(pool, csv_rows(20_000))
+    runner = asyncio.create_task(run_job(pool, job, limits=LoadLimits(chunk_rows=2000)))
+    observations = []
+    async with pool.connection() as conn:
+        while True:
+            row = await (await conn.execute(
+                "SELECT j.status, (SELECT count(*) FROM items i WHERE i.wheel_id = j.wheel_id) AS n"
+                " FROM import_jobs j WHERE j.id = %s", (job,))).fetchone()
+            observations.append((row["status"], row["n"]))
+            if row["status"] == "completed":
+                break
+            assert not runner.done() or runner.exception() is None
+            await asyncio.sleep(0.001)
+    await asyncio.wait_for(runner, 30)
+    assert all(n == 0 for status, n in observations if status != "completed")
+    assert all(n == 20_000 for status, n in observations if status == "completed")
+
+
+async def test_lost_data_connection_requeues_when_a_retry_is_left(pool):
+    """A transient database error rolls back and puts the job back to `pending` for the retry."""
+    _user, wheel, job = await setup(pool)
+    rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
+            for i in range(20_000)]
+    runner = asyncio.create_task(run_job(pool, job, will_retry=lambda exc: True,
+                                         limits=LoadLimits(chunk_rows=500),
+                                         open_source=source_of(ListSource(rows, delay=0.0002))))
+    await wait_for(pool, job, lambda r: r["processed_items"] > 0, within=30)
+    async with pool.connection() as conn:
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                           " AND backend_xid IS NOT NULL")
+    with pytest.raises(psycopg.OperationalError):
+        await asyncio.wait_for(runner, 30)
+    row = await job_row(pool, job)
+    assert (row["status"], row["attempts"], row["step"]) == ("pending", 1, "queued")
+    assert await count(pool, "items", wheel) == 0
+
+
+async def test_lost_data_connection_fails_when_no_retry_is_left(pool):
+    """On the last attempt a transient error ends the job `failed` with `internal_error`."""
+    _user, _wheel, job = await setup(pool)
+    rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
+            for i in range(20_000)]
+    runner = asyncio.create_task(run_job(pool, job, will_retry=lambda exc: False,
+                                         limits=LoadLimits(chunk_rows=500),
+                                         open_source=source_of(ListSource(rows, delay=0.0002))))
+    await wait_for(pool, job, lambda r: r["processed_items"] > 0, within=30)
+    async with pool.connection() as conn:
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                           " AND backend_xid IS NOT NULL")
+    with pytest.raises(psycopg.OperationalError):
+        await asyncio.wait_for(runner, 30)
+    row = await job_row(pool, job)
+    assert (row["status"], row["error_code"]) == ("failed", "internal_error")
+    assert row["finished_at"] is not None
+
+
+async def test_unreadable_file_fails_at_once(pool):
+    """A file that cannot be an import fails with the reader's error code and no retry."""
+    _user, _wheel, job = await setup(pool, b"\x89PNG\r\n\x1a\nbinary")
+    assert await run_job(pool, job, will_retry=lambda exc: True) == "failed"
+    row = await job_row(pool, job)
+    assert row["status"] == "failed" and row["error_code"] not in (None, "internal_error")
