@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn
 from importer.errors import NotFound, TooManyActiveJobs
+from importer.import_task import run_import
 from importer.queries import q
 
 IDEMPOTENCY_CONSTRAINT = "import_jobs_user_idempotency_key"
@@ -68,8 +69,6 @@ async def store_file(conn: AsyncConn, *, user_id: uuid.UUID, media_type: str, co
 
 async def insert_job(conn: AsyncConn, *, user_id: uuid.UUID, job: NewJob) -> dict[str, Any]:
     """The job row and its queued task, on the caller's connection: both commit or neither does."""
-    from importer.import_task import run_import
-
     job_id = uuid.uuid4()
     procrastinate_job_id = await run_import.configure(connection=conn).defer_async(job_id=str(job_id))
     row = await (await conn.execute(q("import_job_insert"), {

@@ -10,9 +10,11 @@ import attrs
 import psycopg
 from aiohttp import BodyPartReader, web
 
+from importer.csv_source import sniff as sniff_csv
 from importer.db import as_user
 from importer.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from importer.queries import q
+from importer.structured import parse_payload
 from server import enqueue, keys
 from server.auth import user_id
 from server.views.common import json_response, path_uuid
@@ -148,26 +150,12 @@ async def read_csv(request: web.Request, limit: int) -> Upload:
 
 
 async def read_structured(request: web.Request, limit: int) -> Upload:
-    from importer.structured import validate_payload
-
     notify = parse_notify(request.query.get("notify"))
     content = await read_limited(request.content.read, limit)
-    try:
-        payload = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The body is not valid JSON.", code="bad_json") from None
-    if not isinstance(payload, dict):
-        raise BadRequest("The body must be a JSON object.", code="bad_json")
-    mode = payload.get("importMode", "append")
-    if not isinstance(mode, str):
-        raise BadRequest("importMode must be append or replace.", code="bad_mode")
-    file_name = payload.get("fileName")
-    if file_name is not None and not isinstance(file_name, str):
-        raise BadRequest("fileName must be a string.", code="bad_json")
-    validate_payload(payload)
-    return Upload(content=content, media_type="application/json",
-                  file_name=parse_file_name(file_name or "import.json"), mode=parse_mode(mode),
-                  mapping=None, notify=notify)
+    # Checks the whole structure (400) and that it has items (422); the worker reads it again.
+    mode, file_name, _ = parse_payload(content)
+    return Upload(content=content, media_type="application/json", file_name=parse_file_name(file_name),
+                  mode=mode, mapping=None, notify=notify)
 
 
 READERS = {
@@ -181,8 +169,6 @@ def sniff(upload: Upload) -> None:
     """422 now, before any job exists, for a file that cannot be an import at all."""
     if upload.media_type != "text/csv":
         return
-    from importer.csv_source import sniff as sniff_csv
-
     sniff_csv(upload.content[:SNIFF_BYTES], mapping=upload.mapping,
               complete=len(upload.content) <= SNIFF_BYTES)
 

@@ -11,7 +11,7 @@ from tests.acceptance.api.support import Api, make_settings
 
 
 @pytest.fixture
-def api_factory(aiohttp_client, db_url: str) -> Callable:
+def api_factory(db_url: str, aiohttp_client) -> Callable:
     """Start the app (optionally with other settings) and return an Api for a new user."""
 
     async def start(**env: str) -> Api:
