@@ -93,7 +93,9 @@ async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *,
         if not await _queue(conn, facts, decision.kind):
             log.info("e-mail for import job %s was already queued", job_id, extra={"job_id": str(job_id)})
             return
-        await send_import_email.configure(connection=conn).defer_async(job_id=str(facts.job_id))
+        # The lock keeps two runs for one job (a manual re-defer beside a retry) from sending at once.
+        await send_import_email.configure(connection=conn, lock=f"import-email:{facts.job_id}").defer_async(
+            job_id=str(facts.job_id))
         log.info("%s e-mail queued for import job %s", decision.kind, job_id,
                  extra={"job_id": str(job_id), "email_kind": decision.kind})
     except _DATABASE_ERRORS:
