@@ -12,6 +12,7 @@ from aiosmtpd.smtp import AuthResult
 
 from importer.db import as_worker
 from importer.email_task import MAX_TRIES, defer_email_if_needed, send_import_email
+from tests.factories import make_job, make_user, make_wheel
 from tests.integration.email_support import (
     RecordingHandler,
     email_record,
@@ -222,3 +223,22 @@ async def test_smtps_with_login(pool, smtp, env, tmp_path):
     await end_job(pool, job_id)
     await run_email_worker(pool, env)
     assert logins == [(b"hjul", b"p@ss word")] and len(handler.messages) == 1
+
+
+async def test_a_real_import_of_250_rows_mails_its_owner(pool, smtp, env):
+    """The worker's loader ends a real 250-row import and its e-mail reaches the SMTP server once."""
+    from importer.loader import run_job
+
+    handler = smtp()
+    user = await make_user(pool, "bo@example.test")
+    wheel = await make_wheel(pool, user)
+    rows = "".join(f"Möte {i},2026-{1 + i % 12:02d}-{1 + i % 28:02d},Ekonomi,Planering\n" for i in range(250))
+    content = ("Aktivitet,Startdatum,Område,Kategori\n" + rows + ",2026-01-01,Ekonomi,Planering\n").encode()
+    job_id = await make_job(pool, user, wheel, content=content, file_name="årsplan.csv")
+    assert await run_job(pool, job_id) == "completed"
+    await run_email_worker(pool, env)
+
+    assert handler.recipients == [["bo@example.test"]]
+    text, _ = text_and_html(handler.messages[0])
+    assert handler.messages[0]["Subject"] == "✅ Import klar – 250 aktiviteter"
+    assert "Aktiviteter: 250" in text and "Avvisade rader: 1" in text and "årsplan.csv" in text
