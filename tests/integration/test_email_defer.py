@@ -5,9 +5,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from importer.db import as_worker
+from importer.db import as_user, as_worker
 from importer.email_task import defer_email_if_needed
 from importer.settings import Settings
+from tests.factories import make_user
 from tests.integration.email_support import ended_job
 
 SETTINGS = Settings.from_env({"DATABASE_URL": "unused"})
@@ -89,3 +90,17 @@ async def test_an_error_of_its_own_is_logged_not_raised(pool, caplog):
         row = await (await conn.execute("SELECT current_step FROM import_jobs WHERE id = %s",
                                         (job_id,))).fetchone()
     assert row["current_step"] == "klar"
+
+
+async def test_the_api_sees_only_the_email_records_of_its_own_jobs(pool):
+    """Row-level security: a user reads the record of their own job's e-mail and no other."""
+    job_id = await ended_job(pool)
+    async with as_worker(pool) as conn:
+        await defer_email_if_needed(conn, job_id, settings=SETTINGS)
+        owner = (await (await conn.execute("SELECT user_id FROM import_jobs WHERE id = %s",
+                                           (job_id,))).fetchone())["user_id"]
+    stranger = await make_user(pool)
+    async with as_user(pool, owner) as conn:
+        assert len(await (await conn.execute("SELECT job_id FROM import_emails")).fetchall()) == 1
+    async with as_user(pool, stranger) as conn:
+        assert await (await conn.execute("SELECT job_id FROM import_emails")).fetchall() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from email import policy
@@ -12,6 +13,7 @@ from aiosmtpd.smtp import AuthResult
 
 from importer.db import as_worker
 from importer.email_task import MAX_TRIES, defer_email_if_needed, send_import_email
+from importer.loader import run_job
 from tests.factories import make_job, make_user, make_wheel
 from tests.integration.email_support import (
     RecordingHandler,
@@ -227,8 +229,6 @@ async def test_smtps_with_login(pool, smtp, env, tmp_path):
 
 async def test_a_real_import_of_250_rows_mails_its_owner(pool, smtp, env):
     """The worker's loader ends a real 250-row import and its e-mail reaches the SMTP server once."""
-    from importer.loader import run_job
-
     handler = smtp()
     user = await make_user(pool, "bo@example.test")
     wheel = await make_wheel(pool, user)
@@ -242,3 +242,27 @@ async def test_a_real_import_of_250_rows_mails_its_owner(pool, smtp, env):
     text, _ = text_and_html(handler.messages[0])
     assert handler.messages[0]["Subject"] == "✅ Import klar – 250 aktiviteter"
     assert "Aktiviteter: 250" in text and "Avvisade rader: 1" in text and "årsplan.csv" in text
+
+
+async def test_a_silent_server_times_out_and_the_timeout_is_recorded(pool, env):
+    """A server that accepts the connection and never answers costs `timeout` per try, then fails."""
+    connections = []
+
+    async def silent(reader, writer):
+        connections.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    env.setenv("SMTP_URL", f"smtp://127.0.0.1:{port}?timeout=0.3")
+    try:
+        job_id = await ended_job(pool)
+        await end_job(pool, job_id)
+        await run_email_worker(pool, env)
+    finally:
+        for writer in connections:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    record = await email_record(pool, job_id)
+    assert (record["status"], record["attempts"]) == ("failed", MAX_TRIES)
+    assert "Timeout" in record["last_error"] and len(connections) == MAX_TRIES
