@@ -415,7 +415,9 @@ function renderCurrent() {
   setText($("step"), TERMINAL.has(job.status) && job.status !== "completed" ? "" : job.current_step);
   setText($("processed"), job.total_items
     ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} aktiviteter` : "");
-  setText($("counts"), countsText(job));
+  const c = job.counts || {};
+  const anyCount = Object.values(c).some((n) => n > 0);
+  setText($("counts"), job.status === "completed" || anyCount || job.total_items ? countsText(job) : "");
   setText($("eta"), ACTIVE.has(job.status) ? etaText(job.eta_seconds) : "");
 
   const done = job.status === "completed";
