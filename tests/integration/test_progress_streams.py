@@ -23,7 +23,7 @@ from server.views import events
 from tests.factories import make_job, make_user, make_wheel
 from tests.sse import open_stream
 
-SECRET = "test-secret-for-progress-streams"
+SECRET = "test-secret-for-progress-streams-" + "0123456789" * 4
 
 
 def ensure_event_routes(app: web.Application) -> None:
