@@ -1,0 +1,187 @@
+"""Jobs over real HTTP: read, list and page, cancel, retry, errors.csv, and another user's jobs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+import pytest
+
+from tests.acceptance.api.support import error_of
+
+
+async def _set(pool, job_id: str, sql: str) -> None:
+    async with pool.connection() as conn:
+        await conn.execute(f"UPDATE import_jobs SET {sql} WHERE id = %s", (job_id,))
+
+
+async def _task_status(pool, job_id: str) -> str:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(
+            "SELECT p.status FROM import_jobs j JOIN procrastinate_jobs p ON p.id = j.procrastinate_job_id"
+            " WHERE j.id = %s", (job_id,))).fetchone()
+    return row["status"]
+
+
+async def test_get_a_job(api):
+    """GET /api/imports/{id} answers the job object as the submit did."""
+    wheel = await api.wheel()
+    job = await api.job(wheel)
+    resp = await api.call("GET", f"/api/imports/{job['id']}")
+    assert resp.status == 200
+    assert await resp.json() == job
+
+
+async def test_list_newest_first_with_filters_and_paging(api_factory, pool):
+    """The list is the user's own jobs, newest first, filtered by status and wheel, keyset-paged by `before`."""
+    api = await api_factory(IMPORTER_MAX_ACTIVE_JOBS="50")
+    first, second = await api.wheel(), await api.wheel("Andra", 2027)
+    jobs = [await api.job(first) for _ in range(3)] + [await api.job(second) for _ in range(2)]
+    other = api.as_other()
+    await other.job(await other.wheel())
+    await _set(pool, jobs[0]["id"], "status = 'cancelled', finished_at = now()")
+    newest_first = [j["id"] for j in reversed(jobs)]
+
+    body = await (await api.call("GET", "/api/imports")).json()
+    assert [j["id"] for j in body["jobs"]] == newest_first
+    body = await (await api.call("GET", "/api/imports", params={"wheel_id": first})).json()
+    assert [j["id"] for j in body["jobs"]] == newest_first[2:]
+    body = await (await api.call("GET", "/api/imports", params={"status": "cancelled"})).json()
+    assert [j["id"] for j in body["jobs"]] == [jobs[0]["id"]]
+
+    page1 = await (await api.call("GET", "/api/imports", params={"limit": "2"})).json()
+    assert [j["id"] for j in page1["jobs"]] == newest_first[:2]
+    page2 = await (await api.call("GET", "/api/imports",
+                                  params={"limit": "2", "before": page1["jobs"][-1]["id"]})).json()
+    assert [j["id"] for j in page2["jobs"]] == newest_first[2:4]
+    stamp = page2["jobs"][-1]["created_at"]
+    page3 = await (await api.call("GET", "/api/imports", params={"before": stamp})).json()
+    assert [j["id"] for j in page3["jobs"]] == newest_first[4:]
+
+
+@pytest.mark.parametrize("params", [
+    {"limit": "0"}, {"limit": "101"}, {"limit": "many"}, {"status": "done"}, {"wheel_id": "x"},
+    {"before": "yesterday"}, {"before": "2026-01-01T00:00:00"}, {"before": str(uuid.uuid4())},
+])
+async def test_bad_list_parameters_are_400(api, params):
+    """limit outside 1..100, an unknown status, a malformed wheel_id or before get 400."""
+    resp = await api.call("GET", "/api/imports", params=params)
+    assert resp.status == 400, await resp.text()
+    error_of(await resp.json())
+
+
+async def test_cancel_a_pending_job(api, pool):
+    """Cancelling a pending job ends it `cancelled` at once and cancels its queued task in the same transaction."""
+    job = await api.job(await api.wheel())
+    resp = await api.call("POST", f"/api/imports/{job['id']}/cancel")
+    assert resp.status == 202
+    body = await resp.json()
+    assert body["status"] == "cancelled" and body["finished_at"] is not None
+    assert await _task_status(pool, job["id"]) == "cancelled"
+    resp = await api.call("POST", f"/api/imports/{job['id']}/cancel")
+    assert resp.status == 409
+    assert error_of(await resp.json())["details"] == {"status": "cancelled"}
+
+
+async def test_cancel_a_running_job(api, pool):
+    """Cancelling a processing job makes it `cancelling`; cancelling again answers 202 unchanged."""
+    job = await api.job(await api.wheel())
+    await _set(pool, job["id"], "status = 'processing', attempts = 1, started_at = now()")
+    resp = await api.call("POST", f"/api/imports/{job['id']}/cancel")
+    assert resp.status == 202
+    body = await resp.json()
+    assert body["status"] == "cancelling"
+    again = await api.call("POST", f"/api/imports/{job['id']}/cancel")
+    assert again.status == 202
+    assert await again.json() == body
+
+
+@pytest.mark.parametrize("terminal", ["completed", "failed"])
+async def test_cancel_a_finished_job_is_409(api, pool, terminal):
+    """A job that already ended cannot be cancelled: 409."""
+    job = await api.job(await api.wheel())
+    extra = ", progress = 100" if terminal == "completed" else ", error_code = 'boom'"
+    await _set(pool, job["id"], f"status = '{terminal}', finished_at = now(){extra}")
+    resp = await api.call("POST", f"/api/imports/{job['id']}/cancel")
+    assert resp.status == 409
+    assert error_of(await resp.json())["code"] == "job_finished"
+
+
+async def test_retry_a_failed_job(api, pool):
+    """Retrying a failed job gives 202 and a new pending job with retry_of, the same file and a queued task."""
+    wheel = await api.wheel()
+    resp = await api.submit_csv(wheel, params={"mode": "replace", "file_name": "plan.csv"})
+    job = await resp.json()
+    await _set(pool, job["id"], "status = 'failed', error_code = 'boom', finished_at = now()")
+    resp = await api.call("POST", f"/api/imports/{job['id']}/retry")
+    assert resp.status == 202, await resp.text()
+    new = await resp.json()
+    assert resp.headers["Location"] == f"/api/imports/{new['id']}"
+    assert new["id"] != job["id"] and new["retry_of"] == job["id"]
+    assert (new["status"], new["mode"], new["file_name"], new["wheel_id"]) == ("pending", "replace", "plan.csv", wheel)
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT DISTINCT file_id FROM import_jobs")).fetchall()
+    assert len(rows) == 1
+    assert await _task_status(pool, new["id"]) == "todo"
+
+
+@pytest.mark.parametrize("status", ["pending", "processing", "completed"])
+async def test_retry_of_a_job_that_did_not_fail_is_409(api, pool, status):
+    """Only failed or cancelled jobs can be retried: 409 otherwise."""
+    job = await api.job(await api.wheel())
+    if status == "processing":
+        await _set(pool, job["id"], "status = 'processing'")
+    elif status == "completed":
+        await _set(pool, job["id"], "status = 'completed', progress = 100, finished_at = now()")
+    resp = await api.call("POST", f"/api/imports/{job['id']}/retry")
+    assert resp.status == 409
+    assert error_of(await resp.json())["code"] == "job_not_retryable"
+
+
+async def test_retry_obeys_the_active_jobs_limit(api_factory, pool):
+    """A retry counts against IMPORTER_MAX_ACTIVE_JOBS like a submit: 429 when the user is at the limit."""
+    api = await api_factory(IMPORTER_MAX_ACTIVE_JOBS="1")
+    wheel = await api.wheel()
+    job = await api.job(wheel)
+    await _set(pool, job["id"], "status = 'cancelled', finished_at = now()")
+    await api.job(wheel)
+    resp = await api.call("POST", f"/api/imports/{job['id']}/retry")
+    assert resp.status == 429 and "Retry-After" in resp.headers
+
+
+async def test_errors_csv_is_excel_safe(api, pool):
+    """errors.csv is UTF-8 with a BOM, has row,column,reason,values, and neutralises formula cells."""
+    job = await api.job(await api.wheel())
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO import_rejected_rows (job_id, row_number, column_name, reason, raw_values) VALUES"
+            " (%(j)s, 3, 'Startdatum', 'Datumet går inte att läsa', ARRAY['Möte', '=HYPERLINK(\"x\")']),"
+            " (%(j)s, 2, '@Slut', '+1 dag', ARRAY['-2+3', 'åäö'])", {"j": job["id"]})
+    resp = await api.call("GET", f"/api/imports/{job['id']}/errors.csv")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/csv")
+    raw = await resp.read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["row", "column", "reason", "values"]
+    assert rows[1] == ["2", "'@Slut", "'+1 dag", "'-2+3 | åäö"]
+    assert rows[2][:3] == ["3", "Startdatum", "Datumet går inte att läsa"]
+    assert rows[2][3] == 'Möte | =HYPERLINK("x")'  # a cell that does not start with a formula is left as it is
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+async def test_another_users_job_is_404_everywhere(api):
+    """Another user's job is 404 on every job route, exactly like one that does not exist."""
+    other = api.as_other()
+    foreign = await other.job(await other.wheel())
+    for job_id in (foreign["id"], str(uuid.uuid4()), "not-a-uuid"):
+        for method, path in (("GET", ""), ("POST", "/cancel"), ("POST", "/retry"), ("GET", "/errors.csv"),
+                             ("GET", "/events")):
+            resp = await api.call(method, f"/api/imports/{job_id}{path}")
+            assert resp.status == 404, (method, path, await resp.text())
+            assert error_of(await resp.json())["code"] == "not_found"
+    assert (await (await api.call("GET", "/api/imports")).json())["jobs"] == []
+    resp = await api.call("GET", "/api/imports", params={"before": foreign["id"]})
+    assert resp.status == 400
