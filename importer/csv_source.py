@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Iterator
 
@@ -123,6 +124,11 @@ class CsvSource:
         evidence: dict[int, bool | None] = dict.fromkeys(undecided)
         count = 0
         is_blank = reading.is_blank
+        if not undecided:
+            fast = reading.count_records(self._data, self.encoding, layout.delimiter,
+                                         skip=layout.header_row)
+            if fast is not None:
+                return fast, layout.day_first_start is not False, layout.day_first_end is not False
         for _, cells in self._data_records():
             if is_blank(cells):
                 continue
@@ -146,11 +152,11 @@ class CsvSource:
 
     def __iter__(self) -> Iterator[Row]:
         build = self._builder.build
-        is_blank = reading.is_blank
         for number, cells in self._data_records():
-            if is_blank(cells):
-                continue
-            yield build(number, cells)
+            if cells:
+                row = build(number, cells)
+                if row is not None:
+                    yield row
 
 
 def _check_bytes(prefix: bytes, *, complete: bool) -> None:
@@ -162,7 +168,7 @@ def _check_bytes(prefix: bytes, *, complete: bool) -> None:
 def _layout(text: str, *, mapping: dict | None) -> Layout:
     delimiter = reading.delimiter_of(text)
     header_row, headers, sample = 0, None, []
-    for number, cells in enumerate(reading.records(iter(text.splitlines(True)), delimiter), 1):
+    for number, cells in enumerate(reading.records(io.StringIO(text, newline=""), delimiter), 1):
         if reading.is_blank(cells):
             continue
         if headers is None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from uuid import UUID, uuid4
 
+from importer.construct import positional
 from importer.model import (
     Activity,
     Declared,
@@ -31,6 +32,9 @@ LABEL_PALETTE = (
     "#E63946", "#2A9D8F", "#E9C46A", "#457B9D", "#F4A261", "#8AB17D",
     "#9D4EDD", "#FF6B6B", "#118AB2", "#EF476F", "#06D6A0", "#6C757D",
 )
+
+
+_item_row = positional(ItemRow)
 
 
 def _key(name: str) -> str:
@@ -158,11 +162,8 @@ class Planner:
         if first_year == last_year:
             page_id = self._pages.get(first_year) or self._page_id(first_year)
             self.counts["items"] += 1
-            return [ItemRow(
-                row_number=activity.row_number, page_id=page_id, ring_id=ring_id,
-                group_id=group_id, label_id=label_id, name=activity.name, start=start, end=end,
-                description=activity.description, cross_year_group_id=None,
-            )]
+            return [_item_row(activity.row_number, page_id, ring_id, group_id, label_id,
+                              activity.name, start, end, activity.description, None)]
         link = self._new_id()
         pieces = []
         for year in range(first_year, last_year + 1):
