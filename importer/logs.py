@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is emitted.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+# Fields every log line of a job's work carries (job_id, procrastinate_job_id, task): set for a
+# task's duration by `job_log_middleware`; asyncio tasks and threads started inside inherit it.
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "importer_log_context", default=MappingProxyType({}))
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add `fields` to every log record emitted in this context (nested contexts add up)."""
+    token = _context.set(MappingProxyType(
+        {**_context.get(), **{k: str(v) for k, v in fields.items() if v is not None}}))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    """Copies the current log context onto each record; `extra=` given at the call wins."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _context.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+async def job_log_middleware(call_next, context, worker):
+    """Procrastinate worker middleware: the job's ids on every log line of its task."""
+    job = context.job
+    kwargs = job.task_kwargs or {}
+    with log_context(job_id=kwargs.get("job_id"), procrastinate_job_id=job.id, task=job.task_name):
+        return await call_next()
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,6 +79,7 @@ def setup(fmt: str = "auto", level: int = logging.INFO) -> None:
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler()
+    handler.addFilter(ContextFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

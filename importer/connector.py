@@ -1,0 +1,46 @@
+"""Procrastinate's psycopg connector, with a LISTEN loop that survives a database restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Iterable
+
+import procrastinate
+from procrastinate import connector as procrastinate_connector
+from procrastinate import exceptions
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST = 0.2
+BACKOFF_MAX = 5.0
+# A listener that ran this long before failing was healthy: the next failure starts over fast.
+HEALTHY_AFTER = 10.0
+
+
+class ReconnectingPsycopgConnector(procrastinate.PsycopgConnector):
+    """Procrastinate reconnects its LISTEN connection only when the old one dies and a new one
+    can be opened at once. While the server restarts, opening fails, the listener (a worker side
+    task) raises, and the worker stops itself: a restart of Postgres stopped every worker. Here
+    the listener retries with capped, jittered backoff instead, for as long as the worker runs;
+    the worker's polling (fetch_job_polling_interval) covers notifications lost meanwhile.
+    Everything else goes through the pool, whose `check` replaces dead connections.
+    """
+
+    async def listen_notify(self, on_notification: procrastinate_connector.Notify,
+                            channels: Iterable[str]) -> None:
+        channels = list(channels)
+        delay = BACKOFF_FIRST
+        while True:
+            started = time.monotonic()
+            try:
+                await super().listen_notify(on_notification, channels)
+            except (exceptions.ConnectorException, OSError) as exc:
+                if time.monotonic() - started > HEALTHY_AFTER:
+                    delay = BACKOFF_FIRST
+                log.warning("worker LISTEN connection failed (%s); reconnecting in about %.1fs",
+                            exc.__cause__.__class__.__name__ if exc.__cause__ else exc, delay)
+                await asyncio.sleep(random.uniform(delay / 2, delay))
+                delay = min(delay * 2, BACKOFF_MAX)
