@@ -13,7 +13,9 @@ from typing import Any
 import procrastinate
 from psycopg_pool import AsyncConnectionPool
 
+from importer.connector import ReconnectingPsycopgConnector
 from importer.db import database_url, make_pool
+from importer.logs import job_log_middleware
 from importer.settings import Settings
 
 # Modules that define tasks with `@app.task`; each registers itself when imported.
@@ -21,7 +23,11 @@ TASK_MODULES = [
     "importer.import_task",
     "importer.email_task",
     "importer.maintenance",
+    "importer.retention",
 ]
+
+# Every log line of a task's work carries its job id (importer/logs.py).
+LOG_MIDDLEWARE = {"worker_middleware": [job_log_middleware]}
 
 
 def _pool_factory(**kwargs: Any) -> AsyncConnectionPool:
@@ -33,7 +39,8 @@ def _pool_factory(**kwargs: Any) -> AsyncConnectionPool:
 
 
 def make_connector() -> procrastinate.PsycopgConnector:
-    return procrastinate.PsycopgConnector(pool_factory=_pool_factory)
+    # Its LISTEN loop survives a database restart (importer/connector.py).
+    return ReconnectingPsycopgConnector(pool_factory=_pool_factory)
 
 
-app = procrastinate.App(connector=make_connector(), import_paths=TASK_MODULES)
+app = procrastinate.App(connector=make_connector(), import_paths=TASK_MODULES, worker_defaults=LOG_MIDDLEWARE)
