@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 import procrastinate
+import psycopg
 from procrastinate import connector as procrastinate_connector
 from procrastinate import exceptions
 
@@ -28,6 +30,15 @@ class ReconnectingPsycopgConnector(procrastinate.PsycopgConnector):
     the worker's polling (fetch_job_polling_interval) covers notifications lost meanwhile.
     Everything else goes through the pool, whose `check` replaces dead connections.
     """
+
+    @contextlib.asynccontextmanager
+    async def _get_standalone_connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        # Procrastinate 3.10 passes the pool's kwargs plus `autocommit=True`; our pools already
+        # say autocommit, and the duplicate keyword raised TypeError in the listener.
+        conninfo = await self.pool._resolve_conninfo()
+        kwargs = {**await self.pool._resolve_kwargs(), "autocommit": True}
+        async with await self.pool.connection_class.connect(conninfo, **kwargs) as connection:
+            yield connection
 
     async def listen_notify(self, on_notification: procrastinate_connector.Notify,
                             channels: Iterable[str]) -> None:
