@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -45,8 +46,14 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def _default(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()  # RFC 3339, as jsonb writes timestamps too
+    return str(value)  # UUID
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+    return json.dumps(value, default=_default, ensure_ascii=False)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

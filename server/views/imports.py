@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import psycopg
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from importer.csv_source import sniff as sniff_csv
 from importer.db import as_user
@@ -129,7 +130,7 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
                 fields[part.name] = await _field(part)
             else:
                 await read_limited(part.read_chunk, FIELD_LIMIT)  # ignored, but bounded
-    except (ValueError, AssertionError):
+    except (ValueError, AssertionError, HttpProcessingError):
         raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
     if content is None:
         raise BadRequest("The form has no part named `file`.", code="missing_file")
