@@ -41,7 +41,7 @@ async def _exists(pool, table: str, column: str, value) -> bool:
 
 
 async def test_purge_removes_old_finished_imports_and_keeps_the_rest(pool):
-    """Old finished jobs lose their row, file, rejected rows, e-mail record and queue job; new and active ones keep all."""
+    """Old finished jobs lose row, file, rejected rows, e-mail record and queue job; new and active ones keep all."""
     user = await make_user(pool)
     wheel = await make_wheel(pool, user)
     old_jobs = [await _finished_job(pool, user, wheel, age_days=10),
