@@ -12,6 +12,7 @@ from importer import tasks
 from importer.db import database_url, make_pool
 from importer.settings import Settings
 from server import auth, keys, middlewares, routes
+from server import metrics as server_metrics
 from server.hub import hub_ctx, hub_on_shutdown
 
 log = logging.getLogger("server")
@@ -35,6 +36,7 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None,
     app[keys.PROCRASTINATE] = tasks.app
     app.cleanup_ctx.append(_pool_ctx(settings, pool))
     app.cleanup_ctx.append(hub_ctx)
+    server_metrics.setup(app)  # after pool and hub: /metrics reads both
     app.on_shutdown.append(hub_on_shutdown)
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx(worker_concurrency))

@@ -16,6 +16,7 @@ import psycopg
 from aiohttp import web
 from psycopg.rows import dict_row
 
+from importer import metrics
 from importer.queries import q
 from server import keys
 
@@ -284,11 +285,13 @@ class Hub:
             # what arrives meanwhile waits in psycopg's backlog for the next window.
             async for note in self._conn.notifies(timeout=self._check_interval):
                 try:
-                    event = JobEvent.from_payload(note.payload)
+                    job = json.loads(note.payload)
+                    event = JobEvent.from_job(job)
                 except (ValueError, KeyError, TypeError):
                     log.error("hub: unreadable notification %.200r", note.payload)
                     continue
                 self.publish(event)
+                metrics.observe_notification(job)
             await self._check()
 
     async def _reread(self) -> None:

@@ -9,6 +9,7 @@ import prometheus_client
 from aiohttp import web
 
 from server import keys
+from server import metrics as server_metrics
 from server.middlewares import error_response
 from server.openapi import document
 
@@ -44,7 +45,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = await asyncio.to_thread(prometheus_client.generate_latest)
+    # The default registry and the app's database collector (server/metrics.py).
+    body = await asyncio.to_thread(server_metrics.render, request.app)
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
 
 
