@@ -198,9 +198,10 @@ def setup_jobs(url: str, users: int, jobs: int) -> list[tuple[str, str]]:
     return out
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
+def start_server(url: str, port: int, profile: str | None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "IMPORTER_JWT_SECRET": SECRET, "IMPORTER_LOG_FORMAT": "text"}
-    proc = subprocess.Popen([sys.executable, "-m", "importer.cli", "serve", "--port", str(port)],
+    prefix = ["-m", "cProfile", "-o", profile] if profile else []
+    proc = subprocess.Popen([sys.executable, *prefix, "-m", "importer.cli", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
     deadline = time.monotonic() + 60
     while True:
@@ -246,7 +247,7 @@ def run(args) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        server = start_server(url, port)
+        server = start_server(url, port, args.profile)
         rss_idle = rss_mib(server.pid)
         plans: list[list[tuple[str, str]]] = [[] for _ in range(args.client_procs)]
         for i in range(args.clients):
@@ -349,6 +350,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of load")
     parser.add_argument("--drain", type=float, default=2.0, help="seconds to wait for the last events")
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--profile", help="write a cProfile of the server to this file")
     parser.add_argument("--connect-timeout", type=float, default=180.0)
     run(parser.parse_args())
 
