@@ -17,6 +17,7 @@ from importer.connector import ReconnectingPsycopgConnector
 from importer.db import database_url, make_pool
 from importer.logs import job_log_middleware
 from importer.settings import Settings
+from importer.worker_config import WorkerConfig
 
 # Modules that define tasks with `@app.task`; each registers itself when imported.
 TASK_MODULES = [
@@ -43,4 +44,6 @@ def make_connector() -> procrastinate.PsycopgConnector:
     return ReconnectingPsycopgConnector(pool_factory=_pool_factory)
 
 
-app = procrastinate.App(connector=make_connector(), import_paths=TASK_MODULES, worker_defaults=LOG_MIDDLEWARE)
+# Heartbeat, stalled-worker and shutdown timings apply to the stock CLI worker too.
+app = procrastinate.App(connector=make_connector(), import_paths=TASK_MODULES,
+                        worker_defaults={**WorkerConfig.from_env().worker_options(), **LOG_MIDDLEWARE})

@@ -152,3 +152,20 @@ COPY items (wheel_id, page_id, ring_id, group_id, label_id, name, start_date, en
 -- USING (true) policies): the items COPY alone runs as the login role, which owns the tables,
 -- then the transaction goes back to the worker role (session_as_worker).
 SELECT set_config('role', 'none', true);
+
+-- name: import_jobs_orphans_settle
+-- Imports still active whose queue job has ended for good (the task could not write its own
+-- end, e.g. the database was unreachable at that moment): a person must not wait forever.
+UPDATE import_jobs j
+   SET status = CASE WHEN j.status = 'cancelling' THEN 'cancelled' ELSE 'failed' END,
+       finished_at = clock_timestamp(), step = 'done', eta_seconds = NULL,
+       current_step = CASE WHEN j.status = 'cancelling' THEN 'Import avbruten'
+                           ELSE 'Importen misslyckades' END,
+       error_code = CASE WHEN j.status = 'cancelling' THEN NULL ELSE 'internal_error' END,
+       error_message = CASE WHEN j.status = 'cancelling' THEN NULL
+                            ELSE 'Importen avbröts oväntat och kunde inte göras om.' END
+  FROM procrastinate_jobs pj
+ WHERE pj.id = j.procrastinate_job_id
+   AND j.status IN ('pending', 'processing', 'cancelling')
+   AND pj.status IN ('succeeded', 'failed', 'cancelled', 'aborted')
+RETURNING j.id;

@@ -1,0 +1,50 @@
+"""Crash recovery: imports of workers that stopped heart-beating go back to the queue."""
+
+from __future__ import annotations
+
+import logging
+
+from procrastinate import JobContext
+from procrastinate.manager import JobManager
+
+from importer.queries import q
+from importer.tasks import app
+from importer.worker_config import WorkerConfig
+
+log = logging.getLogger(__name__)
+
+IMPORT_TASK = "run_import"
+CONFIG = WorkerConfig.from_env()
+
+
+async def recover_stalled_imports_now(job_manager: JobManager, *, stalled_after: float) -> int:
+    """Retry every `run_import` job whose worker is silent for `stalled_after` seconds.
+
+    The dead attempt's data transaction died with its connection, so the retry starts clean;
+    its claim counts the attempt. Returns how many jobs were put back.
+    """
+    stalled = list(await job_manager.get_stalled_jobs(
+        task_name=IMPORT_TASK, seconds_since_heartbeat=stalled_after))
+    for job in stalled:
+        await job_manager.retry_job(job)
+        log.warning("import task %s of a stalled worker (%s) queued again", job.id, job.worker_id,
+                    extra={"procrastinate_job_id": job.id, "job_args": job.task_kwargs})
+    return len(stalled)
+
+
+async def settle_orphaned_imports(pool) -> int:
+    """End imports whose queue job ended without the task recording an end."""
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(q("import_jobs_orphans_settle"))).fetchall()
+    for row in rows:
+        log.error("import %s had no end recorded after its task ended; marked failed", row["id"],
+                  extra={"job_id": str(row["id"])})
+    return len(rows)
+
+
+@app.periodic(cron=CONFIG.recovery_cron)
+@app.task(name="recover_stalled_imports", queue="maintenance", pass_context=True)
+async def recover_stalled_imports(context: JobContext, timestamp: int) -> None:
+    """Every few seconds: stalled imports back to the queue, orphaned ones settled."""
+    await recover_stalled_imports_now(context.app.job_manager, stalled_after=CONFIG.stalled_after)
+    await settle_orphaned_imports(context.app.connector.pool)

@@ -1,0 +1,148 @@
+"""Workers as real processes: queueing, crash recovery after SIGKILL, shutdown by SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from importer.import_task import run_import
+from importer.worker import run_worker
+from importer.worker_config import WorkerConfig
+from tests.factories import make_job, make_user, make_wheel
+from tests.import_support import csv_rows, job_row, wait_for
+
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def worker_env(db_url: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_LOG_FORMAT": "text",
+           "IMPORTER_WORKER_HEARTBEAT_SECONDS": "0.5", "IMPORTER_WORKER_STALLED_SECONDS": "2",
+           "IMPORTER_RECOVERY_EVERY_SECONDS": "1", "IMPORTER_WORKER_SHUTDOWN_GRACE_SECONDS": "0.5",
+           "IMPORTER_DATA_DIR": str(ROOT / ".data" / "test-worker")}
+    env.update(extra)
+    return env
+
+
+def start_worker(db_url: str, *, stock: bool = False, **extra: str) -> subprocess.Popen:
+    if stock:
+        cmd = [str(VENV_BIN / "procrastinate"), "--app=importer.tasks.app", "worker"]
+    else:
+        cmd = [str(VENV_BIN / "importer"), "worker", "--concurrency", "2"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=worker_env(db_url, **extra),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(proc: subprocess.Popen) -> str:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.stderr.read().decode(errors="replace")[-3000:] if proc.stderr else ""
+
+
+async def submit(pool, content: bytes, **columns):
+    """A job row and its queued task in one transaction, as the API creates them."""
+    user = await make_user(pool)
+    wheel = await make_wheel(pool, user)
+    job = await make_job(pool, user, wheel, content=content, **columns)
+    async with pool.connection() as conn, conn.transaction():
+        pj = await run_import.configure(connection=conn).defer_async(job_id=str(job))
+        await conn.execute("UPDATE import_jobs SET procrastinate_job_id = %s WHERE id = %s", (pj, job))
+    return wheel, job
+
+
+async def items_summary(pool, wheel):
+    async with pool.connection() as conn:
+        return await (await conn.execute(
+            "SELECT count(*) AS n, count(DISTINCT name) AS names FROM items WHERE wheel_id = %s",
+            (wheel,))).fetchone()
+
+
+async def test_stock_procrastinate_cli_runs_an_import(pool, db_url):
+    """`procrastinate --app=importer.tasks.app worker` picks up and completes a queued import."""
+    wheel, job = await submit(pool, csv_rows(1929))
+    proc = start_worker(db_url, stock=True)
+    try:
+        row = await wait_for(pool, job, lambda r: r["status"] in ("completed", "failed"), within=60)
+    finally:
+        log = stop(proc)
+    assert row["status"] == "completed", log
+    assert (await items_summary(pool, wheel))["n"] == 1929
+
+
+async def test_killed_worker_is_recovered_with_each_item_once(pool, db_url):
+    """A worker killed with SIGKILL mid-import: another worker redoes the job, items exactly once."""
+    rows = 300_000
+    wheel, job = await submit(pool, csv_rows(rows))
+    first = start_worker(db_url)
+    second = None
+    try:
+        await wait_for(pool, job, lambda r: r["processed_items"] > 0 and r["status"] == "processing",
+                       within=60, interval=0.01)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        mid = await job_row(pool, job)
+        assert mid["status"] == "processing" and mid["processed_items"] < rows
+        second = start_worker(db_url)
+        row = await wait_for(pool, job, lambda r: r["status"] in ("completed", "failed"), within=120)
+    finally:
+        stop(first)
+        log = stop(second) if second else ""
+    assert (row["status"], row["attempts"]) == ("completed", 2), log
+    summary = await items_summary(pool, wheel)
+    assert (summary["n"], summary["names"]) == (rows, rows)
+
+
+async def test_sigterm_mid_import_requeues_and_another_worker_completes(pool, db_url):
+    """SIGTERM during an import rolls it back into the queue; it never stays `processing`."""
+    rows = 300_000
+    wheel, job = await submit(pool, csv_rows(rows))
+    first = start_worker(db_url)
+    second = None
+    try:
+        await wait_for(pool, job, lambda r: r["processed_items"] > 0 and r["status"] == "processing",
+                       within=60, interval=0.01)
+        first.send_signal(signal.SIGTERM)
+        first.wait(30)
+        after = await job_row(pool, job)
+        assert after["status"] in ("pending", "completed"), after["status"]
+        if after["status"] == "pending":
+            assert (await items_summary(pool, wheel))["n"] == 0
+        second = start_worker(db_url)
+        row = await wait_for(pool, job, lambda r: r["status"] in ("completed", "failed"), within=120)
+    finally:
+        stop(first)
+        log = stop(second) if second else ""
+    assert row["status"] == "completed", log
+    assert (await items_summary(pool, wheel))["n"] == rows
+
+
+async def test_in_process_worker_skips_a_job_cancelled_while_pending(pool):
+    """A job cancelled before pickup is not run; a queued one after it still is."""
+    _, cancelled = await submit(pool, csv_rows(10))
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE import_jobs SET status = 'cancelled', finished_at = now()"
+                           " WHERE id = %s", (cancelled,))
+    _wheel, job = await submit(pool, csv_rows(10))
+    config = WorkerConfig(heartbeat=0.5, stalled_after=2, recovery_every=1, shutdown_grace=1)
+    worker = asyncio.create_task(run_worker(pool, 2, config=config))
+    try:
+        row = await wait_for(pool, job, lambda r: r["status"] == "completed", within=30)
+    finally:
+        worker.cancel()
+        await asyncio.wait_for(asyncio.gather(worker, return_exceptions=True), 30)
+    assert row["created_items"] == 10
+    skipped = await job_row(pool, cancelled)
+    assert (skipped["status"], skipped["attempts"]) == ("cancelled", 0)
