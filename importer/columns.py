@@ -49,9 +49,8 @@ _PERSON = (
 _NOISE = {
     "start time", "end time", "all day event", "private", "reminder on/off", "reminder date",
     "reminder time", "show time as", "sensitivity", "priority", "starttid", "sluttid", "tid",
-    "heldag", "startmanad", "slutmanad", "startvecka", "slutvecka", "meeting organizer",
-    "required attendees", "optional attendees", "meeting resources", "billing information",
-    "mileage", "attendees", "resources",
+    "heldag", "startmanad", "slutmanad", "startvecka", "slutvecka", "meeting resources",
+    "billing information", "mileage", "resources",
 }
 _NOT_A_DAY = ("time", "tid", "manad", "vecka", "month", "week")
 _BY_HEADER = {syn: field for field, syns in _SYNONYMS.items() for syn in syns}

@@ -108,7 +108,7 @@ class DateColumn:
         if not text:
             raise DateError("Datum saknas")
         bare = strip_time(text)
-        if len(bare) >= 10 and bare[4] in "-/." and bare[:4].isdigit():
+        if len(bare) >= 8 and bare[4] in "-/." and bare[:4].isdigit():
             year, rest = bare[:4], bare[5:]
             parts = rest.replace("/", "-").replace(".", "-").split("-")
             if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():

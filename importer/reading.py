@@ -88,10 +88,15 @@ def _decodes(data: bytes, encoding: str, complete: bool) -> bool:
     return True
 
 
+_PLAUSIBLE = ["cp850", "cp437", "mac_roman", "iso8859_15", "cp1250", "utf_16"]
+
+
 def _normalizer_guess(sample: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    # Only encodings a Swedish spreadsheet could have been saved in: left free, the detector
+    # proposes Ukrainian or Thai code pages for a few odd bytes.
+    best = from_bytes(sample, cp_isolation=_PLAUSIBLE).best()
     return best.encoding if best else None
 
 
