@@ -16,6 +16,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from importer.csv_source import open_csv
 from importer.db import as_worker
 from importer.email_task import defer_email_if_needed
 from importer.errors import BadRequest, ImportCancelled, ImporterError, UnreadableFile
@@ -24,6 +25,7 @@ from importer.pipeline import ChunkPipeline
 from importer.planning import Planner
 from importer.progress import FINISHING, READ_DONE, Progress, Superseded
 from importer.queries import q
+from importer.structured import parse_payload
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +101,8 @@ class Totals:
 async def open_stored_source(media_type: str, content: bytes, file_name: str, mapping: Any) -> Source:
     """The stored upload as a Source (CSV or the structured JSON form); parsing runs in a thread."""
     if media_type == "application/json":
-        from importer.structured import open_structured
-
-        return await asyncio.to_thread(open_structured, content, file_name=file_name)
-    from importer.csv_source import open_csv
-
+        _mode, _name, source = await asyncio.to_thread(parse_payload, content)
+        return source
     return await asyncio.to_thread(open_csv, content, file_name=file_name, mapping=mapping)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import date
 
@@ -317,3 +318,38 @@ async def test_unreadable_file_fails_at_once(pool):
     assert await run_job(pool, job, will_retry=lambda exc: True) == "failed"
     row = await job_row(pool, job)
     assert row["status"] == "failed" and row["error_code"] not in (None, "internal_error")
+
+
+async def test_structured_json_import_uses_declared_structure(pool):
+    """The JSON body form imports with its declared rings, groups and labels (and their colours)."""
+    payload = {
+        "importMode": "append", "fileName": "plan.json",
+        "structure": {
+            "rings": [{"id": "r1", "name": "Ekonomi", "type": "outer", "color": "#112233"}],
+            "activityGroups": [{"id": "g1", "name": "Bokslut", "color": "#445566"}],
+            "labels": [{"id": "l1", "name": "Anna", "color": "#778899"}],
+        },
+        "pages": [{"year": 2025, "items": [
+            {"name": "Årsbokslut", "startDate": "2025-12-20", "endDate": "2026-01-10",
+             "ringId": "r1", "activityId": "g1", "labelId": "l1"},
+            {"name": "Deklaration", "startDate": "2025-05-02", "endDate": "2025-05-02",
+             "ringId": "r1", "activityId": "g1"},
+        ]}],
+    }
+    user = await make_user(pool)
+    wheel = await make_wheel(pool, user)
+    content = json.dumps(payload).encode()
+    async with pool.connection() as conn, conn.transaction():
+        file_row = await (await conn.execute(
+            "INSERT INTO import_files (user_id, media_type, size_bytes, sha256, content)"
+            " VALUES (%s, 'application/json', %s, sha256(%s), %s) RETURNING id",
+            (user, len(content), content, content))).fetchone()
+        job = (await (await conn.execute(
+            "INSERT INTO import_jobs (user_id, wheel_id, file_id, file_name) VALUES (%s, %s, %s, 'plan.json')"
+            " RETURNING id", (user, wheel, file_row["id"]))).fetchone())["id"]
+    assert await run_job(pool, job) == "completed"
+    after = await snapshot(pool, wheel)
+    assert [(r["name"], r["color"]) for r in after["rings"]] == [("Ekonomi", "#112233")]
+    assert [(g["name"], g["color"]) for g in after["groups"]] == [("Bokslut", "#445566")]
+    assert [(lb["name"], lb["color"]) for lb in after["labels"]] == [("Anna", "#778899")]
+    assert len(after["items"]) == 3 and len(after["pages"]) == 2
