@@ -19,7 +19,6 @@ import psycopg
 import pytest
 
 from importer import tokens
-from importer.loader import run_job
 from server.hub import APPLICATION_NAME
 from tests.factories import make_user, make_wheel
 from tests.live_server import free_port
@@ -32,30 +31,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def serve(db_url: str) -> Iterator[str]:
-    """`python -m importer.cli serve` on a free port, ready (readyz 200) when this yields its URL."""
-    port = free_port()
-    log = Path(tempfile.mkstemp(prefix="importer-serve-", suffix=".log")[1])
+def importer(db_url: str, *args: str, ready_url: str | None = None) -> Iterator[Path]:
+    """`python -m importer.cli ARGS` on this database; with ready_url, yields once /readyz is 200."""
+    log = Path(tempfile.mkstemp(prefix="importer-", suffix=".log")[1])
     env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
            "IMPORTER_MAX_ACTIVE_JOBS": "50", "IMPORTER_LOG_FORMAT": "text",
-           "IMPORTER_DATA_DIR": tempfile.mkdtemp(prefix="importer-serve-")}
+           "IMPORTER_DATA_DIR": tempfile.mkdtemp(prefix="importer-")}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "importer.cli", "serve", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "importer.cli", *args],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"the server exited:\n{log.read_text(errors='replace')}"
+        while ready_url:
+            assert proc.poll() is None, f"{args} exited:\n{log.read_text(errors='replace')}"
             try:
-                with urllib.request.urlopen(url + "/readyz", timeout=2) as resp:
+                with urllib.request.urlopen(ready_url + "/readyz", timeout=2) as resp:
                     if resp.status == 200:
                         break
             except (urllib.error.URLError, OSError):
                 pass
             assert time.monotonic() < deadline, f"not ready:\n{log.read_text(errors='replace')}"
             time.sleep(0.2)
-        yield url
+        yield log
     finally:
         proc.terminate()
         try:
@@ -84,8 +81,17 @@ async def _collect(stream) -> list:
             return got
 
 
+@contextmanager
+def serve(db_url: str) -> Iterator[str]:
+    """`importer serve` on a free port, ready when this yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with importer(db_url, "serve", "--port", str(port), ready_url=url):
+        yield url
+
+
 async def test_two_servers_each_deliver_every_event_of_a_real_import(pool, db_url):
-    """A 1,929-row import run by the real loader: clients of both servers see the same events up to `completed`."""
+    """A 1,929-row import run by a real worker: clients of both servers see the same events up to `completed`."""
     user = await make_user(pool)
     wheel = await make_wheel(pool, user)
     token = tokens.mint(SECRET, user)
@@ -102,8 +108,11 @@ async def test_two_servers_each_deliver_every_event_of_a_real_import(pool, db_ur
                 open_stream(session, f"{base}/api/events", token=token)) for base in (a, b)]
             collecting = [asyncio.create_task(_collect(s)) for s in (*job_streams, *user_streams)]
             await asyncio.sleep(0.3)  # every stream has sent its first event
-            assert await run_job(pool, job) == "completed"
-            results = await asyncio.wait_for(asyncio.gather(*collecting), 60)
+            with importer(db_url, "worker") as worker_log:
+                try:
+                    results = await asyncio.wait_for(asyncio.gather(*collecting), 60)
+                except TimeoutError:
+                    raise AssertionError(worker_log.read_text(errors="replace")) from None
             async with await psycopg.AsyncConnection.connect(db_url) as conn:
                 hubs = await (await conn.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
