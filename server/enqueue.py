@@ -44,9 +44,13 @@ class Admission:
 async def admit(conn: AsyncConn, *, user_id: uuid.UUID, wheel_id: uuid.UUID, max_active: int,
                 idempotency_key: str | None) -> Admission:
     """Lock the user, then check key, wheel and active-jobs limit with a snapshot taken after the lock."""
-    await conn.execute(q("user_lock"), {"user_id": user_id})
-    row = await (await conn.execute(q("import_submit_check"), {
-        "user_id": user_id, "wheel_id": wheel_id, "idempotency_key": idempotency_key})).fetchone()
+    # One round trip for both: the server still runs them in order, and in READ COMMITTED the
+    # check's snapshot is taken when it starts, after the lock is granted.
+    async with conn.pipeline():
+        await conn.execute(q("user_lock"), {"user_id": user_id})
+        cur = await conn.execute(q("import_submit_check"), {
+            "user_id": user_id, "wheel_id": wheel_id, "idempotency_key": idempotency_key})
+    row = await cur.fetchone()
     if row["existing"] is not None:
         return Admission(existing=row["existing"])
     if not row["wheel_found"]:
