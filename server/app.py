@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -11,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from importer import tasks
 from importer.db import database_url, make_pool
 from importer.settings import Settings
+from importer.worker import pool_size, run_worker
 from server import auth, keys, middlewares, routes
 from server import metrics as server_metrics
 from server.hub import hub_ctx, hub_on_shutdown
@@ -39,7 +42,7 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None,
     server_metrics.setup(app)  # after pool and hub: /metrics reads both
     app.on_shutdown.append(hub_on_shutdown)
     if with_worker:
-        app.cleanup_ctx.append(_worker_ctx(worker_concurrency))
+        app.cleanup_ctx.append(_worker_ctx(settings, worker_concurrency))
     app.on_response_prepare.append(middlewares.on_prepare_cors)
     routes.setup(app)
     return app
@@ -62,20 +65,25 @@ def _pool_ctx(settings: Settings, given: AsyncConnectionPool | None):
     return pool_ctx
 
 
-def _worker_ctx(concurrency: int):
+def _worker_ctx(settings: Settings, concurrency: int):
     async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
-        import asyncio
-
-        from importer.worker import run_worker
-
-        task = asyncio.create_task(run_worker(app[keys.POOL], concurrency), name="in-process worker")
+        # Its own pool: a running import holds connections for its whole transaction, and
+        # must not starve the API's requests of theirs.
+        pool = make_pool(database_url(settings), min_size=1, max_size=pool_size(concurrency), name="worker")
+        await pool.open(wait=True, timeout=30)
+        task = asyncio.create_task(run_worker(pool, concurrency), name="in-process worker")
+        task.add_done_callback(_worker_ended)
         try:
             yield
         finally:
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
+            await pool.close()
 
     return worker_ctx
+
+
+def _worker_ended(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the in-process worker stopped", exc_info=task.exception())

@@ -38,17 +38,16 @@ async def dev_wheel(app: web.Application) -> uuid.UUID:
     return row["id"]
 
 
-def print_dev_token(host: str, port: int):
+def dev_token_on_startup(host: str, port: int, notice: list[str]):
+    """An on_startup hook that prepares the sign-in URL; it is printed once the server listens."""
+
     async def on_startup(app: web.Application) -> None:
         settings = app[keys.SETTINGS]
         wheel_id = await dev_wheel(app)
         token = tokens.mint(settings.jwt_secret, DEV_USER_ID, email="dev@localhost.test", ttl=DEV_TOKEN_TTL)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        print(f"\nOpen http://{shown_host}:{port}/#token={token}&wheel={wheel_id}\n"
-              f"Development token (user {DEV_USER_ID}, valid {DEV_TOKEN_TTL // 86400} days):\n{token}\n",
-              flush=True)
-        if settings.uses_dev_secret:
-            settings.warn_if_insecure()
+        notice.append(f"\nOpen http://{shown_host}:{port}/#token={token}&wheel={wheel_id}\n"
+                      f"Development token (user {DEV_USER_ID}, valid {DEV_TOKEN_TTL // 86400} days):\n{token}\n")
 
     return on_startup
 
@@ -58,9 +57,17 @@ def main(args: argparse.Namespace) -> int:
     logs.setup(settings.log_format)
     settings.warn_if_insecure()
     app = create_app(settings, with_worker=args.with_worker)
+    notice: list[str] = []
     if getattr(args, "dev_token", False):
-        app.on_startup.append(print_dev_token(args.host, args.port))
+        app.on_startup.append(dev_token_on_startup(args.host, args.port, notice))
     worker = " with an in-process worker" if args.with_worker else ""
-    log.info("serving on http://%s:%d%s", args.host, args.port, worker)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+
+    def listening(_: str) -> None:
+        # run_app calls this once the socket listens, after every on_startup hook has run.
+        log.info("serving on http://%s:%d%s", args.host, args.port, worker)
+        for text in notice:
+            print(text, flush=True)
+            settings.warn_if_insecure()  # again, right under the token it concerns
+
+    web.run_app(app, host=args.host, port=args.port, print=listening, access_log=None)
     return 0

@@ -12,10 +12,10 @@ from tests.acceptance.api.support import Api, make_settings
 
 @pytest.fixture
 def api_factory(db_url: str, aiohttp_client) -> Callable:
-    """Start the app (optionally with other settings) and return an Api for a new user."""
+    """Start the app (optionally with other settings, or a worker in-process) and return an Api for a new user."""
 
-    async def start(**env: str) -> Api:
-        client = await aiohttp_client(create_app(make_settings(db_url, **env)))
+    async def start(with_worker: bool = False, **env: str) -> Api:
+        client = await aiohttp_client(create_app(make_settings(db_url, **env), with_worker=with_worker))
         return Api(client)
 
     return start
