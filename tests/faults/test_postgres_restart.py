@@ -28,13 +28,14 @@ pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 ROWS = 400_000
 
 
-async def test_postgres_restart_mid_import_completes_with_each_item_once():
+@pytest.mark.parametrize("stock", [False, True], ids=["importer-worker", "procrastinate-cli-worker"])
+async def test_postgres_restart_mid_import_completes_with_each_item_once(stock):
     """A restart mid-import ends it `completed`, each item once, seen to the end over SSE, no process restarted."""
     with own_postgres() as pg:
         data_dir = Path(tempfile.mkdtemp(prefix="importer-fault-"))
         env = service_env(pg.url, data_dir)
         server, url = start_server(env, data_dir)
-        worker = start_worker(env, data_dir)
+        worker = start_worker(env, data_dir, stock=stock)
         procs = [server, worker]
         pids = [p.popen.pid for p in procs]
         try:
