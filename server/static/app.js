@@ -55,8 +55,8 @@ function setText(node, text) {
   show(node, Boolean(text));
 }
 
-const number = new Intl.NumberFormat("sv-SE");
-const fmt = (n) => number.format(n ?? 0);
+// Plain digits, as the original showed them ("1234/1929"): grouping would split a number over lines.
+const fmt = (n) => String(n ?? 0);
 
 export function etaText(seconds) {
   if (seconds === null || seconds === undefined) return "";
@@ -66,12 +66,16 @@ export function etaText(seconds) {
   return `Cirka ${minutes} minuter kvar...`;
 }
 
+const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
+
+// "✓ 3 ringar ✓ 39 grupper ✓ 1234/1929 aktiviteter" while running, as the original wished.
 function countsText(job) {
   const c = job.counts || {};
-  const done = job.status === "completed";
-  const items = done ? `✓ ${fmt(c.items)} aktiviteter`
-    : `✓ ${fmt(job.processed_items)}/${fmt(job.total_items)} aktiviteter`;
-  return `✓ ${fmt(c.rings)} ringar ✓ ${fmt(c.groups)} grupper ✓ ${fmt(c.labels)} etiketter ${items}`;
+  const parts = [plural(c.rings, "ring", "ringar"), plural(c.groups, "grupp", "grupper")];
+  if (c.labels) parts.push(plural(c.labels, "etikett", "etiketter"));
+  parts.push(job.status === "completed" ? plural(c.items, "aktivitet", "aktiviteter")
+    : `${fmt(job.processed_items)}/${fmt(job.total_items)} aktiviteter`);
+  return parts.map((p) => `✓ ${p}`).join(" ");
 }
 
 function timeText(iso) {
@@ -412,20 +416,22 @@ function renderCurrent() {
   $("bar").setAttribute("aria-valuetext", `${percent}%`);
   $("bar-fill").style.width = `${percent}%`;
   $("percent").textContent = `${percent}%`;
-  setText($("step"), TERMINAL.has(job.status) && job.status !== "completed" ? "" : job.current_step);
+  setText($("step"), TERMINAL.has(job.status) ? "" : job.current_step);
   setText($("processed"), job.total_items
     ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} aktiviteter` : "");
   const c = job.counts || {};
   const anyCount = Object.values(c).some((n) => n > 0);
-  setText($("counts"), job.status === "completed" || anyCount || job.total_items ? countsText(job) : "");
+  // A failed or cancelled import changed nothing: no check marks for it.
+  const counting = job.status === "completed" || (ACTIVE.has(job.status) && (anyCount || job.total_items));
+  setText($("counts"), counting ? countsText(job) : "");
   setText($("eta"), ACTIVE.has(job.status) ? etaText(job.eta_seconds) : "");
 
   const done = job.status === "completed";
   show($("result"), done);
   if (done) {
     $("rejected").textContent = job.rejected_rows
-      ? `${fmt(job.rejected_rows)} rader kunde inte importeras.`
-      : "Alla rader importerades.";
+      ? `${plural(job.rejected_rows, "rad", "rader")} kunde inte importeras.`
+      : "All data har importerats till ditt hjul.";
   }
   setText($("job-error"), job.status === "failed"
     ? (job.error ? `${job.error.message} (${job.error.code})` : "Import misslyckades") : "");
