@@ -56,13 +56,15 @@ _NOT_A_DAY = ("time", "tid", "manad", "vecka", "month", "week")
 _BY_HEADER = {syn: field for field, syns in _SYNONYMS.items() for syn in syns}
 _SEPARATORS = re.compile(r"[\s_]+")
 SAMPLE_ROWS = 50
+SNIFF_COLUMNS = 64  # content sniffing looks no further right; headers are read in full
 
 
 def normalise(header: str) -> str:
     text = header.replace("\ufeff", "").strip().strip('"').strip().lower()
-    text = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    if not text.isascii():
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
     return _SEPARATORS.sub(" ", text).strip(" :*")
 
 
@@ -93,6 +95,8 @@ class ColumnMap:
 
 
 def known_header(header: str) -> bool:
+    if len(header) > 40:
+        return False
     key = normalise(header)
     return key in _BY_HEADER or key in _PERSON
 
@@ -133,11 +137,20 @@ def detect(
                 chosen["label"] = index
                 taken.add(index)
                 break
-    columns = _columns(sample, len(headers))
+    cache: dict[int, list[str]] = {}
+
+    def column(index: int) -> list[str]:
+        # Sampled values of one column, built only for the columns a decision looks at.
+        if index not in cache:
+            cache[index] = [row[index].strip() for row in sample[:SAMPLE_ROWS]
+                            if index < len(row)]
+        return cache[index]
+
+    sniffable = range(min(len(headers), SNIFF_COLUMNS))
     serials = False
     if "start" not in chosen:
-        date_columns = [i for i in range(len(headers))
-                        if i not in taken and _dateish(columns[i], sniffed=True)]
+        date_columns = [i for i in sniffable
+                        if i not in taken and _dateish(column(i), sniffed=True)]
         if date_columns:
             chosen["start"] = date_columns[0]
             taken.add(date_columns[0])
@@ -146,14 +159,14 @@ def detect(
                 taken.add(date_columns[1])
     if "start" in chosen:
         serials = all(
-            _mostly_dates(columns[chosen[f]]) for f in ("start", "end") if f in chosen
+            _mostly_dates(column(chosen[f])) for f in ("start", "end") if f in chosen
         )
     if "name" not in chosen:
         best, best_score = None, 0
-        for i in range(len(headers)):
+        for i in sniffable:
             if i in taken or keys[i] in _NOISE:
                 continue
-            values = [v for v in columns[i] if v]
+            values = [v for v in column(i) if v]
             if not values or any(_numberish(v) or dates.is_date(v) for v in values[:10]):
                 continue
             score = len(set(values))
@@ -195,14 +208,6 @@ def _from_mapping(headers: tuple[str, ...], mapping: dict) -> dict[str, int]:
             )
         chosen[field] = index
     return chosen
-
-
-def _columns(sample: Sequence[Sequence[str]], width: int) -> list[list[str]]:
-    columns: list[list[str]] = [[] for _ in range(width)]
-    for row in sample[:SAMPLE_ROWS]:
-        for i in range(min(width, len(row))):
-            columns[i].append(row[i].strip())
-    return columns
 
 
 def _numberish(value: str) -> bool:

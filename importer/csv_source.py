@@ -17,6 +17,7 @@ from importer.model import Declared, Row
 from importer.rows import RowBuilder
 
 PREFIX_BYTES = 65536
+HEADER_SEARCH = 10  # records looked at for the header row
 _WHITESPACE = b" \t\r\n\x00\xef\xbb\xbf"
 
 
@@ -167,18 +168,17 @@ def _check_bytes(prefix: bytes, *, complete: bool) -> None:
 
 def _layout(text: str, *, mapping: dict | None) -> Layout:
     delimiter = reading.delimiter_of(text)
-    header_row, headers, sample = 0, None, []
+    found: list[tuple[int, list[str]]] = []
     for number, cells in enumerate(reading.records(io.StringIO(text, newline=""), delimiter), 1):
-        if reading.is_blank(cells):
-            continue
-        if headers is None:
-            header_row, headers = number, cells
-            continue
-        sample.append(cells)
-        if len(sample) >= cols.SAMPLE_ROWS:
-            break
-    if headers is None:
+        if not reading.is_blank(cells):
+            found.append((number, cells))
+            if len(found) > HEADER_SEARCH + cols.SAMPLE_ROWS:
+                break
+    if not found:
         raise _empty()
+    at = _header_at(found, mapping)
+    header_row, headers = found[at]
+    sample = [cells for _, cells in found[at + 1: at + 1 + cols.SAMPLE_ROWS]]
     names = [h.replace("\x00", "").replace("\ufeff", "").strip() for h in headers]
     if _looks_like_data(names):
         raise UnreadableFile(
@@ -200,6 +200,21 @@ def _layout(text: str, *, mapping: dict | None) -> Layout:
     return Layout(delimiter=delimiter, header_row=header_row, columns=column_map,
                   sample_rows=len(sample), day_first_start=day_first[0],
                   day_first_end=day_first[1])
+
+
+def _header_at(found: list[tuple[int, list[str]]], mapping: dict | None) -> int:
+    """Which of the first records is the header: the first naming two known columns (or every
+    header the mapping names), else the very first. Excel sheets often open with a title line
+    ("Årsplan 2026") above the real header; such lines are skipped, not imported."""
+    named = mapping.values() if isinstance(mapping, dict) else ()
+    wanted = {cols.normalise(v) for v in named if isinstance(v, str) and v}
+    for at, (_, cells) in enumerate(found[:HEADER_SEARCH]):
+        if wanted:
+            if wanted <= {cols.normalise(c) for c in cells}:
+                return at
+        elif sum(1 for c in cells[: cols.SNIFF_COLUMNS] if c and cols.known_header(c)) >= 2:
+            return at
+    return 0
 
 
 def _day_first(sample: list[list[str]], index: int) -> bool | None:

@@ -36,6 +36,7 @@ _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?,?(?:\s+(\d{4}))?$")
 _MONTH_DAY_YEAR = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\.?,?(?:\s+(\d{4}))?$")
 _COMPACT_RANGE = re.compile(r"(\d{8})\s*[-–—]\s*(\d{8})$")
 _RANGE_SEPARATORS = (" – ", " — ", " - ", "–", "—", " till ", " to ", " -- ")
+_DIGIT = re.compile(r"\d")
 _SERIAL = re.compile(r"\d{1,5}(?:[.,]\d+)?$")
 
 
@@ -185,6 +186,8 @@ class DateColumn:
 
 def is_date(text: str, *, serials: bool = False) -> bool:
     """Whether a sampled cell reads as a date (either order), for column sniffing."""
+    if not 5 <= len(text) < 60 or not _DIGIT.search(text):
+        return False  # every date form has a digit; this keeps sniffing text columns cheap
     probe = DateColumn(serials=serials, default_year=2000)
     try:
         probe.parse_range(text)

@@ -187,14 +187,12 @@ def count_records(data: bytes, encoding: str, delimiter: str, *, skip: int) -> i
     """
     if encoding not in _ASCII_SAFE or b'"' in data:
         return None
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # lone CR line ends: rare enough to leave to the csv pass
     strip = _BLANK_BYTES + delimiter.encode()
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()  # the terminator of the last line, not a record
     count = 0
-    for line in itertools.islice(lines, skip, None):
-        if line and line.strip(strip):
+    # BytesIO yields one line at a time: no list of a 100 MiB file's lines.
+    for line in itertools.islice(io.BytesIO(data), skip, None):
+        if line.strip(strip):
             count += 1
     return count

@@ -195,3 +195,20 @@ def test_iterating_twice_gives_the_same_rows():
     first = list(source)
     assert first == list(source)
     assert isinstance(first[0], Activity) and isinstance(first[1], Rejection)
+
+
+def test_title_lines_above_the_header_are_skipped():
+    """An Excel title line above the real header is not taken for the header."""
+    data = "Årsplan 2026;;;\n\nExporterad 2026-01-05;;;\nAktivitet;Start;Slut;Ansvarig\nA;2026-01-01;;Eva\n"
+    source = open_csv(data.encode("cp1252"), file_name="t.csv")
+    (row,) = list(source)
+    assert source.layout.header_row == 4
+    assert (row.row_number, row.name, row.label) == (5, "A", "Eva")
+
+
+def test_lone_cr_line_ends():
+    """Old Mac line ends (CR only) are records too, counted by the csv pass."""
+    data = b"Aktivitet,Startdatum\rA,2026-01-01\rB,2026-01-02\r"
+    source = open_csv(data, file_name="t.csv")
+    assert source.total_rows == 2
+    assert [r.name for r in source] == ["A", "B"]
