@@ -188,7 +188,8 @@ PATHS: dict[str, Any] = {
                                   {"Location": {"description": "The wheel's URL", "schema": {"type": "string"}}},
                                   WHEEL_LINKS),
                      "400": _error("Bad JSON, a title outside 1..200 characters or a year outside 1900..2100"),
-                     "401": UNAUTHORIZED, "415": _error("The body is not application/json")}},
+                     "401": UNAUTHORIZED, "413": _error("The body is larger than 64 KiB"),
+                     "415": _error("The body is not application/json")}},
     },
     "/api/wheels/{wheel_id}": {"get": {
         "operationId": "getWheel", "summary": "A wheel with counts", "parameters": [WHEEL_ID], "responses": {

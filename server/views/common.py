@@ -9,7 +9,10 @@ from uuid import UUID
 
 from aiohttp import web
 
-from importer.errors import BadRequest, NotFound, UnsupportedMediaType
+from importer.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+
+# Wheels and other small JSON bodies; uploads have their own, streamed, limit.
+JSON_BODY_LIMIT = 64 * 1024
 
 
 def path_uuid(request: web.Request, name: str, what: str) -> UUID:
@@ -34,11 +37,20 @@ def query_int(request: web.Request, name: str, *, default: int | None, low: int,
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object (small bodies only: aiohttp's client_max_size caps it)."""
+    """The request body as a JSON object; these bodies are small, so more than a little is 413."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType("The body must be application/json.")
+    if request.content_length is not None and request.content_length > JSON_BODY_LIMIT:
+        raise PayloadTooLarge(f"The body is larger than {JSON_BODY_LIMIT} bytes.",
+                              details={"limit_bytes": JSON_BODY_LIMIT})
+    raw = bytearray()
+    while chunk := await request.content.read(JSON_BODY_LIMIT):
+        raw += chunk
+        if len(raw) > JSON_BODY_LIMIT:
+            raise PayloadTooLarge(f"The body is larger than {JSON_BODY_LIMIT} bytes.",
+                                  details={"limit_bytes": JSON_BODY_LIMIT})
     try:
-        body = json.loads(await request.read())
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(body, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -134,3 +135,16 @@ async def test_several_apps_in_one_process(api_factory):
     assert (await first.wheel()) != (await second.wheel())
     assert (await first.call("GET", "/api/wheels")).status == 200
     assert (await second.call("GET", "/api/wheels")).status == 200
+
+
+async def test_event_streams_take_the_token_from_the_query(api):
+    """The SSE routes accept ?access_token= (EventSource sends no headers); a bad one there is 401."""
+    token = api.headers["Authorization"].split()[1]
+    async with asyncio.timeout(10):
+        resp = await api.client.get("/api/events", params={"access_token": token})
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/event-stream")
+        resp.close()
+        resp = await api.client.get("/api/events", params={"access_token": "nope"})
+        assert resp.status == 401
+        error_of(await resp.json())

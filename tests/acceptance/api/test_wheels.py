@@ -91,3 +91,10 @@ async def test_another_users_wheel_is_404(api):
             assert resp.status == 404, (path, await resp.text())
             assert error_of(await resp.json())["code"] == "not_found"
     assert (await (await api.call("GET", "/api/wheels")).json())["wheels"] == []
+
+
+async def test_oversized_wheel_body_is_413(api):
+    """A wheel body far beyond any real title is refused with 413, not buffered."""
+    resp = await api.call("POST", "/api/wheels", json={"title": "x" * 200_000, "year": 2026})
+    assert resp.status == 413
+    assert error_of(await resp.json())["code"] == "payload_too_large"
