@@ -133,6 +133,27 @@ async def test_last_event_id_resumes_after_what_the_client_saw(client, pool, use
         assert stream.status == 204
 
 
+async def test_clients_connecting_while_the_job_changes_see_every_seq_once_in_order(client, pool, user, wheel):
+    """Whichever order a client's read and the notifications come in, its seqs run without gap or repeat."""
+    job = await make_job(pool, user, wheel)
+    await start_job(pool, job)
+    url = str(client.make_url(f"/api/imports/{job}/events"))
+
+    async def watch(delay: float) -> list[int]:
+        await asyncio.sleep(delay)
+        async with open_stream(client.session, url, token=token_for(user)) as stream:
+            return [int(e.id) for e in await stream.until_end(within=30)]
+
+    watchers = [asyncio.create_task(watch(i * 0.015)) for i in range(20)]
+    async with pool.connection() as conn:
+        for p in range(1, 101):
+            await conn.execute("UPDATE import_jobs SET processed_items = %s WHERE id = %s", (p, job))
+            await asyncio.sleep(0.003)
+    await complete_job(pool, job)
+    for seqs in await asyncio.wait_for(asyncio.gather(*watchers), 40):
+        assert seqs == list(range(seqs[0], 104)), seqs  # seq 103 is `completed`
+
+
 async def test_another_users_job_stream_is_a_json_404(client, pool, user, wheel):
     """Streaming someone else's job answers 404 with the JSON error body, like a missing job."""
     job = await make_job(pool, user, wheel)
@@ -215,6 +236,8 @@ async def test_a_lost_listen_connection_still_gives_every_client_its_terminal_ev
             with pytest.raises(TimeoutError):
                 await job_stream.next(within=0.5)  # nobody is listening: nothing can come yet
             assert not hub.is_listening
+            async with client.get("/readyz") as ready:
+                assert ready.status == 503
             await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
             got = await job_stream.until_end(within=20)
             assert got[-1].event == "completed" and got[-1].id == "4"
@@ -224,6 +247,8 @@ async def test_a_lost_listen_connection_still_gives_every_client_its_terminal_ev
             assert user_got[-1].id == f"{job}:4"
             assert hub.is_listening and hub.reconnects >= 1
             assert await _hub_backend_count(db_url) == 1
+            async with client.get("/readyz") as ready:
+                assert ready.status == 200
     finally:
         await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
         await admin.close()
