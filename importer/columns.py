@@ -52,6 +52,7 @@ _NOISE = {
     "heldag", "startmanad", "slutmanad", "startvecka", "slutvecka", "meeting resources",
     "billing information", "mileage", "resources",
 }
+_DUE = {"deadline", "forfallodatum", "sista dag", "due date"}
 _NOT_A_DAY = ("time", "tid", "manad", "vecka", "month", "week")
 _BY_HEADER = {syn: field for field, syns in _SYNONYMS.items() for syn in syns}
 _SEPARATORS = re.compile(r"[\s_]+")
@@ -109,10 +110,15 @@ def detect(
     chosen: dict[str, int] = {}
     if mapping:
         chosen.update(_from_mapping(headers, mapping))
+    # A field the mapping sets to null is switched off: the client says the file has none.
+    off = {f for f, h in (mapping or {}).items() if h is None or h == ""}
+    chosen.update(dict.fromkeys(off, -1))
     taken = set(chosen.values())
     keys = [normalise(h) for h in headers]
     for index, key in enumerate(keys):
         field = _BY_HEADER.get(key)
+        if field == "start" and "start" in chosen and key in _DUE:
+            field = "end"  # "Start" and "Deadline" side by side: the deadline is the end
         if field and field not in chosen and index not in taken:
             chosen[field] = index
             taken.add(index)
@@ -157,10 +163,9 @@ def detect(
             if "end" not in chosen and len(date_columns) > 1:
                 chosen["end"] = date_columns[1]
                 taken.add(date_columns[1])
-    if "start" in chosen:
-        serials = all(
-            _mostly_dates(column(chosen[f])) for f in ("start", "end") if f in chosen
-        )
+    dated = [chosen[f] for f in ("start", "end") if chosen.get(f, -1) >= 0]
+    if dated:
+        serials = all(_mostly_dates(column(i)) for i in dated)
     if "name" not in chosen:
         best, best_score = None, 0
         for i in sniffable:
@@ -179,6 +184,7 @@ def detect(
         i for i in range(len(headers))
         if i not in taken and keys[i] not in _NOISE and headers[i]
     )
+    chosen = {f: i for f, i in chosen.items() if i >= 0}
     return ColumnMap(headers=headers, extras=extras, serial_dates=serials, **chosen)
 
 

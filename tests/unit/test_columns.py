@@ -223,3 +223,16 @@ def test_default_year_fills_yearless_dates():
     (row,) = list(open_csv(b"Aktivitet,Datum\nA,3 maj\n", file_name="t.csv",
                            default_year=2027))
     assert row.start == date(2027, 5, 3)
+
+
+def test_mapping_null_switches_a_field_off():
+    """A field mapped to null is not detected: its column goes to the description."""
+    data = b"Aktivitet,Datum,Etikett\nA,2026-01-01,Viktig\n"
+    (row,) = list(open_csv(data, file_name="t.csv", mapping={"label": None}))
+    assert (row.label, row.description) == (None, "Etikett: Viktig")
+
+
+def test_start_and_deadline_side_by_side():
+    """With both Start and Deadline, the deadline is the end."""
+    assert mapped("Uppgift,Start,Deadline", "A,2026-01-01,2026-02-01") == {
+        "name": "Uppgift", "start": "Start", "end": "Deadline"}
