@@ -206,11 +206,13 @@ async def submit(request: web.Request) -> web.Response:
                                             max_active=settings.max_active_jobs, idempotency_key=key)
             if admission.existing is not None:
                 return _answer(admission.existing, 200)
-            file_id = await enqueue.store_file(conn, user_id=uid, media_type=upload.media_type,
-                                               content=upload.content)
-            job = await enqueue.insert_job(conn, user_id=uid, job=enqueue.NewJob(
-                wheel_id=wheel_id, file_id=file_id, file_name=upload.file_name, mode=upload.mode,
-                mapping=upload.mapping, notify=upload.notify, idempotency_key=key))
+            # Pipelined: the file's INSERT travels with the task's, one round trip fewer.
+            async with conn.pipeline():
+                file_id = await enqueue.store_file(conn, user_id=uid, media_type=upload.media_type,
+                                                   content=upload.content)
+                job = await enqueue.insert_job(conn, user_id=uid, job=enqueue.NewJob(
+                    wheel_id=wheel_id, file_id=file_id, file_name=upload.file_name, mode=upload.mode,
+                    mapping=upload.mapping, notify=upload.notify, idempotency_key=key))
     except psycopg.errors.UniqueViolation as exc:
         if not enqueue.is_idempotency_race(exc):
             raise
