@@ -136,6 +136,9 @@ class DateColumn:
         if not self.serials:
             raise DateError(f"Ogiltigt datum: '{text}'")
         number = float(digits.replace(",", "."))
+        if len(digits) == 4 and MIN_YEAR <= number <= MAX_YEAR:
+            # "2026" in a date column is a year, not the serial for 18 July 1905.
+            raise DateError(f"Bara ett årtal, inget datum: '{text}'")
         if not SERIAL_MIN <= number <= SERIAL_MAX:
             raise DateError(f"Ogiltigt datum: '{text}'")
         return EXCEL_EPOCH + timedelta(days=int(number))

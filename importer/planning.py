@@ -42,6 +42,14 @@ def _key(name: str) -> str:
     return name.strip().lower()
 
 
+def _by_key(names: dict[str, UUID]) -> dict[str, UUID]:
+    """Existing names keyed like ours (a wheel may hold "Ekonomi " from an older import)."""
+    keyed: dict[str, UUID] = {}
+    for name, id_ in names.items():
+        keyed.setdefault(_key(name), id_)
+    return keyed
+
+
 class Planner:
     """Places activities onto the wheel, remembering what it has created since `take_new`.
 
@@ -60,9 +68,9 @@ class Planner:
         id_factory: Callable[[], UUID] = uuid4,
     ):
         self._new_id = id_factory
-        self._rings: dict[str, UUID] = dict(existing.rings)
-        self._groups: dict[str, UUID] = dict(existing.groups)
-        self._labels: dict[str, UUID] = dict(existing.labels)
+        self._rings = _by_key(existing.rings)
+        self._groups = _by_key(existing.groups)
+        self._labels = _by_key(existing.labels)
         self._pages: dict[int, UUID] = dict(existing.pages)
         self._ring_order = existing.max_ring_order
         self._page_order = existing.max_page_order

@@ -75,6 +75,8 @@ def test_excel_serials_only_where_allowed():
         DateColumn().parse("45731")
     with pytest.raises(DateError):
         DateColumn(serials=True).parse("90000")
+    with pytest.raises(DateError, match="årtal"):
+        DateColumn(serials=True).parse("2026")
 
 
 @pytest.mark.parametrize(

@@ -112,3 +112,11 @@ def test_single_year_items_are_not_linked():
     """An activity within one year has no cross_year_group_id."""
     (item,) = Planner(Existing(), id_factory=ids()).place(act())
     assert item.cross_year_group_id is None
+
+
+def test_existing_names_with_stray_spaces_are_matched():
+    """A wheel's " Ekonomi " (from an older import) is reused for "ekonomi"."""
+    ring = UUID(int=7)
+    planner = Planner(Existing(rings={" ekonomi ": ring}), id_factory=ids())
+    (item,) = planner.place(act(ring="Ekonomi"))
+    assert item.ring_id == ring and not planner.take_new().rings
