@@ -264,7 +264,9 @@ class Hub:
     async def _connect(self) -> None:
         conn = await psycopg.AsyncConnection.connect(
             self._conninfo, autocommit=True, row_factory=dict_row,
-            application_name=APPLICATION_NAME, connect_timeout=10)
+            application_name=APPLICATION_NAME, connect_timeout=10,
+            # The kernel notices a vanished peer too, not only the periodic check.
+            keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
         self._conn = conn
         await self._check()
         self._listening.set()
@@ -300,6 +302,8 @@ class Hub:
         Clients filter by seq, so what they already have is not sent again.
         """
         assert self._conn is not None
+        if not self._by_job and not self._by_user:
+            return
         since = (self._last_alive or datetime.now().astimezone()) - REREAD_MARGIN
         cur = await self._conn.execute(q("hub_jobs_reread"), {
             "job_ids": list(self._by_job), "user_ids": list(self._by_user), "since": since})

@@ -73,9 +73,10 @@ def _job_id(request: web.Request) -> UUID:
         raise NotFound("No such import job.") from None
 
 
-def _int(text: str | None) -> int:
+def _seq(header: str | None) -> int:
+    """Last-Event-ID of a job stream: its seq (`<job id>:<seq>`, as /api/events sends, works too)."""
     try:
-        return max(int(text or 0), 0)
+        return max(int((header or "0").rpartition(":")[2]), 0)
     except ValueError:
         return 0
 
@@ -85,7 +86,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     hub = request.app[keys.HUB]
     user_id = request[keys.CLAIMS].user_id
     job_id = _job_id(request)
-    seen = _int(request.headers.get("Last-Event-ID"))
+    seen = _seq(request.headers.get("Last-Event-ID"))
     # Subscribe before reading: a change committed after the read is then certainly queued,
     # and seq tells a change from what the read already showed, in whichever order they come.
     sub = hub.subscribe_job(job_id)
