@@ -148,3 +148,22 @@ async def test_event_streams_take_the_token_from_the_query(api):
         resp = await api.client.get("/api/events", params={"access_token": "nope"})
         assert resp.status == 401
         error_of(await resp.json())
+
+
+async def test_unexpected_errors_are_500_json_without_a_traceback(db_url, aiohttp_client, caplog):
+    """A handler that fails unexpectedly answers 500 in the error shape; the traceback goes to the log only."""
+    from server.app import create_app
+    from tests.acceptance.api.support import make_settings
+
+    async def boom(request):
+        raise RuntimeError("secret internals")
+
+    app = create_app(make_settings(db_url))
+    app.router.add_get("/api/boom", boom)
+    client = await aiohttp_client(app)
+    resp = await client.get("/api/boom", headers=bearer(uuid.uuid4()))
+    assert resp.status == 500
+    text = await resp.text()
+    assert "secret internals" not in text and "Traceback" not in text
+    assert error_of(await resp.json())["code"] == "internal_error"
+    assert any("secret internals" in (r.exc_text or str(r.exc_info)) for r in caplog.records if r.exc_info)
