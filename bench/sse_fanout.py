@@ -7,8 +7,9 @@ per client costs too much at 10,000); each update stamps the database clock into
 (the trigger's NOTIFY goes out at that transaction's commit), and each client compares it with
 its own clock on receipt: server, clients and Postgres share one machine, so one clock.
 
-    .venv/bin/python bench/sse_fanout.py --clients 1000
-    .venv/bin/python bench/sse_fanout.py --clients 10000 --client-procs 2
+    .venv/bin/python bench/sse_fanout.py --clients 1000 --jobs 1     # one NOTIFY to 1,000 clients
+    .venv/bin/python bench/sse_fanout.py --clients 1000 --jobs 10    # 10 jobs, 100 clients each
+    .venv/bin/python bench/sse_fanout.py --clients 10000 --jobs 10 --rate 1
 
 DATABASE_URL: a server on which the bench creates (and drops) its own database; unset, it
 starts an embedded Postgres in a temporary directory.
@@ -349,10 +350,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="updates per second of each job")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of load")
     parser.add_argument("--drain", type=float, default=2.0, help="seconds to wait for the last events")
-    parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--client-procs", type=int, default=0,
+                        help="client processes (default: one per 5,000 clients; 2 cores are shared)")
     parser.add_argument("--profile", help="write a cProfile of the server to this file")
     parser.add_argument("--connect-timeout", type=float, default=180.0)
-    run(parser.parse_args())
+    args = parser.parse_args()
+    args.client_procs = args.client_procs or max(1, -(-args.clients // 5000))
+    run(args)
 
 
 if __name__ == "__main__":
