@@ -71,9 +71,13 @@ const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
 // "✓ 3 ringar ✓ 39 grupper ✓ 1234/1929 aktiviteter" while running, as the original wished.
 function countsText(job) {
   const c = job.counts || {};
-  const parts = [plural(c.rings, "ring", "ringar"), plural(c.groups, "grupp", "grupper")];
+  const done = job.status === "completed";
+  const parts = [];
+  // While running, a structure count shows once the worker reports it (no "✓ 0 ringar").
+  if (done || c.rings) parts.push(plural(c.rings, "ring", "ringar"));
+  if (done || c.groups) parts.push(plural(c.groups, "grupp", "grupper"));
   if (c.labels) parts.push(plural(c.labels, "etikett", "etiketter"));
-  parts.push(job.status === "completed" ? plural(c.items, "aktivitet", "aktiviteter")
+  parts.push(done ? plural(c.items, "aktivitet", "aktiviteter")
     : `${fmt(job.processed_items)}/${fmt(job.total_items)} aktiviteter`);
   return parts.map((p) => `✓ ${p}`).join(" ");
 }

@@ -152,6 +152,10 @@ async def test_cancel_a_large_import_and_see_it_again_after_reopening(server: Li
     await job.wait_for()
     await expect(job).to_have_attribute("data-status", re.compile("pending|processing"))
     await again.wait_for_selector("#current:not([hidden])")
+    # Mid-import, once the worker knows its pace: the ETA in the original's words.
+    await expect(again.locator("#eta")).to_have_text(
+        re.compile(r"^(Mindre än 1 minut kvar|Cirka 1 minut kvar|Cirka \d+ minuter kvar)\.\.\.$"), timeout=60_000)
+    assert re.fullmatch(r"\d+ / 300000 aktiviteter", await again.text_content("#processed"))
     await shot(again, "cancel-before")
     await again.click("#cancel")
     await expect(again.locator("#current-title")).to_have_text("Import avbruten", timeout=60_000)
@@ -201,6 +205,39 @@ async def test_markup_from_the_file_is_shown_as_text(server: LiveServer, page, t
     await shot(page, "xss-as-text")
     await page.set_viewport_size({"width": 1024, "height": 800})
     await shot(page, "desktop")
+
+
+async def test_new_wheel_and_a_replace_import_that_asks_first(server: LiveServer, page, tmp_path) -> None:
+    """A wheel made on the page gets the import; replace asks first, and saying no starts nothing."""
+    token = server.token()
+    await page.goto(f"{server.url}/#token={token}")
+    await page.wait_for_selector("#app:not([hidden])")
+    # A user without wheels finds the new-wheel form open.
+    await expect(page.locator("#new-wheel")).to_be_visible()
+    await page.fill("#wheel-title", "Byråns plan")
+    await page.fill("#wheel-year", "2025")
+    await page.click("#create-wheel")
+    await expect(page.locator("#wheel-select option:checked")).to_have_text("Byråns plan (2025)")
+
+    plan = tmp_path / "ersätt.csv"
+    plan.write_text("Aktivitet,Startdatum,Slutdatum\nMöte,2025-03-01,2025-03-02\n", encoding="utf-8")
+    await page.set_input_files("#file-input", str(plan))
+    await page.check("input[name=mode][value=replace]")
+    await page.click("#submit")
+    dialog = page.locator("#confirm-replace")
+    await expect(dialog).to_be_visible()
+    await expect(dialog).to_contain_text("Den gamla datan ligger kvar tills den nya är helt inläst")
+    await shot(page, "replace-confirm")
+    await page.click("#replace-no")
+    await expect(dialog).to_be_hidden()
+    status, body = server.call("GET", "/api/imports", token)
+    assert status == 200 and body["jobs"] == []
+
+    await page.click("#submit")
+    await page.click("#replace-yes")
+    await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=60_000)
+    status, body = server.call("GET", "/api/imports", token)
+    assert [(j["mode"], j["status"]) for j in body["jobs"]] == [("replace", "completed")]
 
 
 async def test_sign_out_forgets_the_token_and_a_pasted_token_signs_in(server: LiveServer, page) -> None:
