@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from uuid import UUID
 
@@ -13,31 +14,38 @@ ITEM_COLUMNS = ("wheel_id", "page_id", "ring_id", "group_id", "label_id", "name"
 
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# str.translate looks every character up in a dict; most texts need no escape at all, and
+# finding that out is one scan in C.
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
 
 
 def copy_text(value: str | None) -> str:
     """One field of COPY text format: NULL as \\N, separators and backslashes escaped."""
     if value is None:
         return NULL
-    return value.translate(_ESCAPES)
+    return value.translate(_ESCAPES) if _NEEDS_ESCAPE(value) else value
 
 
 class ItemEncoder:
-    """Encodes ItemRows of one wheel and job; remembers the text of ids it has seen.
+    """Encodes ItemRows of one wheel and job; remembers the text of the parent ids it has seen.
 
-    A wheel has a few dozen parents and up to a million items: caching str(UUID) of parents
-    saves most of the per-row formatting.
+    A wheel has a few dozen parents and up to a million items. The planner hands out the same
+    UUID object for every item of a parent, so the text is cached by object identity: hashing
+    a UUID runs Python code, `id()` does not. The cache holds the UUIDs too, so an identity
+    cannot be reused by another object while the encoder lives.
     """
 
     def __init__(self, wheel_id: UUID, job_id: UUID | None):
         self._prefix = f"{wheel_id}\t"
         self._suffix = f"\t{job_id}\n" if job_id else f"\t{NULL}\n"
-        self._ids: dict[UUID | None, str] = {None: NULL}
+        self._ids: dict[int, str] = {id(None): NULL}
+        self._keep: list[UUID | None] = [None]
 
     def _id(self, value: UUID | None) -> str:
-        text = self._ids.get(value)
+        text = self._ids.get(id(value))
         if text is None:
-            text = self._ids[value] = str(value)
+            text = self._ids[id(value)] = str(value)
+            self._keep.append(value)
         return text
 
     def encode(self, rows: Iterable[ItemRow]) -> str:
@@ -45,18 +53,24 @@ class ItemEncoder:
         ident = self._id
         prefix, suffix = self._prefix, self._suffix
         escapes = _ESCAPES
+        special = _NEEDS_ESCAPE
         out = []
         append = out.append
         for r in rows:
-            description = r.description
-            cross = r.cross_year_group_id
+            name, description, cross = r.name, r.description, r.cross_year_group_id
+            if special(name):
+                name = name.translate(escapes)
+            if description is None:
+                description = NULL
+            elif special(description):
+                description = description.translate(escapes)
+            page, ring, group, label = r.page_id, r.ring_id, r.group_id, r.label_id
             append(
-                f"{prefix}{ids.get(r.page_id) or ident(r.page_id)}\t"
-                f"{ids.get(r.ring_id) or ident(r.ring_id)}\t"
-                f"{ids.get(r.group_id) or ident(r.group_id)}\t"
-                f"{ids.get(r.label_id) or ident(r.label_id)}\t"
-                f"{r.name.translate(escapes)}\t{r.start.isoformat()}\t{r.end.isoformat()}\t"
-                f"{NULL if description is None else description.translate(escapes)}\t"
+                f"{prefix}{ids.get(id(page)) or ident(page)}\t"
+                f"{ids.get(id(ring)) or ident(ring)}\t"
+                f"{ids.get(id(group)) or ident(group)}\t"
+                f"{ids.get(id(label)) or ident(label)}\t"
+                f"{name}\t{r.start.isoformat()}\t{r.end.isoformat()}\t{description}\t"
                 f"{NULL if cross is None else str(cross)}{suffix}"
             )
         return "".join(out)

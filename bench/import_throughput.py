@@ -1,0 +1,229 @@
+"""Import throughput against a bare COPY of the same rows, the 1,929-row time, and peak memory.
+
+    .venv/bin/python bench/import_throughput.py [--rows 200000] [--rss-rows 1000000]
+
+Uses DATABASE_URL's server (or the embedded Postgres when unset) and a database of its own,
+created, migrated and dropped here. Prints:
+  bare COPY            items/s of one COPY of pre-encoded items into `items` (same table,
+                       triggers and indexes; parents already there)
+  full import          items/s from the stored file bytes to `completed` (loader.run_job:
+                       claim, read, validate, plan, parents, COPY, progress, completion)
+  ratio                full / bare (target >= 0.7)
+  1,929 rows           seconds from run_job start to `completed` (target < 1 s), median of 5
+  peak RSS             ru_maxrss of a process that runs one import of --rss-rows rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from importer.copy_rows import ItemEncoder  # noqa: E402
+from importer.csv_source import open_csv  # noqa: E402
+from importer.db import conninfo_url, database_url, make_pool  # noqa: E402
+from importer.loader import LoadLimits, insert_structure, run_job  # noqa: E402
+from importer.migrate import migrate  # noqa: E402
+from importer.model import Activity, Existing  # noqa: E402
+from importer.planning import Planner  # noqa: E402
+from importer.queries import q  # noqa: E402
+from importer.settings import Settings  # noqa: E402
+
+
+def generate_csv(rows: int) -> bytes:
+    """Swedish headers, ISO dates, 3 rings, 40 groups, 8 labels; every 50th row crosses a year."""
+    out = ["Aktivitet,Startdatum,Slutdatum,Område,Kategori,Etikett,Beskrivning\r\n"]
+    base = date(2025, 1, 1)
+    for i in range(rows):
+        if i % 50 == 49:
+            start, end = date(2025, 12, 15), date(2026, 1, 15)
+        else:
+            start = base + timedelta(days=(i * 7) % 700)
+            end = start + timedelta(days=i % 30)
+        description = "Årsbokslut och deklaration" if i % 2 else ""
+        out.append(f"Aktivitet {i},{start.isoformat()},{end.isoformat()},Ring {i % 3},"
+                   f"Grupp {i % 40},Person {i % 8},{description}\r\n")
+    return "".join(out).encode("utf-8")
+
+
+def fmt(rate: float) -> str:
+    return f"{rate:,.0f}"
+
+
+async def make_owner(conn) -> tuple[uuid.UUID, uuid.UUID]:
+    user = uuid.uuid4()
+    await conn.execute("INSERT INTO users (id, email) VALUES (%s, 'bench@example.test')", (user,))
+    wheel = (await (await conn.execute(
+        "INSERT INTO year_wheels (owner_id, title, year) VALUES (%s, 'Bench', 2025) RETURNING id",
+        (user,))).fetchone())["id"]
+    return user, wheel
+
+
+async def store_job(conn, user, wheel, content: bytes, mode: str = "append") -> uuid.UUID:
+    async with conn.transaction():
+        file_id = (await (await conn.execute(
+            "INSERT INTO import_files (user_id, media_type, size_bytes, sha256, content)"
+            " VALUES (%s, 'text/csv', %s, sha256(%s), %s) RETURNING id",
+            (user, len(content), content, content))).fetchone())["id"]
+        return (await (await conn.execute(
+            "INSERT INTO import_jobs (user_id, wheel_id, file_id, file_name, mode, notify)"
+            " VALUES (%s, %s, %s, 'bench.csv', %s, false) RETURNING id",
+            (user, wheel, file_id, mode))).fetchone())["id"]
+
+
+async def bare_copy(pool, content: bytes) -> tuple[int, float]:
+    """Items of the same file, encoded beforehand, in one COPY; returns (items, seconds)."""
+    async with pool.connection() as conn:
+        _, wheel = await make_owner(conn)
+    source = open_csv(content, file_name="bench.csv")
+    planner = Planner(Existing(), source.declared)
+    # A job id like the loader writes (provenance column): the same bytes per row.
+    encoder = ItemEncoder(wheel, uuid.uuid4())
+    items = []
+    for row in source:
+        if type(row) is Activity:
+            items.extend(planner.place(row))
+    new = planner.take_new()
+    data = encoder.encode(items).encode("utf-8")
+    count = len(items)
+    del items
+    async with pool.connection() as conn:
+        async with conn.transaction():
+            await insert_structure(conn, wheel, new)
+        began = time.perf_counter()
+        async with conn.transaction():
+            async with conn.cursor() as cur, cur.copy(q("items_copy")) as copy:
+                step = 1 << 20
+                for at in range(0, len(data), step):
+                    await copy.write(data[at:at + step])
+        elapsed = time.perf_counter() - began
+    return count, elapsed
+
+
+async def full_import(pool, content: bytes, limits: LoadLimits | None = None) -> tuple[int, float, dict]:
+    async with pool.connection() as conn:
+        user, wheel = await make_owner(conn)
+        job = await store_job(conn, user, wheel, content)
+    began = time.perf_counter()
+    status = await run_job(pool, job, limits=limits)
+    elapsed = time.perf_counter() - began
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT * FROM import_jobs WHERE id = %s", (job,))).fetchone()
+    assert status == "completed", (status, row["error_code"], row["error_message"])
+    return row["created_items"], elapsed, row
+
+
+async def vacuum(url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("VACUUM ANALYZE items")
+        await conn.execute("CHECKPOINT")
+
+
+async def bench(url: str, rows: int, limits: LoadLimits) -> None:
+    pool = make_pool(url, min_size=2, max_size=6, name="bench")
+    await pool.open(wait=True, timeout=30)
+    try:
+        content = generate_csv(rows)
+        print(f"file: {rows:,} rows, {len(content) / 1e6:.1f} MB")
+        bare_rates, full_rates = [], []
+        for _ in range(2):
+            await vacuum(url)
+            n, t = await bare_copy(pool, content)
+            bare_rates.append(n / t)
+            await vacuum(url)
+            n, t, row = await full_import(pool, content, limits)
+            full_rates.append(n / t)
+        bare, full = max(bare_rates), max(full_rates)
+        print(f"bare COPY: {fmt(bare)} items/s ({n:,} items; best of 2)")
+        print(f"full import (file bytes -> completed): {fmt(full)} items/s, {row['processed_items']:,} rows "
+              f"(best of 2; progress updates: {row['seq'] - 1})")
+        print(f"ratio full/bare: {full / bare:.2f} (target >= 0.7)")
+        small = generate_csv(1929)
+        times = []
+        for _ in range(5):
+            _, t, _ = await full_import(pool, small, limits)
+            times.append(t)
+        print(f"1,929 rows end to end: {statistics.median(times) * 1000:.0f} ms median of 5 "
+              f"(min {min(times) * 1000:.0f} ms; target < 1000 ms)")
+    finally:
+        await pool.close()
+
+
+def rss_child(url: str, rows: int) -> None:
+    """In a fresh process: store a file of `rows` rows, import it, print ru_maxrss before and after."""
+
+    async def run() -> None:
+        pool = make_pool(url, min_size=2, max_size=4, name="bench-rss")
+        await pool.open(wait=True, timeout=30)
+        try:
+            content = generate_csv(rows)
+            async with pool.connection() as conn:
+                user, wheel = await make_owner(conn)
+                job = await store_job(conn, user, wheel, content)
+            size = len(content)
+            del content
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            began = time.perf_counter()
+            status = await run_job(pool, job)
+            elapsed = time.perf_counter() - began
+            after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            print(f"{status} {size} {before} {after} {elapsed:.2f}")
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+def peak_rss(url: str, rows: int) -> None:
+    out = subprocess.run([sys.executable, __file__, "--rss-child", "--rows", str(rows), "--url", url],
+                         capture_output=True, text=True, check=True, timeout=1800)
+    status, size, before, after, elapsed = out.stdout.split()[-5:]
+    print(f"peak RSS for {rows:,} rows ({int(size) / 1e6:.0f} MB file, {status} in {float(elapsed):.1f} s): "
+          f"{int(after) / 1024:.0f} MB (before the import, with the generated file freed: "
+          f"{int(before) / 1024:.0f} MB; target well under 500 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rss-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--chunk-rows", type=int, default=LoadLimits().chunk_rows)
+    parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.url, args.rows)
+        return
+    server = database_url(Settings.from_env())
+    name = f"bench_import_{os.getpid()}"
+    admin = conninfo_url(server, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = conninfo_url(server, dbname=name)
+    try:
+        migrate(url)
+        asyncio.run(bench(url, args.rows, LoadLimits(chunk_rows=args.chunk_rows)))
+        if not args.skip_rss:
+            peak_rss(url, args.rss_rows)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+if __name__ == "__main__":
+    main()
