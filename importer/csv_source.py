@@ -130,6 +130,12 @@ class CsvSource:
                                          skip=layout.header_row)
             if fast is not None:
                 return fast, layout.day_first_start is not False, layout.day_first_end is not False
+            for _, cells in self._data_records():
+                # A first cell with any visible character settles it without a call.
+                if cells and (((first := cells[0]) and not first.isspace())
+                              or not is_blank(cells)):
+                    count += 1
+            return count, layout.day_first_start is not False, layout.day_first_end is not False
         for _, cells in self._data_records():
             if is_blank(cells):
                 continue
