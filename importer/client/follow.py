@@ -48,6 +48,8 @@ class ItemsColumn(ProgressColumn):
 
 class EtaColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
+        if task.fields.get("status") != "processing":
+            return Text("")
         return Text(eta_text(task.fields.get("eta_seconds")), style="progress.remaining")
 
 
@@ -74,7 +76,7 @@ class Display:
                 transient=False,
             )
             self.progress.start()
-            self.task_id = self.progress.add_task("Väntar...", total=100, eta_seconds=None,
+            self.task_id = self.progress.add_task("Väntar...", total=100, eta_seconds=None, status=None,
                                                   processed_items=0, total_items=0)
         return self
 
@@ -86,7 +88,7 @@ class Display:
         step = job.get("current_step") or job.get("step") or ""
         if self.progress is not None:
             self.progress.update(self.task_id, completed=job.get("progress", 0), description=step,
-                                 eta_seconds=job.get("eta_seconds"),
+                                 eta_seconds=job.get("eta_seconds"), status=job.get("status"),
                                  processed_items=job.get("processed_items", 0),
                                  total_items=job.get("total_items", 0))
             return
