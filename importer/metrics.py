@@ -27,8 +27,9 @@ RATE_BOUNDS = (100.0, 500.0, 1000.0, 5000.0, 10_000.0, 25_000.0, 50_000.0, 100_0
 SSE_CLIENTS = Gauge("importer_sse_clients", "SSE streams open in this server process")
 NOTIFICATION_LAG = Histogram(
     "importer_notification_lag_seconds",
-    "Time from a job's change in the database (created_at/finished_at) to its notification in the hub",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+    "Time from a job's change in the database to its notification in this process' hub; `event` is "
+    "created (from created_at, the submit transaction's start) or ended (from finished_at)",
+    labelnames=["event"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
 _hubs: list[Any] = []
 SSE_CLIENTS.set_function(lambda: sum(h.subscriber_count for h in _hubs))
 
@@ -47,15 +48,19 @@ def observe_notification(job: dict[str, Any], received: float | None = None) -> 
     """Lag of one notified job object: only its creation and its end carry their own time."""
     from datetime import datetime
 
-    stamp = job.get("finished_at") if job.get("status") in ("completed", "failed", "cancelled") else (
-        job.get("created_at") if job.get("seq") == 1 else None)
+    if job.get("status") in ("completed", "failed", "cancelled"):
+        event, stamp = "ended", job.get("finished_at")
+    elif job.get("seq") == 1:
+        event, stamp = "created", job.get("created_at")
+    else:
+        return
     if not stamp:
         return
     try:
         changed = datetime.fromisoformat(stamp).timestamp()
     except (TypeError, ValueError):
         return
-    NOTIFICATION_LAG.observe(max((received or time.time()) - changed, 0.0))
+    NOTIFICATION_LAG.labels(event).observe(max((received or time.time()) - changed, 0.0))
 
 
 def _histogram(name: str, doc: str, bounds: Sequence[float], rows: list[list[Any]]) -> HistogramMetricFamily:
