@@ -37,13 +37,6 @@ class JobStream(EventSourceResponse):
         # TCP_USER_TIMEOUT from it).
         await self.write(data)
 
-    def abort(self) -> None:
-        """Stop at once: the client is gone or cannot keep up (it reconnects with Last-Event-ID)."""
-        with contextlib.suppress(RuntimeError):
-            self.stop_streaming()
-        if self._req is not None and self._req.transport is not None:
-            self._req.transport.abort()
-
 
 @contextlib.asynccontextmanager
 async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobStream]:
@@ -52,7 +45,15 @@ async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobS
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
     async with sse_response(request, response_cls=JobStream, ping_interval=PING_INTERVAL,
                             send_timeout=SEND_TIMEOUT) as resp:
-        sub.on_drop(resp.abort)
+
+        def drop() -> None:
+            # The client cannot keep up: cut it off at once (a blocked write ends with it); it
+            # reconnects with Last-Event-ID and resumes where it was.
+            resp.stop_streaming()
+            if request.transport is not None:
+                request.transport.abort()
+
+        sub.on_drop(drop)
         # The ping task ends when a ping cannot be written: the client is gone, so the
         # subscription ends too and the handler does not wait for an event forever.
         watcher = asyncio.create_task(resp.wait())
