@@ -62,11 +62,13 @@ def open_csv(
     no_usable_column, no_data_rows) or BadRequest (bad_mapping). `default_year` completes dates
     written without a year ("3 maj"); without it such cells are rejected.
     """
-    _check_bytes(data[:PREFIX_BYTES], complete=len(data) <= PREFIX_BYTES)
-    if len(data) > PREFIX_BYTES and not data.strip(_WHITESPACE):
+    prefix = data[:PREFIX_BYTES]
+    _check_bytes(prefix, complete=len(data) <= PREFIX_BYTES)
+    # Only a blank prefix makes the whole file worth checking (strip copies what it keeps).
+    if len(data) > PREFIX_BYTES and not prefix.strip(_WHITESPACE) and not data.strip(_WHITESPACE):
         raise _empty()
     encoding = reading.encoding_of(data)
-    text = reading.decode_prefix(data[:PREFIX_BYTES], encoding)
+    text = reading.decode_prefix(prefix, encoding)
     if len(data) > PREFIX_BYTES:
         cut = max(text.rfind("\n"), text.rfind("\r"))
         text = text[: cut + 1] if cut > 0 else text
@@ -141,8 +143,12 @@ class CsvSource:
                 continue
             count += 1
             for index in undecided:
-                if evidence[index] is None and index < len(cells):
-                    evidence[index] = dates.decide_day_first((cells[index],))
+                # Day-first proof is final; month-first proof holds until contradicted (a
+                # column with both is Swedish with typos, as decide_day_first rules).
+                if evidence[index] is not True and index < len(cells):
+                    found = dates.decide_day_first((cells[index],))
+                    if found is not None:
+                        evidence[index] = found or evidence[index] or False
         start = layout.day_first_start
         if start is None:
             start = evidence.get(layout.columns.start)

@@ -35,6 +35,7 @@ LABEL_PALETTE = (
 
 
 _item_row = positional(ItemRow)
+_UNSEEN = object()
 
 
 def _key(name: str) -> str:
@@ -161,9 +162,8 @@ class Planner:
         if group_id is None:
             group_id = self._group_cache[group] = self._group_id(group)
         label = activity.label
-        if label in self._label_cache:
-            label_id = self._label_cache[label]
-        else:
+        label_id = self._label_cache.get(label, _UNSEEN)
+        if label_id is _UNSEEN:
             label_id = self._label_cache[label] = self._label_id(label)
         start, end = activity.start, activity.end
         first_year, last_year = start.year, end.year

@@ -236,3 +236,12 @@ def test_start_and_deadline_side_by_side():
     """With both Start and Deadline, the deadline is the end."""
     assert mapped("Uppgift,Start,Deadline", "A,2026-01-01,2026-02-01") == {
         "name": "Uppgift", "start": "Start", "end": "Deadline"}
+
+
+def test_conflicting_late_rows_settle_day_first():
+    """Month-first proof followed by day-first proof in one column means day-first."""
+    rows = [f"A{i},01/02/2026" for i in range(60)] + ["B,02/13/2026", "C,13/02/2026"]
+    data = ("Aktivitet,Datum\n" + "\n".join(rows) + "\n").encode()
+    result = list(open_csv(data, file_name="t.csv"))
+    assert result[0].start == date(2026, 2, 1)
+    assert isinstance(result[-2], Rejection) and result[-1].start == date(2026, 2, 13)
