@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import prometheus_client
 import psycopg
 from prometheus_client import Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -30,6 +31,11 @@ NOTIFICATION_LAG = Histogram(
     "Time from a job's change in the database to its notification in this process' hub; `event` is "
     "created (from created_at, the submit transaction's start) or ended (from finished_at)",
     labelnames=["event"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+# Per worker process: the tasks it runs (served by `importer worker --metrics-port`).
+TASKS_RUNNING = Gauge("importer_worker_tasks_running", "Tasks this worker process runs now", ["task"])
+TASK_DURATION = Histogram(
+    "importer_worker_task_duration_seconds", "Run time of tasks in this worker process, by outcome",
+    ["task", "outcome"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0))
 _hubs: list[Any] = []
 SSE_CLIENTS.set_function(lambda: sum(h.subscriber_count for h in _hubs))
 
@@ -61,6 +67,28 @@ def observe_notification(job: dict[str, Any], received: float | None = None) -> 
     except (TypeError, ValueError):
         return
     NOTIFICATION_LAG.labels(event).observe(max((received or time.time()) - changed, 0.0))
+
+
+async def task_metrics_middleware(call_next, context, worker):
+    """Procrastinate worker middleware: tasks running and their run time, in this process."""
+    task = context.job.task_name
+    started = time.monotonic()
+    outcome = "error"
+    TASKS_RUNNING.labels(task).inc()
+    try:
+        result = await call_next()
+        outcome = "success"
+        return result
+    finally:
+        TASKS_RUNNING.labels(task).dec()
+        TASK_DURATION.labels(task, outcome).observe(time.monotonic() - started)
+
+
+def serve_worker_metrics(port: int, conninfo: str, addr: str = "127.0.0.1") -> None:
+    """`importer worker --metrics-port`: this process' metrics and the database's, over HTTP."""
+    prometheus_client.REGISTRY.register(DatabaseCollector(conninfo))
+    prometheus_client.start_http_server(port, addr=addr)
+    log.info("worker metrics on http://%s:%d/metrics", addr, port)
 
 
 def _histogram(name: str, doc: str, bounds: Sequence[float], rows: list[list[Any]]) -> HistogramMetricFamily:
