@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run a Procrastinate worker")
     p.add_argument("--concurrency", type=_positive, default=2)
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics")
 
     p = sub.add_parser("submit", help="upload a CSV and follow its progress until it ends")
     p.add_argument("file", metavar="FILE")

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from importer.connector import ReconnectingPsycopgConnector
 from importer.db import database_url, make_pool
 from importer.logs import job_log_middleware
+from importer.metrics import task_metrics_middleware
 from importer.settings import Settings
 from importer.worker_config import WorkerConfig
 
@@ -27,8 +28,9 @@ TASK_MODULES = [
     "importer.retention",
 ]
 
-# Every log line of a task's work carries its job id (importer/logs.py).
-LOG_MIDDLEWARE = {"worker_middleware": [job_log_middleware]}
+# Every log line of a task's work carries its job id (importer/logs.py); tasks running and
+# their run time are counted per worker process (importer/metrics.py).
+LOG_MIDDLEWARE = {"worker_middleware": [job_log_middleware, task_metrics_middleware]}
 
 
 def _pool_factory(**kwargs: Any) -> AsyncConnectionPool:

@@ -52,6 +52,10 @@ def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     logs.setup(settings.log_format)
     concurrency = args.concurrency
+    if getattr(args, "metrics_port", None):
+        from importer.metrics import serve_worker_metrics
+
+        serve_worker_metrics(args.metrics_port, database_url(settings))
 
     async def run() -> None:
         pool = make_pool(database_url(settings), min_size=2, max_size=pool_size(concurrency),
