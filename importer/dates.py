@@ -67,6 +67,8 @@ def _full_year(digits: str) -> int:
 
 def strip_time(text: str) -> str:
     """`2026-03-15 14:00` -> `2026-03-15`: the wheel keeps days, not times."""
+    if ":" not in text and not ("." in text and " " in text):
+        return text  # no time can be there; saves a regex scan on every plain date
     match = _TIME_TAIL.search(text)
     if match and match.start() >= 6:
         return text[: match.start()].rstrip(" ,")
@@ -167,10 +169,13 @@ class DateColumn:
         if len(text) == 10 and text[4] == "-" and text[7] == "-":
             return self.parse(text), None
         stripped = text.strip()
-        match = _COMPACT_RANGE.match(stripped)
-        if match:
-            return self.parse(match.group(1)), self.parse(match.group(2))
-        for separator in _RANGE_SEPARATORS:
+        if len(stripped) >= 17 and stripped[:8].isdigit():
+            match = _COMPACT_RANGE.match(stripped)
+            if match:
+                return self.parse(match.group(1)), self.parse(match.group(2))
+        # Every separator but the bare hyphen has a space or a long dash.
+        spaced = " " in stripped or "–" in stripped or "—" in stripped
+        for separator in _RANGE_SEPARATORS if spaced else ():
             if separator in stripped:
                 left, _, right = stripped.partition(separator)
                 if left.strip() and right.strip():
