@@ -139,10 +139,11 @@ class Hub:
     """
 
     def __init__(self, conninfo: str, *, queue_size: int = QUEUE_SIZE,
-                 check_interval: float = CHECK_INTERVAL):
+                 check_interval: float = CHECK_INTERVAL, check_timeout: float = CHECK_TIMEOUT):
         self._conninfo = conninfo
         self.queue_size = queue_size
         self._check_interval = check_interval
+        self._check_timeout = check_timeout
         self._by_job: dict[str, set[Subscription]] = {}
         self._by_user: dict[str, set[Subscription]] = {}
         self._conn: psycopg.AsyncConnection | None = None
@@ -273,12 +274,23 @@ class Hub:
         log.info("hub: listening on %s", CHANNEL)
 
     async def _check(self) -> None:
-        assert self._conn is not None
-        async with asyncio.timeout(CHECK_TIMEOUT):
-            cur = await self._conn.execute(q("hub_listen"))
+        conn = self._conn
+        assert conn is not None
+
+        async def listen_and_time() -> datetime:
+            cur = await conn.execute(q("hub_listen"))
             cur.nextset()  # past LISTEN's empty result, to SELECT now()
-            row = await cur.fetchone()
-        self._last_alive = row["now"]
+            return (await cur.fetchone())["now"]
+
+        # Not asyncio.timeout: cancelling a query makes psycopg send a cancel request and wait
+        # up to 5 s more for a connection that is already dead. Unanswered in time, the
+        # connection is given up (closed by _run), which ends the pending query too.
+        check = asyncio.ensure_future(listen_and_time())
+        done, _ = await asyncio.wait({check}, timeout=self._check_timeout)
+        if not done:
+            check.add_done_callback(lambda t: t.cancelled() or t.exception())
+            raise TimeoutError(f"no answer on the LISTEN connection in {self._check_timeout}s")
+        self._last_alive = check.result()
 
     async def _listen(self) -> None:
         assert self._conn is not None

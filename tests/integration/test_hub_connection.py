@@ -1,0 +1,90 @@
+"""The hub's LISTEN connection: a silent (half-open) connection is found dead and replaced without losing an event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from importer.db import conninfo_url
+from server.hub import Hub
+from tests.factories import make_job, make_user, make_wheel
+
+
+class FreezingProxy:
+    """A TCP proxy to Postgres whose existing connections can be made to go silent (a half-open peer)."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.gates: list[asyncio.Event] = []  # set: the connection forwards; cleared: silent
+        self.tasks: set[asyncio.Task] = set()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def freeze(self) -> None:
+        """Every connection open now stops forwarding, without closing; new ones work."""
+        for gate in self.gates:
+            gate.clear()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.tasks.add(asyncio.current_task())
+        gate = asyncio.Event()
+        gate.set()
+        self.gates.append(gate)
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    await gate.wait()
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        writer.close()
+        up_writer.close()
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def test_a_silent_listen_connection_is_replaced_and_the_terminal_event_still_arrives(pool, db_url):
+    """With its connection frozen, the hub's check times out, it reconnects and re-reads: `completed` arrives."""
+    params = conninfo_to_dict(db_url)
+    proxy = FreezingProxy(params.get("host") or "127.0.0.1", int(params.get("port") or 5432))
+    await proxy.start()
+    hub = Hub(conninfo_url(db_url, host="127.0.0.1", port=str(proxy.port)),
+              check_interval=0.5, check_timeout=1.0)
+    user = await make_user(pool)
+    job = await make_job(pool, user, await make_wheel(pool, user))
+    try:
+        await hub.start(wait=20)
+        sub = hub.subscribe_job(job)
+        async with pool.connection() as conn:
+            await conn.execute("UPDATE import_jobs SET progress = 10 WHERE id = %s", (job,))
+            assert (await asyncio.wait_for(sub.get(), 10)).seq == 2
+            proxy.freeze()
+            await conn.execute("UPDATE import_jobs SET status = 'completed', progress = 100, step = 'done',"
+                               " finished_at = now() WHERE id = %s", (job,))
+        event = await asyncio.wait_for(sub.get(), 20)
+        assert (event.seq, event.status) == (3, "completed")
+        assert hub.reconnects == 1 and hub.is_listening
+        assert json.loads(event.data)["progress"] == 100
+    finally:
+        await hub.stop()
+        await proxy.stop()
+    async with await psycopg.AsyncConnection.connect(db_url) as conn:
+        assert (await (await conn.execute("SELECT seq FROM import_jobs WHERE id = %s", (job,))).fetchone())[0] == 3
