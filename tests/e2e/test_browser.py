@@ -241,9 +241,11 @@ async def test_new_wheel_and_a_replace_import_that_asks_first(server: LiveServer
 
 
 async def test_sign_out_forgets_the_token_and_a_pasted_token_signs_in(server: LiveServer, page) -> None:
-    """"Logga ut" forgets the token; pasting one into the field signs in again without a wheel link."""
+    """A bad token asks to sign in; "Logga ut" forgets a good one; a pasted token signs in again."""
     token = server.token()
     server.wheel(token, "Inklistrat hjul")
+    await page.goto(f"{server.url}/#token=not-a-jwt")
+    await expect(page.locator("#signin-error")).to_have_text("Din token är ogiltig eller har gått ut. Logga in igen.")
     await page.goto(f"{server.url}/#token={token}")
     await page.wait_for_selector("#app:not([hidden])")
     await page.click("#logout")
