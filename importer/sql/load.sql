@@ -86,8 +86,10 @@ UPDATE import_jobs
 RETURNING id;
 
 -- name: wheel_lock
--- Two imports into one wheel serialise here, for the whole data transaction.
-SELECT id FROM year_wheels WHERE id = %(wheel_id)s FOR UPDATE;
+-- Two imports into one wheel serialise here, for the whole data transaction. NO KEY UPDATE, not
+-- UPDATE: the foreign-key check of a new import_jobs row takes KEY SHARE on its wheel, which
+-- FOR UPDATE would block, so every submit into a wheel waited for its running import to commit.
+SELECT id FROM year_wheels WHERE id = %(wheel_id)s FOR NO KEY UPDATE;
 
 -- name: items_delete_wheel
 DELETE FROM items WHERE wheel_id = %(wheel_id)s;
