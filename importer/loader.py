@@ -21,8 +21,7 @@ from importer.db import as_worker
 from importer.email_task import defer_email_if_needed
 from importer.errors import BadRequest, ImportCancelled, ImporterError, UnreadableFile
 from importer.model import Existing, NewStructure, Rejection, Source
-from importer.pipeline import ChunkPipeline
-from importer.planning import Planner
+from importer.pipeline import PROCESS_MIN_BYTES, Plan, ProcessReader, ThreadReader
 from importer.progress import FINISHING, READ_DONE, Progress, Superseded
 from importer.queries import q
 from importer.structured import parse_payload
@@ -31,6 +30,7 @@ log = logging.getLogger(__name__)
 
 AsyncConn = psycopg.AsyncConnection
 OpenSource = Callable[[str, bytes, str, Any], Awaitable[Source]]
+Reader = ThreadReader | ProcessReader
 
 
 class TransientImportError(ImporterError):
@@ -58,6 +58,7 @@ class LoadLimits:
     max_stored_rejections: int = 10_000
     progress_interval: float = 0.1
     cancel_check_interval: float = 0.2
+    process_min_bytes: int = PROCESS_MIN_BYTES
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> LoadLimits:
@@ -98,12 +99,29 @@ class Totals:
     rejections: list[Rejection] = attrs.Factory(list)
 
 
-async def open_stored_source(media_type: str, content: bytes, file_name: str, mapping: Any) -> Source:
-    """The stored upload as a Source (CSV or the structured JSON form); parsing runs in a thread."""
+def open_source_now(media_type: str, content: bytes, file_name: str, mapping: Any) -> Source:
+    """The stored upload as a Source: CSV, or the structured JSON form of API.md."""
     if media_type == "application/json":
-        _mode, _name, source = await asyncio.to_thread(parse_payload, content)
+        _mode, _name, source = parse_payload(content)
         return source
-    return await asyncio.to_thread(open_csv, content, file_name=file_name, mapping=mapping)
+    return open_csv(content, file_name=file_name, mapping=mapping)
+
+
+async def open_reader(media_type: str, content: bytes, file_name: str, mapping: Any,
+                      limits: LoadLimits) -> Reader:
+    """A reader for the stored file: a child process for large files, a thread for small ones."""
+    if len(content) >= limits.process_min_bytes:
+        reader: Reader = ProcessReader(media_type, content, file_name, mapping,
+                                       in_flight=limits.in_flight)
+    else:
+        source = await asyncio.to_thread(open_source_now, media_type, content, file_name, mapping)
+        reader = ThreadReader(source, in_flight=limits.in_flight)
+    try:
+        await reader.open()
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
 
 
 @asynccontextmanager
@@ -115,7 +133,7 @@ async def _worker_transaction(conn: AsyncConn) -> AsyncIterator[AsyncConn]:
 
 async def run_job(pool: AsyncConnectionPool, job_id: UUID, *,
                   will_retry: Callable[[BaseException], bool] = lambda exc: False,
-                  open_source: OpenSource = open_stored_source,
+                  open_source: OpenSource | None = None,
                   limits: LoadLimits | None = None) -> str | None:
     """Run one attempt of `job_id`; returns the status it ended in (None: nothing to do).
 
@@ -142,12 +160,19 @@ async def run_job(pool: AsyncConnectionPool, job_id: UUID, *,
             await pconn.execute(q("rejected_rows_clear"), {"job_id": job_id})
             file_row = await (await pconn.execute(
                 q("import_file_get"), {"file_id": claim.file_id}, binary=True)).fetchone()
-            source = await open_source(file_row["media_type"], bytes(file_row["content"]),
-                                       claim.file_name, claim.mapping)
+            args = (file_row["media_type"], file_row["content"], claim.file_name, claim.mapping)
             del file_row
-            progress.total = source.total_rows
-            await progress.step("parsing", f"Läser fil... {source.total_rows} rader", READ_DONE)
-            totals = await load(pool, claim, source, progress, limits)
+            if open_source is None:
+                reader = await open_reader(*args, limits)
+            else:  # a Source made by the caller (tests): read in a thread
+                reader = ThreadReader(await open_source(*args), in_flight=limits.in_flight)
+            del args
+            try:
+                progress.total = reader.total_rows
+                await progress.step("parsing", f"Läser fil... {reader.total_rows} rader", READ_DONE)
+                totals = await load(pool, claim, reader, progress, limits)
+            finally:
+                await reader.close()
         except (UnreadableFile, BadRequest) as exc:
             await _fail(pool, pconn, claim, exc.code, exc.message, progress=progress)
             log.info("import %s failed: %s", job_id, exc.code, extra=extra)
@@ -191,7 +216,7 @@ async def run_job(pool: AsyncConnectionPool, job_id: UUID, *,
         return "completed"
 
 
-async def load(pool: AsyncConnectionPool, claim: Claim, source: Source, progress: Progress,
+async def load(pool: AsyncConnectionPool, claim: Claim, reader: Reader, progress: Progress,
                limits: LoadLimits) -> Totals:
     """The data transaction: lock the wheel, clear it (replace), stream the rows in, complete."""
     totals = Totals()
@@ -206,12 +231,10 @@ async def load(pool: AsyncConnectionPool, claim: Claim, source: Source, progress
             existing = Existing()
         else:
             existing = await read_existing(conn, claim.wheel_id)
-        planner = Planner(existing, source.declared)
-        pipeline = ChunkPipeline(source, planner, wheel_id=claim.wheel_id, job_id=claim.job_id,
-                                 chunk_rows=limits.chunk_rows, in_flight=limits.in_flight,
-                                 max_rejections=limits.max_stored_rejections)
+        reader.start(Plan(existing=existing, wheel_id=claim.wheel_id, job_id=claim.job_id,
+                          chunk_rows=limits.chunk_rows, max_rejections=limits.max_stored_rejections))
         try:
-            async for chunk in pipeline:
+            async for chunk in reader:
                 if chunk.new:
                     await _structure_progress(progress, chunk.new, totals)
                     await insert_structure(conn, claim.wheel_id, chunk.new)
@@ -224,7 +247,7 @@ async def load(pool: AsyncConnectionPool, claim: Claim, source: Source, progress
                 totals.rejections.extend(chunk.rejections)
                 await progress.rows(totals.processed, totals.rejected)
         finally:
-            await pipeline.close()
+            await reader.close()
         if totals.activities == 0:
             raise NoValidRows("Ingen rad i filen kunde bli en aktivitet; se errors.csv",
                               totals.rejections, totals.rejected, totals.processed)

@@ -353,3 +353,55 @@ async def test_structured_json_import_uses_declared_structure(pool):
     assert [(g["name"], g["color"]) for g in after["groups"]] == [("Bokslut", "#445566")]
     assert [(lb["name"], lb["color"]) for lb in after["labels"]] == [("Anna", "#778899")]
     assert len(after["items"]) == 3 and len(after["pages"]) == 2
+
+
+async def test_child_process_reader_reports_bad_files_and_rejections(pool):
+    """Read in a child process, a bad file fails with its code and an all-rejected file with
+    `no_valid_rows` and its stored reasons, as in a thread."""
+    limits = LoadLimits(process_min_bytes=0)
+    user, wheel, job = await setup(pool, b"\x89PNG\r\n\x1a\nbinary")
+    assert await run_job(pool, job, limits=limits) == "failed"
+    row = await job_row(pool, job)
+    assert row["error_code"] not in (None, "internal_error")
+    bad = b"Aktivitet,Startdatum\nA,inte ett datum\nB,ej heller\n"
+    job2 = await make_job(pool, user, wheel, content=bad)
+    assert await run_job(pool, job2, limits=limits) == "failed"
+    row = await job_row(pool, job2)
+    assert (row["error_code"], row["rejected_rows"]) == ("no_valid_rows", 2)
+    async with pool.connection() as conn:
+        stored = await (await conn.execute(
+            "SELECT count(*) AS n FROM import_rejected_rows WHERE job_id = %s", (job2,))).fetchone()
+    assert stored["n"] == 2
+
+
+async def test_child_process_reader_imports_like_the_thread(pool):
+    """The same file gives the same wheel whether it is read in a thread or a child process."""
+    content = csv_rows(3000, cross_every=7)
+    results = []
+    for process_min_bytes in (0, 10**9):
+        _user, wheel, job = await setup(pool, content)
+        assert await run_job(pool, job, limits=LoadLimits(process_min_bytes=process_min_bytes,
+                                                           chunk_rows=700)) == "completed"
+        async with pool.connection() as conn:
+            rows = await (await conn.execute(
+                "SELECT i.name, i.start_date, i.end_date, r.name AS ring, g.name AS grp, l.name AS label,"
+                " p.year, i.cross_year_group_id IS NOT NULL AS linked"
+                " FROM items i JOIN wheel_rings r ON r.id = i.ring_id"
+                " JOIN activity_groups g ON g.id = i.group_id LEFT JOIN labels l ON l.id = i.label_id"
+                " JOIN wheel_pages p ON p.id = i.page_id WHERE i.wheel_id = %s ORDER BY 1, 2",
+                (wheel,))).fetchall()
+        results.append(rows)
+    assert results[0] == results[1] and len(results[0]) > 3000
+
+
+async def test_texts_with_copy_separators_round_trip(pool):
+    """Names and descriptions holding tabs, newlines and backslashes arrive unchanged."""
+    tricky = "a\tb\\c\nd\re \\N"
+    rows = [Activity(row_number=2, name=tricky, start=date(2025, 1, 1), end=date(2025, 1, 1),
+                     description=tricky, ring="R\\1", group="G\t1", label="L\n1")]
+    _user, wheel, job = await setup(pool)
+    assert await run_job(pool, job, open_source=source_of(ListSource(rows))) == "completed"
+    async with pool.connection() as conn:
+        row = await (await conn.execute(
+            "SELECT name, description FROM items WHERE wheel_id = %s", (wheel,))).fetchone()
+    assert row == {"name": tricky, "description": tricky}
