@@ -6,6 +6,7 @@ import logging
 
 import psycopg
 from aiohttp import hdrs, web
+from psycopg_pool import PoolTimeout
 
 from importer.errors import (
     BadRequest,
@@ -36,6 +37,8 @@ STATUS: dict[type[ImporterError], int] = {
 # aiohttp's own errors (unknown route, wrong method, its body limit) in the contract's codes.
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large", 415: "unsupported_media_type"}
+
+UNAVAILABLE_RETRY_AFTER = 2
 
 # A CHECK the request could have violated: its constraint name says what was wrong.
 CONSTRAINT_MESSAGES = {
@@ -95,6 +98,11 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
             return error_response(400, "bad_request", CONSTRAINT_MESSAGES[name], {"constraint": name})
         log.exception("constraint %s violated on %s %s", name, request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong on our side.")
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        # The database is down or every connection is busy: worth a retry, unlike a bug.
+        log.warning("database unavailable on %s %s: %r", request.method, request.path, exc)
+        return error_response(503, "database_unavailable", "The database is not reachable; try again shortly.",
+                              headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -279,6 +279,17 @@ PATHS: dict[str, Any] = {
 }
 
 
+UNAVAILABLE = _error("The database is unreachable or busy; retry after Retry-After seconds", RETRY_AFTER)
+
+
+def _with_unavailable(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that touches the database may answer 503."""
+    return {path: {method: ({**op, "responses": {**op["responses"], "503": UNAVAILABLE}}
+                            if path.startswith("/api/") and path != "/api/openapi.json" else op)
+                   for method, op in ops.items()}
+            for path, ops in paths.items()}
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
@@ -291,5 +302,5 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": _with_unavailable(PATHS),
     }

@@ -167,3 +167,15 @@ async def test_unexpected_errors_are_500_json_without_a_traceback(db_url, aiohtt
     assert "secret internals" not in text and "Traceback" not in text
     assert error_of(await resp.json())["code"] == "internal_error"
     assert any("secret internals" in (r.exc_text or str(r.exc_info)) for r in caplog.records if r.exc_info)
+
+
+async def test_database_down_is_503_with_retry_after(api):
+    """A request that cannot reach the database answers 503 with Retry-After, not a 500."""
+    from server import keys
+
+    assert (await api.call("GET", "/api/wheels")).status == 200
+    await api.client.app[keys.POOL].close()
+    resp = await api.call("GET", "/api/wheels")
+    assert resp.status == 503
+    assert int(resp.headers["Retry-After"]) > 0
+    assert error_of(await resp.json())["code"] == "database_unavailable"
