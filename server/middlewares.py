@@ -121,7 +121,7 @@ async def cors(request: web.Request, handler) -> web.StreamResponse:
     allowed = origin is not None and origin in request.app[keys.SETTINGS].cors_origins
     if request.method == hdrs.METH_OPTIONS and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers:
         if not allowed:
-            return web.Response(status=403, text="CORS origin not allowed")
+            return error_response(403, "cors_origin_not_allowed", "This origin may not call the API.")
         return web.Response(status=204, headers={
             hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: origin,
             hdrs.ACCESS_CONTROL_ALLOW_METHODS: ALLOWED_METHODS,
