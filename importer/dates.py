@@ -51,7 +51,7 @@ def _checked(year: int, month: int, day: int, text: str) -> date:
         raise DateError(f"Årtalet {year} är orimligt i '{text}'")
     try:
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise DateError(f"Ogiltigt datum: '{text}'") from None
 
 
@@ -114,7 +114,8 @@ class DateColumn:
         if len(bare) >= 8 and bare[4] in "-/." and bare[:4].isdigit():
             year, rest = bare[:4], bare[5:]
             parts = rest.replace("/", "-").replace(".", "-").split("-")
-            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+            if (len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit()
+                    and len(parts[0]) <= 2 and len(parts[1]) <= 2):
                 return _checked(int(year), int(parts[0]), int(parts[1]), text)
         if bare.isdigit():
             if len(bare) == 8:
@@ -143,7 +144,10 @@ class DateColumn:
             raise DateError(f"Bara ett årtal, inget datum: '{text}'")
         if not SERIAL_MIN <= number <= SERIAL_MAX:
             raise DateError(f"Ogiltigt datum: '{text}'")
-        return EXCEL_EPOCH + timedelta(days=int(number))
+        value = EXCEL_EPOCH + timedelta(days=int(number))
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise DateError(f"Årtalet {value.year} är orimligt i '{text}'")
+        return value
 
     def _named(self, bare: str, text: str) -> date:
         folded = _fold(bare)

@@ -55,11 +55,12 @@ class RowBuilder:
         blank test stays off the hot path). Ragged records are padded or cut to the header."""
         (width, name_at, start_at, end_at, ring_at, group_at, label_at, description_at,
          extras) = self._plan
+        record = cells
         if len(cells) != width:
             cells = (cells + [""] * width)[:width]
         name = cells[name_at].strip() if name_at is not None else ""
         if not name:
-            if is_blank(cells):
+            if is_blank(record):  # the whole record: a cell past the header still counts
                 return None
             return self._reject(row_number, cells, name_at, "Namn saknas")
         if len(name) > MAX_NAME:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from importer.csv_source import open_csv, sniff
+from importer.dates import DateColumn, DateError
 from importer.errors import UnreadableFile
 from importer.model import Activity, Existing, Rejection
 from importer.planning import Planner
@@ -93,6 +94,29 @@ def test_random_bytes_yield_rows_or_unreadable(data):
     assert all(isinstance(r, Activity | Rejection) for r in rows)
 
 
+PIECES = [*',;\t"\r\n \x00\xa0', "2026-01-01", "1/2/2026", "20250101-20251231", "Möte", "x",
+          "45731", "3 maj"]
+JUNK = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["Aktivitet,Startdatum,Slutdatum\n", "Namn;Datum\r\n",
+                        '"Subject","Start Date"\n', "\n\nTitel\tFrån\tTill\n"]),
+       st.lists(JUNK, max_size=6), st.sampled_from(["utf-8", "cp1252", "utf-16"]))
+def test_junk_under_a_real_header_counts_exactly(header, chunks, encoding):
+    """Under a usable header any junk yields exactly total_rows rows (the byte count and
+    the csv pass agree), each an Activity or a Rejection."""
+    data = (header + "".join(chunks)).encode(encoding, errors="replace")
+    try:
+        source = open_csv(data, file_name="j.csv")
+    except UnreadableFile:
+        return
+    rows = list(source)
+    assert len(rows) == source.total_rows
+    assert all(isinstance(r, Activity | Rejection) for r in rows)
+    assert [r.row_number for r in rows] == sorted({r.row_number for r in rows})
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files())
 def test_generated_csv_round_trips_to_activities_and_items(generated):
@@ -123,3 +147,20 @@ def test_generated_csv_round_trips_to_activities_and_items(generated):
     new = planner.take_new()
     assert sorted(p.year for p in new.pages) == sorted(page_of_year)
     assert len({g.name.lower() for g in new.groups}) == len(new.groups)
+
+
+DATE_PIECES = [*"0123456789/.-–: T,Z", " ", "mars", "jan.", "maj", "May", "2026", "99999999999"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(DATE_PIECES), max_size=12).map("".join), st.booleans(),
+       st.booleans())
+def test_date_cells_give_a_date_or_date_error(text, day_first, serials):
+    """Any cell gives a date within 1900..2100 or DateError, never another exception."""
+    column = DateColumn(day_first=day_first, serials=serials, default_year=2026)
+    try:
+        start, end = column.parse_range(text)
+    except DateError:
+        return
+    assert 1900 <= start.year <= 2100
+    assert end is None or 1900 <= end.year <= 2100
