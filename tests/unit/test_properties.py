@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from importer.csv_source import open_csv, sniff
 from importer.dates import DateColumn, DateError
-from importer.errors import UnreadableFile
+from importer.errors import BadRequest, UnreadableFile
 from importer.model import Activity, Existing, Rejection
 from importer.planning import Planner
+from importer.structured import parse_payload
 
 HEADER = ["Aktivitet", "Startdatum", "Slutdatum", "Ring", "Aktivitetsgrupp", "Etikett",
           "Beskrivning"]
@@ -164,3 +165,32 @@ def test_date_cells_give_a_date_or_date_error(text, day_first, serials):
         return
     assert 1900 <= start.year <= 2100
     assert end is None or 1900 <= end.year <= 2100
+
+
+SCALARS = st.none() | st.booleans() | st.integers() | st.sampled_from(
+    ["", "r1", "g1", "A", "2026-01-01", "2026-13-01", "inner", "outer", "#12AB34", "red"])
+JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.sampled_from(
+                        ["id", "name", "type", "color", "items", "year", "startDate", "endDate",
+                         "ringId", "activityId", "labelId"]), inner, max_size=5), max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({}, optional={
+    "importMode": st.sampled_from(["append", "replace", "x"]),
+    "structure": st.fixed_dictionaries({}, optional={
+        "rings": st.lists(st.fixed_dictionaries({"id": SCALARS, "name": SCALARS}, optional={
+            "type": SCALARS, "color": SCALARS}), max_size=2),
+        "activityGroups": JSON, "labels": JSON}),
+    "pages": st.lists(st.fixed_dictionaries({}, optional={"year": SCALARS, "items": JSON}),
+                      max_size=3),
+}))
+def test_any_json_payload_is_rows_or_a_clear_error(body):
+    """Any JSON object gives rows, BadRequest or UnreadableFile, never another exception."""
+    try:
+        _, _, source = parse_payload(body)
+    except (BadRequest, UnreadableFile):
+        return
+    rows = list(source)
+    assert len(rows) == source.total_rows
+    assert all(isinstance(r, Activity | Rejection) for r in rows)
