@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
@@ -63,11 +62,12 @@ async def admit(conn: AsyncConn, *, user_id: uuid.UUID, wheel_id: uuid.UUID, max
     return Admission(existing=None)
 
 
-async def store_file(conn: AsyncConn, *, user_id: uuid.UUID, media_type: str, content: bytes) -> uuid.UUID:
+async def store_file(conn: AsyncConn, *, user_id: uuid.UUID, media_type: str,
+                     content: bytes | bytearray, sha256: bytes) -> uuid.UUID:
     file_id = uuid.uuid4()
     await conn.execute(q("import_file_insert"), {
         "id": file_id, "user_id": user_id, "media_type": media_type, "size_bytes": len(content),
-        "sha256": hashlib.sha256(content).digest(), "content": content})
+        "sha256": sha256, "content": content})
     return file_id
 
 

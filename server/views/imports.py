@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,7 +36,8 @@ MODES = ("append", "replace")
 class Upload:
     """A submitted body, read and checked at the edge."""
 
-    content: bytes
+    content: bytes | bytearray
+    sha256: bytes
     media_type: str  # what import_files stores: text/csv or application/json
     file_name: str
     mode: str
@@ -88,17 +90,21 @@ def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The upload is larger than {limit} bytes.", details={"limit_bytes": limit})
 
 
-async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, used: int = 0) -> bytes:
-    """Everything `read` gives, stopping with 413 as soon as `used` plus it exceeds `limit`.
+async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, digest: Any = None) -> bytearray:
+    """Everything `read` gives, stopping with 413 as soon as it exceeds `limit`.
 
-    `limit` is checked per chunk, so at most one chunk past it is ever read.
+    `limit` is checked per chunk, so at most one chunk past it is ever read. The bytearray is
+    handed on as it is (psycopg sends it as bytea): no copy of a 100 MiB upload. `digest` (a
+    hashlib object) is fed chunk by chunk as they arrive, so hashing adds no pause at the end.
     """
     buf = bytearray()
     while chunk := await read(CHUNK):
-        if used + len(buf) + len(chunk) > limit:
+        if len(buf) + len(chunk) > limit:
             raise too_large(limit)
         buf += chunk
-    return bytes(buf)
+        if digest is not None:
+            digest.update(chunk)
+    return buf
 
 
 async def _field(part: BodyPartReader) -> str:
@@ -115,7 +121,7 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
     except (ValueError, AssertionError, KeyError):
         raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
     fields: dict[str, str] = {}
-    content: bytes | None = None
+    content: bytearray | None = None
     file_name = None
     try:
         while (part := await reader.next()) is not None:
@@ -124,7 +130,8 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
             if part.name == "file":
                 if content is not None:
                     raise BadRequest("Send one part named `file`.", code="bad_multipart")
-                content = await read_limited(part.read_chunk, limit)
+                digest = hashlib.sha256()
+                content = await read_limited(part.read_chunk, limit, digest=digest)
                 file_name = part.filename
             elif part.name in ("mode", "mapping", "notify", "file_name"):
                 fields[part.name] = await _field(part)
@@ -134,7 +141,7 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
         raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
     if content is None:
         raise BadRequest("The form has no part named `file`.", code="missing_file")
-    return Upload(content=content, media_type="text/csv",
+    return Upload(content=content, sha256=digest.digest(), media_type="text/csv",
                   file_name=parse_file_name(fields.get("file_name") or file_name),
                   mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
                   notify=parse_notify(fields.get("notify")))
@@ -145,18 +152,20 @@ async def read_csv(request: web.Request, limit: int) -> Upload:
     # Query parameters first: a bad one is a 400 before the body is read.
     mode, notify = parse_mode(query.get("mode")), parse_notify(query.get("notify"))
     mapping, file_name = parse_mapping(query.get("mapping")), parse_file_name(query.get("file_name"))
-    content = await read_limited(request.content.read, limit)
-    return Upload(content=content, media_type="text/csv", file_name=file_name, mode=mode,
+    digest = hashlib.sha256()
+    content = await read_limited(request.content.read, limit, digest=digest)
+    return Upload(content=content, sha256=digest.digest(), media_type="text/csv", file_name=file_name, mode=mode,
                   mapping=mapping, notify=notify)
 
 
 async def read_structured(request: web.Request, limit: int) -> Upload:
     notify = parse_notify(request.query.get("notify"))
-    content = await read_limited(request.content.read, limit)
+    digest = hashlib.sha256()
+    content = await read_limited(request.content.read, limit, digest=digest)
     # Checks the whole structure (400) and that it has items (422); the worker reads it again.
     mode, file_name, _ = parse_payload(content)
-    return Upload(content=content, media_type="application/json", file_name=parse_file_name(file_name),
-                  mode=mode, mapping=None, notify=notify)
+    return Upload(content=content, sha256=digest.digest(), media_type="application/json",
+                  file_name=parse_file_name(file_name), mode=mode, mapping=None, notify=notify)
 
 
 READERS = {
@@ -209,7 +218,7 @@ async def submit(request: web.Request) -> web.Response:
             # Pipelined: the file's INSERT travels with the task's, one round trip fewer.
             async with conn.pipeline():
                 file_id = await enqueue.store_file(conn, user_id=uid, media_type=upload.media_type,
-                                                   content=upload.content)
+                                                   content=upload.content, sha256=upload.sha256)
                 job = await enqueue.insert_job(conn, user_id=uid, job=enqueue.NewJob(
                     wheel_id=wheel_id, file_id=file_id, file_name=upload.file_name, mode=upload.mode,
                     mapping=upload.mapping, notify=upload.notify, idempotency_key=key))
