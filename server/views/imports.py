@@ -161,7 +161,7 @@ async def read_csv(request: web.Request, limit: int) -> Upload:
 async def read_structured(request: web.Request, limit: int) -> Upload:
     notify = parse_notify(request.query.get("notify"))
     digest = hashlib.sha256()
-    content = await read_limited(request.content.read, limit, digest=digest)
+    content = bytes(await read_limited(request.content.read, limit, digest=digest))
     # Checks the whole structure (400) and that it has items (422); the worker reads it again.
     mode, file_name, _ = parse_payload(content)
     return Upload(content=content, sha256=digest.digest(), media_type="application/json",
