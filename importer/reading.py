@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterator
 
 from importer.errors import UnreadableFile
@@ -66,12 +67,48 @@ def encoding_of(data: bytes, *, complete: bool = True) -> str:
         return "utf-16"
     if _decodes(data, "utf-8", complete):
         return "utf-8"
+    legacy = _swedish_code_page(data[:65536])
+    if legacy != "cp1252" and _decodes(data, legacy, complete):
+        return legacy
     if _decodes(data, "cp1252", complete):
         return "cp1252"
     guess = _normalizer_guess(data[:65536])
     if guess and _decodes(data, guess, complete):
         return guess
     return "latin-1"
+
+
+# Where each legacy code page puts å ä ö Å Ä Ö. Windows-1252 is what Swedish Excel writes;
+# "CSV (Macintosh)" writes Mac Roman and old DOS programs (accounting exports) write cp850.
+# Their letters sit on different bytes, so counting them inside words tells the three apart.
+_SWEDISH_LETTERS = {
+    "cp1252": b"\xe5\xe4\xf6\xc5\xc4\xd6",
+    "mac_roman": b"\x8c\x8a\x9a\x81\x80\x85",
+    "cp850": b"\x86\x84\x94\x8f\x8e\x99",
+}
+_IN_WORD = {
+    encoding: re.compile(b"(?<=[A-Za-z])[" + letters + b"]|[" + letters + b"](?=[A-Za-z])")
+    for encoding, letters in _SWEDISH_LETTERS.items()
+}
+_C1 = bytes(range(0x80, 0xA0))
+
+
+def _swedish_code_page(sample: bytes) -> str:
+    """Mac Roman or cp850 when the sample's letters inside words are theirs, else cp1252.
+
+    The others' letters all lie in 0x80..0x9F, where Windows-1252 has only punctuation, so a
+    file without such bytes is settled at once. Two different letters are required: a lone
+    repeated byte is more likely "…" or "€" in a Windows-1252 file.
+    """
+    if len(sample.translate(None, _C1)) == len(sample):
+        return "cp1252"
+    found = {encoding: _IN_WORD[encoding].findall(sample) for encoding in _SWEDISH_LETTERS}
+    best, best_count = "cp1252", len(found["cp1252"])
+    for encoding in ("mac_roman", "cp850"):
+        hits = found[encoding]
+        if len(hits) > best_count and len(set(hits)) >= 2:
+            best, best_count = encoding, len(hits)
+    return best
 
 
 def _decodes(data: bytes, encoding: str, complete: bool) -> bool:

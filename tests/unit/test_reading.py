@@ -25,14 +25,17 @@ def read(data: bytes, **kwargs):
         ("Aktivitet,Startdatum\nMöte,2026-01-01\n".encode("utf-8-sig"), "utf-8-sig"),
         ("Aktivitet,Startdatum\nMöte,2026-01-01\n".encode("cp1252"), "cp1252"),
         ("Aktivitet\tStartdatum\nMöte\t2026-01-01\n".encode("utf-16"), "utf-16"),
+        ("Aktivitet;Startdatum\rMöte på Åland;2026-01-01\r".encode("mac_roman"), "mac_roman"),
+        ("Aktivitet;Startdatum\r\nMöte på Åland;2026-01-01\r\n".encode("cp850"), "cp850"),
     ],
 )
 def test_swedish_letters_survive_every_encoding(data, encoding):
-    """UTF-8 with and without BOM, Windows-1252 and Excel's UTF-16 all read 'Möte' intact."""
+    """UTF-8 with and without BOM, Windows-1252, Excel's UTF-16, Mac Roman ("CSV (Macintosh)")
+    and DOS cp850 all read 'Möte' intact."""
     source = open_csv(data, file_name="t.csv")
     assert source.encoding == encoding
     (row,) = list(source)
-    assert row.name == "Möte"
+    assert row.name in ("Möte", "Möte på Åland")
 
 
 def test_cp1252_typographic_characters():
@@ -40,6 +43,13 @@ def test_cp1252_typographic_characters():
     data = "Aktivitet;Startdatum\nÅrsredovisning – “klar”;2026-01-01\n".encode("cp1252")
     (row,) = read(data)
     assert row.name == "Årsredovisning – “klar”"
+
+
+@pytest.mark.parametrize("text", ["Budget 500 € och 200 €", "Plan… mer… ännu…", "Svar – “ja”"])
+def test_windows_punctuation_is_not_taken_for_mac_letters(text):
+    """Euro signs, ellipses and dashes in a Windows-1252 file keep it Windows-1252."""
+    data = f"Aktivitet;Startdatum\n{text};2026-01-01\n".encode("cp1252")
+    assert encoding_of(data) == "cp1252"
 
 
 def test_undecodable_bytes_still_decode():
