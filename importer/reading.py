@@ -6,7 +6,6 @@ import codecs
 import csv
 import io
 import itertools
-import re
 from collections.abc import Iterator
 
 from importer.errors import UnreadableFile
@@ -78,36 +77,33 @@ def encoding_of(data: bytes, *, complete: bool = True) -> str:
     return "latin-1"
 
 
-# Where each legacy code page puts å ä ö Å Ä Ö. Windows-1252 is what Swedish Excel writes;
-# "CSV (Macintosh)" writes Mac Roman and old DOS programs (accounting exports) write cp850.
-# Their letters sit on different bytes, so counting them inside words tells the three apart.
+# Where each legacy code page puts å ä ö. Windows-1252 is what Swedish Excel writes; "CSV
+# (Macintosh)" writes Mac Roman and old DOS programs (accounting exports) write cp850. Their
+# letters sit on different bytes, so counting them tells the three apart.
 _SWEDISH_LETTERS = {
-    "cp1252": b"\xe5\xe4\xf6\xc5\xc4\xd6",
-    "mac_roman": b"\x8c\x8a\x9a\x81\x80\x85",
-    "cp850": b"\x86\x84\x94\x8f\x8e\x99",
-}
-_IN_WORD = {
-    encoding: re.compile(b"(?<=[A-Za-z])[" + letters + b"]|[" + letters + b"](?=[A-Za-z])")
-    for encoding, letters in _SWEDISH_LETTERS.items()
+    "cp1252": (b"\xe5", b"\xe4", b"\xf6"),
+    "mac_roman": (b"\x8c", b"\x8a", b"\x9a"),
+    "cp850": (b"\x86", b"\x84", b"\x94"),
 }
 _C1 = bytes(range(0x80, 0xA0))
 
 
 def _swedish_code_page(sample: bytes) -> str:
-    """Mac Roman or cp850 when the sample's letters inside words are theirs, else cp1252.
+    """Mac Roman or cp850 when the sample holds more of their å/ä/ö than Windows-1252's.
 
-    The others' letters all lie in 0x80..0x9F, where Windows-1252 has only punctuation, so a
-    file without such bytes is settled at once. Two different letters are required: a lone
-    repeated byte is more likely "…" or "€" in a Windows-1252 file.
+    The others' letters lie in 0x80..0x9F, where Windows-1252 has only punctuation, so a file
+    without such bytes is settled at once. Two different letters are required: one repeated
+    byte is more likely a Windows-1252 quote or dagger (cp850's ö is Windows' ”).
     """
     if len(sample.translate(None, _C1)) == len(sample):
         return "cp1252"
-    found = {encoding: _IN_WORD[encoding].findall(sample) for encoding in _SWEDISH_LETTERS}
-    best, best_count = "cp1252", len(found["cp1252"])
+    counts = {encoding: [sample.count(b) for b in letters]
+              for encoding, letters in _SWEDISH_LETTERS.items()}
+    best, best_count = "cp1252", sum(counts["cp1252"])
     for encoding in ("mac_roman", "cp850"):
-        hits = found[encoding]
-        if len(hits) > best_count and len(set(hits)) >= 2:
-            best, best_count = encoding, len(hits)
+        found = counts[encoding]
+        if sum(found) > best_count and sum(1 for n in found if n) >= 2:
+            best, best_count = encoding, sum(found)
     return best
 
 
