@@ -48,7 +48,7 @@ _PERSON = (
 # Calendar exports carry these beside the dates; they would only clutter the description.
 _NOISE = {
     "start time", "end time", "all day event", "private", "reminder on/off", "reminder date",
-    "reminder time", "show time as", "sensitivity", "priority", "starttid", "sluttid", "tid",
+    "reminder time", "show time as", "sensitivity", "priority", "starttid", "sluttid",
     "heldag", "startmanad", "slutmanad", "startvecka", "slutvecka", "meeting resources",
     "billing information", "mileage", "resources",
 }
@@ -138,11 +138,13 @@ def detect(
             chosen[field] = index
             taken.add(index)
     if "label" not in chosen:
-        for index, key in enumerate(keys):
-            if index not in taken and key in _PERSON:
-                chosen["label"] = index
-                taken.add(index)
-                break
+        # A person column is the label: exact names first, then "Projektansvarig" and kin.
+        people = [i for i, key in enumerate(keys) if i not in taken and key in _PERSON]
+        people += [i for i, key in enumerate(keys) if i not in taken and i not in people
+                   and any(word in key for word in ("ansvarig", "handlaggare", "owner"))]
+        if people:
+            chosen["label"] = people[0]
+            taken.add(people[0])
     cache: dict[int, list[str]] = {}
 
     def column(index: int) -> list[str]:

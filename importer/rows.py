@@ -62,12 +62,12 @@ class RowBuilder:
         if not name:
             if is_blank(record):  # the whole record: a cell past the header still counts
                 return None
-            return self._reject(row_number, cells, name_at, "Namn saknas")
+            return self._reject(row_number, record, name_at, "Namn saknas")
         if len(name) > MAX_NAME:
             return self._reject(
-                row_number, cells, name_at, f"Namnet är längre än {MAX_NAME} tecken ({len(name)})")
+                row_number, record, name_at, f"Namnet är längre än {MAX_NAME} tecken ({len(name)})")
         if start_at is None:
-            return self._reject(row_number, cells, None, "Startdatum saknas")
+            return self._reject(row_number, record, None, "Startdatum saknas")
         raw = cells[start_at]
         end = None
         try:
@@ -80,7 +80,7 @@ class RowBuilder:
                 start, end = self.start_dates.parse_range(raw)
         except ValueError as exc:
             reason = "Startdatum saknas" if not raw.strip() else _why("startdatum", raw, exc)
-            return self._reject(row_number, cells, start_at, reason)
+            return self._reject(row_number, record, start_at, reason)
         blame = start_at
         if end_at is not None:
             raw_end = cells[end_at]
@@ -93,30 +93,30 @@ class RowBuilder:
                     elif raw_end.strip():
                         end = self._end_of(raw_end)
                 except ValueError as exc:
-                    return self._reject(row_number, cells, end_at, _why("slutdatum", raw_end, exc))
+                    return self._reject(row_number, record, end_at, _why("slutdatum", raw_end, exc))
                 blame = end_at
         if end is None:
             end = start
         elif end < start:
-            return self._reject(row_number, cells, blame, "Slutdatum före startdatum")
+            return self._reject(row_number, record, blame, "Slutdatum före startdatum")
         elif end.year - start.year >= MAX_SPAN_YEARS and (
             end.year - start.year > MAX_SPAN_YEARS or (end.month, end.day) > (start.month, start.day)
         ):
-            return self._reject(row_number, cells, blame,
+            return self._reject(row_number, record, blame,
                                 f"Aktiviteten spänner över mer än {MAX_SPAN_YEARS} år")
         ring = group = label = None
         if ring_at is not None:
             ring = cells[ring_at].strip() or None
             if ring is not None and len(ring) > MAX_PARENT_NAME:
-                return self._too_long(row_number, cells, ring_at, ring)
+                return self._too_long(row_number, record, ring_at, ring)
         if group_at is not None:
             group = cells[group_at].strip() or None
             if group is not None and len(group) > MAX_PARENT_NAME:
-                return self._too_long(row_number, cells, group_at, group)
+                return self._too_long(row_number, record, group_at, group)
         if label_at is not None:
             label = cells[label_at].strip() or None
             if label is not None and len(label) > MAX_PARENT_NAME:
-                return self._too_long(row_number, cells, label_at, label)
+                return self._too_long(row_number, record, label_at, label)
         if extras:
             description = self._describe(cells)
         elif description_at is not None:

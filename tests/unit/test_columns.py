@@ -245,3 +245,10 @@ def test_conflicting_late_rows_settle_day_first():
     result = list(open_csv(data, file_name="t.csv"))
     assert result[0].start == date(2026, 2, 1)
     assert isinstance(result[-2], Rejection) and result[-1].start == date(2026, 2, 13)
+
+
+def test_loose_person_header_becomes_the_label():
+    """'Projektansvarig' names a person too; the app's own 'Tid' stays in the description."""
+    data = b"Aktivitet,Datum,Tid,Projektansvarig\nA,2026-01-01,10:00,Eva\n"
+    (row,) = list(open_csv(data, file_name="t.csv"))
+    assert (row.label, row.description) == ("Eva", "Tid: 10:00")
