@@ -107,14 +107,23 @@ def open_source_now(media_type: str, content: bytes, file_name: str, mapping: An
     return open_csv(content, file_name=file_name, mapping=mapping)
 
 
-async def open_reader(media_type: str, content: bytes, file_name: str, mapping: Any,
-                      limits: LoadLimits) -> Reader:
-    """A reader for the stored file: a child process for large files, a thread for small ones."""
-    if len(content) >= limits.process_min_bytes:
-        reader: Reader = ProcessReader(media_type, content, file_name, mapping,
-                                       in_flight=limits.in_flight)
+async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, limits: LoadLimits,
+                      open_source: OpenSource | None = None) -> Reader:
+    """A reader for the job's stored file: a child process for large files, else a thread."""
+    meta = await (await pconn.execute(q("import_file_size"), {"file_id": claim.file_id})).fetchone()
+    if open_source is None and meta["size_bytes"] >= limits.process_min_bytes:
+        reader: Reader = ProcessReader(conninfo, claim.file_id, meta["size_bytes"], meta["media_type"],
+                                       claim.file_name, claim.mapping, in_flight=limits.in_flight)
     else:
-        source = await asyncio.to_thread(open_source_now, media_type, content, file_name, mapping)
+        row = await (await pconn.execute(
+            q("import_file_get"), {"file_id": claim.file_id}, binary=True)).fetchone()
+        args = (row["media_type"], row["content"], claim.file_name, claim.mapping)
+        del row
+        if open_source is None:  # a Source made by the caller (tests) is read the same way
+            source = await asyncio.to_thread(open_source_now, *args)
+        else:
+            source = await open_source(*args)
+        del args
         reader = ThreadReader(source, in_flight=limits.in_flight)
     try:
         await reader.open()
@@ -158,15 +167,7 @@ async def run_job(pool: AsyncConnectionPool, job_id: UUID, *,
         started = time.monotonic()
         try:
             await pconn.execute(q("rejected_rows_clear"), {"job_id": job_id})
-            file_row = await (await pconn.execute(
-                q("import_file_get"), {"file_id": claim.file_id}, binary=True)).fetchone()
-            args = (file_row["media_type"], file_row["content"], claim.file_name, claim.mapping)
-            del file_row
-            if open_source is None:
-                reader = await open_reader(*args, limits)
-            else:  # a Source made by the caller (tests): read in a thread
-                reader = ThreadReader(await open_source(*args), in_flight=limits.in_flight)
-            del args
+            reader = await open_reader(pconn, pool.conninfo, claim, limits, open_source)
             try:
                 progress.total = reader.total_rows
                 await progress.step("parsing", f"Läser fil... {reader.total_rows} rader", READ_DONE)

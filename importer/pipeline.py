@@ -174,12 +174,33 @@ def _rebuild_error(name: str, message: str, code: str, details: dict) -> BaseExc
     return RuntimeError(f"import reader process failed: {message}")
 
 
-def _child_main(conn: Any, media_type: str, content: bytes, file_name: str, mapping: Any) -> None:
-    """In the child: open the file, report its size, wait for the plan, stream the chunks."""
+SLICE_BYTES = 8 << 20
+
+
+def read_stored_file(conninfo: str, file_id: UUID, size: int, *, slice_bytes: int = SLICE_BYTES) -> bytes:
+    """The stored upload, fetched by the reader itself in slices (never sent through a pipe)."""
+    import psycopg
+
+    from importer.queries import q
+
+    parts = []
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for start in range(0, size, slice_bytes):
+            row = conn.execute(q("import_file_slice"), {
+                "file_id": file_id, "start": start + 1, "length": slice_bytes}, binary=True).fetchone()
+            parts.append(row[0])
+    return b"".join(parts)
+
+
+def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: str,
+                file_name: str, mapping: Any) -> None:
+    """In the child: fetch and open the file, report its size, wait for the plan, stream."""
     from importer.loader import open_source_now
 
     try:
+        content = read_stored_file(conninfo, file_id, size)
         source = open_source_now(media_type, content, file_name, mapping)
+        del content  # the source keeps what it needs
         conn.send(("opened", source.total_rows, source.declared))
         message = conn.recv()
         if message is None:
@@ -210,15 +231,16 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 class ProcessReader:
-    """Reads stored file bytes in a child process; same interface as ThreadReader.
+    """Reads a stored file in a child process; same interface as ThreadReader.
 
-    A pipe carries the chunks; a thread on our side receives them (it waits in recv without
+    The child fetches the bytes itself, so the worker process never holds a large file. A pipe
+    carries the chunks; a thread on our side receives them (it waits in recv without
     the GIL) into the loop's queue, at most `in_flight` ahead of the loader.
     """
 
-    def __init__(self, media_type: str, content: bytes, file_name: str, mapping: Any, *,
-                 in_flight: int = 3):
-        self._args = (media_type, content, file_name, mapping)
+    def __init__(self, conninfo: str, file_id: UUID, size: int, media_type: str, file_name: str,
+                 mapping: Any, *, in_flight: int = 3):
+        self._args = (conninfo, file_id, size, media_type, file_name, mapping)
         self._in_flight = in_flight
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None

@@ -28,6 +28,14 @@ RETURNING id;
 -- name: import_file_get
 SELECT media_type, content FROM import_files WHERE id = %(file_id)s;
 
+-- name: import_file_size
+SELECT media_type, size_bytes FROM import_files WHERE id = %(file_id)s;
+
+-- name: import_file_slice
+-- A large file is read in slices (EXTERNAL storage: substring reads only the TOAST chunks it
+-- needs), so that neither the worker nor the reader holds it twice over.
+SELECT substring(content FROM %(start)s FOR %(length)s) AS part FROM import_files WHERE id = %(file_id)s;
+
 -- name: rejected_rows_clear
 -- A new attempt reports its own rejections.
 DELETE FROM import_rejected_rows WHERE job_id = %(job_id)s;

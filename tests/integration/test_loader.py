@@ -12,6 +12,7 @@ import pytest
 
 from importer.loader import LoadLimits, run_job
 from importer.model import Activity, Declared, Rejection
+from importer.pipeline import read_stored_file
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row, snapshot, wait_for
 
@@ -405,3 +406,12 @@ async def test_texts_with_copy_separators_round_trip(pool):
         row = await (await conn.execute(
             "SELECT name, description FROM items WHERE wheel_id = %s", (wheel,))).fetchone()
     assert row == {"name": tricky, "description": tricky}
+
+
+async def test_reader_fetches_a_stored_file_in_slices_exactly(pool, db_url):
+    """Slices of the stored bytes put together are the upload, byte for byte."""
+    content = csv_rows(2000) + "åäö €\r\n".encode()
+    _user, _wheel, job = await setup(pool, content)
+    row = await job_row(pool, job)
+    got = await asyncio.to_thread(read_stored_file, db_url, row["file_id"], len(content), slice_bytes=1000)
+    assert got == content
