@@ -69,6 +69,12 @@ async def test_append_import_completes_with_counts(pool):
             row["created_pages"], row["created_items"]) == (3, 40, 5, 1, 500)
     assert (row["total_items"], row["processed_items"], row["attempts"]) == (500, 500, 1)
     assert await count(pool, "items", wheel) == 500
+    async with pool.connection() as conn:
+        email = await (await conn.execute(
+            "SELECT e.kind, count(pj.id) AS queued FROM import_emails e"
+            " LEFT JOIN procrastinate_jobs pj ON pj.args->>'job_id' = e.job_id::text"
+            " WHERE e.job_id = %s GROUP BY e.kind", (job,))).fetchone()
+    assert email == {"kind": "success", "queued": 1}  # deferred in the data transaction
 
 
 async def test_append_reuses_parents_by_name_and_pages_by_year(pool):
