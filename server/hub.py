@@ -139,11 +139,13 @@ class Hub:
     """
 
     def __init__(self, conninfo: str, *, queue_size: int = QUEUE_SIZE,
-                 check_interval: float = CHECK_INTERVAL, check_timeout: float = CHECK_TIMEOUT):
+                 check_interval: float = CHECK_INTERVAL, check_timeout: float = CHECK_TIMEOUT,
+                 reread_margin: timedelta = REREAD_MARGIN):
         self._conninfo = conninfo
         self.queue_size = queue_size
         self._check_interval = check_interval
         self._check_timeout = check_timeout
+        self._reread_margin = reread_margin
         self._by_job: dict[str, set[Subscription]] = {}
         self._by_user: dict[str, set[Subscription]] = {}
         self._conn: psycopg.AsyncConnection | None = None
@@ -243,13 +245,18 @@ class Hub:
     async def _run(self) -> None:
         delay = BACKOFF_FIRST
         first = True
+        # Database time up to which every change has reached the subscribers (by notification
+        # or by a completed re-read); the next re-read starts there.
+        mark: datetime | None = None
         while True:
+            synced = False
             try:
                 await self._connect()
                 if not first:
                     self.reconnects += 1
-                    await self._reread()
+                    await self._reread(mark)
                 first = False
+                synced = True
                 delay = BACKOFF_FIRST
                 await self._listen()
             except asyncio.CancelledError:
@@ -257,6 +264,8 @@ class Hub:
             except Exception as exc:  # any failure of the connection: start again
                 log.warning("hub: LISTEN connection lost (%s); reconnecting in %.1fs",
                             exc.__class__.__name__, delay)
+            if synced:
+                mark = self._last_alive
             await self._close_conn()
             # Full jitter: many server processes losing one database do not return in step.
             await asyncio.sleep(random.uniform(delay / 2, delay))
@@ -308,7 +317,7 @@ class Hub:
                 metrics.observe_notification(job)
             await self._check()
 
-    async def _reread(self) -> None:
+    async def _reread(self, mark: datetime | None) -> None:
         """Publish the current state of every served job and of the served users' recent jobs.
 
         Clients filter by seq, so what they already have is not sent again.
@@ -316,7 +325,7 @@ class Hub:
         assert self._conn is not None
         if not self._by_job and not self._by_user:
             return
-        since = (self._last_alive or datetime.now().astimezone()) - REREAD_MARGIN
+        since = (mark or datetime.now().astimezone()) - self._reread_margin
         cur = await self._conn.execute(q("hub_jobs_reread"), {
             "job_ids": list(self._by_job), "user_ids": list(self._by_user), "since": since})
         for row in await cur.fetchall():

@@ -88,3 +88,36 @@ async def test_a_silent_listen_connection_is_replaced_and_the_terminal_event_sti
         await proxy.stop()
     async with await psycopg.AsyncConnection.connect(db_url) as conn:
         assert (await (await conn.execute("SELECT seq FROM import_jobs WHERE id = %s", (job,))).fetchone())[0] == 3
+
+
+async def test_a_users_job_that_ended_during_a_long_outage_is_re_read(pool, db_url, pg_server):
+    """Down longer than the re-read margin, the hub still re-reads a served user's job that finished meanwhile."""
+    from datetime import timedelta
+
+    from psycopg import sql
+
+    dbname = conninfo_to_dict(db_url)["dbname"]
+    hub = Hub(db_url, check_interval=0.3, reread_margin=timedelta(seconds=0.2))
+    user = await make_user(pool)
+    job = await make_job(pool, user, await make_wheel(pool, user))
+    admin = await psycopg.AsyncConnection.connect(conninfo_url(pg_server, dbname="postgres"), autocommit=True)
+    allow = sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}")
+    try:
+        await hub.start(wait=20)
+        sub = hub.subscribe_user(user)
+        await asyncio.sleep(0.5)  # a check or two: the hub knows it was listening until now
+        await admin.execute(allow.format(sql.Identifier(dbname), sql.SQL("false")))
+        await admin.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+                            " WHERE datname = %s AND application_name = 'importer-hub'", (dbname,))
+        async with pool.connection() as conn:
+            await conn.execute("UPDATE import_jobs SET status = 'cancelled', finished_at = now()"
+                               " WHERE id = %s", (job,))
+        await asyncio.sleep(1.5)  # the outage outlasts the margin many times over
+        assert not hub.is_listening and sub.queue.empty()
+        await admin.execute(allow.format(sql.Identifier(dbname), sql.SQL("true")))
+        event = await asyncio.wait_for(sub.get(), 20)
+        assert (event.job_id, event.status, event.seq) == (str(job), "cancelled", 2)
+    finally:
+        await admin.execute(allow.format(sql.Identifier(dbname), sql.SQL("true")))
+        await admin.close()
+        await hub.stop()
