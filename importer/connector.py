@@ -8,9 +8,11 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 import procrastinate
 import psycopg
+import psycopg_pool
 from procrastinate import connector as procrastinate_connector
 from procrastinate import exceptions
 
@@ -20,6 +22,11 @@ BACKOFF_FIRST = 0.2
 BACKOFF_MAX = 5.0
 # A listener that ran this long before failing was healthy: the next failure starts over fast.
 HEALTHY_AFTER = 10.0
+# How long a query waits for a pool connection while the database is unreachable, in steps,
+# before it fails (and the worker with it). The pool's own wait is 30 s, shorter than many
+# outages (a failover, a slow restart, a network partition).
+OUTAGE_PATIENCE = 600.0
+OUTAGE_STEP = 10.0
 
 
 class ReconnectingPsycopgConnector(procrastinate.PsycopgConnector):
@@ -28,8 +35,37 @@ class ReconnectingPsycopgConnector(procrastinate.PsycopgConnector):
     task) raises, and the worker stops itself: a restart of Postgres stopped every worker. Here
     the listener retries with capped, jittered backoff instead, for as long as the worker runs;
     the worker's polling (fetch_job_polling_interval) covers notifications lost meanwhile.
-    Everything else goes through the pool, whose `check` replaces dead connections.
+    Everything else goes through the pool, whose `check` replaces dead connections; a query
+    waits up to OUTAGE_PATIENCE for a connection instead of the pool's 30 s, after which the
+    worker's fetch loop or heartbeat would raise and stop the worker.
     """
+
+    @contextlib.asynccontextmanager
+    async def _get_cursor(self, connection: psycopg.AsyncConnection | None = None) -> AsyncIterator[Any]:
+        # Every query of the worker's loop (fetch, heartbeat, finish, retry, periodic defer)
+        # comes through here. Waiting for a connection sends nothing to the database, so
+        # waiting longer is safe for any query; a connection lost mid-query still fails it.
+        if connection is not None:
+            async with super()._get_cursor(connection) as cursor:
+                yield cursor
+            return
+        conn = await self._getconn_patiently()
+        try:
+            async with super()._get_cursor(conn) as cursor:
+                yield cursor
+        finally:
+            await self.pool.putconn(conn)
+
+    async def _getconn_patiently(self) -> psycopg.AsyncConnection:
+        started = time.monotonic()
+        while True:
+            try:
+                return await self.pool.getconn(timeout=OUTAGE_STEP)
+            except psycopg_pool.PoolTimeout:
+                waited = time.monotonic() - started
+                if waited >= OUTAGE_PATIENCE:
+                    raise
+                log.warning("no database connection for %.0f s; the worker keeps waiting", waited)
 
     @contextlib.asynccontextmanager
     async def _get_standalone_connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
