@@ -421,3 +421,20 @@ async def test_reader_fetches_a_stored_file_in_slices_exactly(pool, db_url):
     row = await job_row(pool, job)
     got = await asyncio.to_thread(read_stored_file, db_url, row["file_id"], len(content), slice_bytes=1000)
     assert got == content
+
+
+async def test_two_imports_into_one_wheel_serialise(pool):
+    """Two appends into one wheel at once both complete, the second reusing the first's parents."""
+    def rows():
+        return [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2),
+                         ring=f"Ring {i % 3}", group=f"Grupp {i % 5}", label=f"P{i % 2}")
+                for i in range(3000)]
+    user, wheel, job = await setup(pool)
+    job2 = await make_job(pool, user, wheel)
+    slow = source_of(ListSource(rows(), delay=0.0002))
+    first = asyncio.create_task(run_job(pool, job, open_source=slow, limits=LoadLimits(chunk_rows=300)))
+    await wait_for(pool, job, lambda r: r["processed_items"] > 0, within=30)
+    second = await asyncio.wait_for(run_job(pool, job2, open_source=source_of(ListSource(rows()))), 60)
+    assert (await asyncio.wait_for(first, 60), second) == ("completed", "completed")
+    after = await snapshot(pool, wheel)
+    assert [len(after[k]) for k in ("rings", "groups", "labels", "pages", "items")] == [3, 5, 2, 1, 6000]
