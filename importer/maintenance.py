@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from procrastinate import JobContext
+from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
+from importer.import_task import IMPORT_RETRY
 from importer.queries import q
 from importer.tasks import app
 from importer.worker_config import WorkerConfig
@@ -17,18 +19,28 @@ IMPORT_TASK = "run_import"
 CONFIG = WorkerConfig.from_env()
 
 
-async def recover_stalled_imports_now(job_manager: JobManager, *, stalled_after: float) -> int:
+async def recover_stalled_imports_now(job_manager: JobManager, *, stalled_after: float,
+                                      max_attempts: int | None = None) -> int:
     """Retry every `run_import` job whose worker is silent for `stalled_after` seconds.
 
     The dead attempt's data transaction died with its connection, so the retry starts clean;
-    its claim counts the attempt. Returns how many jobs were put back.
+    its claim counts the attempt. A job already run `max_attempts` times is failed instead.
+    Returns how many stalled jobs were handled.
     """
     stalled = list(await job_manager.get_stalled_jobs(
         task_name=IMPORT_TASK, seconds_since_heartbeat=stalled_after))
     for job in stalled:
+        extra = {"procrastinate_job_id": job.id, "job_args": job.task_kwargs}
+        if max_attempts is not None and job.attempts + 1 >= max_attempts:
+            # A file that kills its worker every time must not do so forever: the queue job
+            # fails, and settle_orphaned_imports ends the import `failed`.
+            await job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            log.error("import task %s died with its worker %d times; not retried", job.id,
+                      job.attempts + 1, extra=extra)
+            continue
         await job_manager.retry_job(job)
         log.warning("import task %s of a stalled worker (%s) queued again", job.id, job.worker_id,
-                    extra={"procrastinate_job_id": job.id, "job_args": job.task_kwargs})
+                    extra=extra)
     return len(stalled)
 
 
@@ -46,5 +58,6 @@ async def settle_orphaned_imports(pool) -> int:
 @app.task(name="recover_stalled_imports", queue="maintenance", pass_context=True)
 async def recover_stalled_imports(context: JobContext, timestamp: int) -> None:
     """Every few seconds: stalled imports back to the queue, orphaned ones settled."""
-    await recover_stalled_imports_now(context.app.job_manager, stalled_after=CONFIG.stalled_after)
+    await recover_stalled_imports_now(context.app.job_manager, stalled_after=CONFIG.stalled_after,
+                                      max_attempts=IMPORT_RETRY.max_attempts)
     await settle_orphaned_imports(context.app.connector.pool)

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from importer import logs
 from importer.connector import ReconnectingPsycopgConnector
 from importer.db import database_url, make_pool
+from importer.import_task import IMPORT_RETRY
 from importer.maintenance import recover_stalled_imports_now, settle_orphaned_imports
 from importer.settings import Settings
 from importer.tasks import app
@@ -41,7 +42,8 @@ async def run_worker(pool: AsyncConnectionPool, concurrency: int = 2, *,
         async with worker_app.open_async(pool):
             # Imports of workers that died while this one was down need not wait for the timer.
             await recover_stalled_imports_now(worker_app.job_manager,
-                                              stalled_after=config.stalled_after)
+                                              stalled_after=config.stalled_after,
+                                              max_attempts=IMPORT_RETRY.max_attempts)
             await settle_orphaned_imports(pool)
             await worker_app.run_worker_async(
                 concurrency=concurrency, install_signal_handlers=install_signal_handlers,

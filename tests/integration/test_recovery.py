@@ -1,0 +1,51 @@
+"""Crash recovery without processes: stalled import tasks go back to the queue, a bounded number of times."""
+
+from __future__ import annotations
+
+import pytest
+
+from importer.connector import ReconnectingPsycopgConnector
+from importer.import_task import run_import
+from importer.maintenance import recover_stalled_imports_now, settle_orphaned_imports
+from importer.tasks import app
+from tests.factories import make_job, make_user, make_wheel
+from tests.import_support import csv_rows, job_row
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def stalled_import(pool, attempts: int):
+    """An import whose queue job is `doing` on no live worker, as a SIGKILL leaves it."""
+    user = await make_user(pool)
+    wheel = await make_wheel(pool, user)
+    job = await make_job(pool, user, wheel, content=csv_rows(5), status="processing",
+                         attempts=attempts + 1, started_at="2026-01-01T00:00:00Z")
+    async with pool.connection() as conn, conn.transaction():
+        pj = await run_import.configure(connection=conn).defer_async(job_id=str(job))
+        await conn.execute("UPDATE import_jobs SET procrastinate_job_id = %s WHERE id = %s", (pj, job))
+        await conn.execute("UPDATE procrastinate_jobs SET status = 'doing', attempts = %s, worker_id = NULL"
+                           " WHERE id = %s", (attempts, pj))
+    return job, pj
+
+
+async def queue_row(pool, pj):
+    async with pool.connection() as conn:
+        return await (await conn.execute("SELECT status, attempts FROM procrastinate_jobs WHERE id = %s",
+                                         (pj,))).fetchone()
+
+
+async def test_stalled_import_is_queued_again_then_failed_when_attempts_run_out(pool):
+    """A stalled import is retried; one that already died max_attempts times ends `failed`."""
+    fresh_job, fresh_pj = await stalled_import(pool, attempts=0)
+    worn_job, worn_pj = await stalled_import(pool, attempts=2)
+    with app.replace_connector(ReconnectingPsycopgConnector()) as bound:
+        async with bound.open_async(pool):
+            handled = await recover_stalled_imports_now(bound.job_manager, stalled_after=1, max_attempts=3)
+    assert handled == 2
+    assert await queue_row(pool, fresh_pj) == {"status": "todo", "attempts": 1}
+    assert (await queue_row(pool, worn_pj))["status"] == "failed"
+    assert await settle_orphaned_imports(pool) == 1
+    worn = await job_row(pool, worn_job)
+    assert (worn["status"], worn["error_code"]) == ("failed", "internal_error")
+    assert worn["finished_at"] is not None
+    assert (await job_row(pool, fresh_job))["status"] == "processing"  # its retry will claim it
