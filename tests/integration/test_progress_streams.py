@@ -374,3 +374,15 @@ async def test_shutdown_ends_every_open_stream_promptly(pool, db_url, user, whee
             assert await js.next(within=5) is None
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.slow
+async def test_a_quiet_stream_carries_a_comment_line_within_15_seconds(client, pool, user, wheel):
+    """With no change to send, a comment line still arrives well within 15 s (proxies keep the stream open)."""
+    job = await make_job(pool, user, wheel)
+    async with open_stream(client.session, str(client.make_url(f"/api/imports/{job}/events")),
+                           token=token_for(user)) as stream:
+        assert (await stream.next()).id == "1"
+        with pytest.raises(TimeoutError):
+            await stream.next(within=events.PING_INTERVAL + 2)
+        assert stream.comments >= 1 and events.PING_INTERVAL < 15
