@@ -223,7 +223,7 @@ async def load(pool: AsyncConnectionPool, claim: Claim, reader: Reader, progress
     totals = Totals()
     async with as_worker(pool) as conn:
         params = {"wheel_id": claim.wheel_id}
-        await conn.execute(q("wheel_lock"), params)
+        await lock_wheel(conn, claim.wheel_id, progress)
         if claim.mode == "replace":
             await progress.step("deleting", "Raderar befintlig data...")
             for name in ("items_delete_wheel", "wheel_pages_delete_wheel", "labels_delete_wheel",
@@ -270,6 +270,25 @@ async def load(pool: AsyncConnectionPool, claim: Claim, reader: Reader, progress
             raise Superseded(f"job {claim.job_id} changed under attempt {claim.attempt}")
         await defer_email_if_needed(conn, claim.job_id)
     return totals
+
+
+async def lock_wheel(conn: AsyncConn, wheel_id: UUID, progress: Progress) -> None:
+    """Take the wheel for this transaction; while another import has it, wait in slices and
+    see a cancel between them (a savepoint keeps a timed-out attempt from ending the transaction)."""
+    await conn.execute(q("lock_timeout_short"))
+    waiting = False
+    while True:
+        try:
+            async with conn.transaction():
+                await conn.execute(q("wheel_lock"), {"wheel_id": wheel_id})
+            break
+        except psycopg.errors.LockNotAvailable:
+            if not waiting:
+                waiting = True
+                await progress.step("parsing", "Väntar på en annan import till samma årshjul...")
+            else:
+                await progress.check_cancel()
+    await conn.execute(q("lock_timeout_reset"))
 
 
 async def _structure_progress(progress: Progress, new: NewStructure, totals: Totals) -> None:

@@ -99,6 +99,13 @@ RETURNING id;
 -- FOR UPDATE would block, so every submit into a wheel waited for its running import to commit.
 SELECT id FROM year_wheels WHERE id = %(wheel_id)s FOR NO KEY UPDATE;
 
+-- name: lock_timeout_short
+-- While another import holds the wheel, wait in short slices, so that a cancel is seen.
+SELECT set_config('lock_timeout', '200ms', true);
+
+-- name: lock_timeout_reset
+SELECT set_config('lock_timeout', '0', true);
+
 -- name: items_delete_wheel
 DELETE FROM items WHERE wheel_id = %(wheel_id)s;
 

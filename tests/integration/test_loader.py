@@ -438,3 +438,23 @@ async def test_two_imports_into_one_wheel_serialise(pool):
     assert (await asyncio.wait_for(first, 60), second) == ("completed", "completed")
     after = await snapshot(pool, wheel)
     assert [len(after[k]) for k in ("rings", "groups", "labels", "pages", "items")] == [3, 5, 2, 1, 6000]
+
+
+async def test_import_waiting_for_the_wheel_can_be_cancelled(pool):
+    """An import queued behind another on the same wheel says so and can be cancelled while it waits."""
+    rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
+            for i in range(20_000)]
+    user, wheel, job = await setup(pool)
+    job2 = await make_job(pool, user, wheel)
+    first = asyncio.create_task(run_job(pool, job, limits=LoadLimits(chunk_rows=500),
+                                        open_source=source_of(ListSource(rows, delay=0.0005))))
+    await wait_for(pool, job, lambda r: r["processed_items"] > 0, within=30)
+    second = asyncio.create_task(run_job(pool, job2))
+    await wait_for(pool, job2, lambda r: r["current_step"].startswith("Väntar på en annan import"), within=30)
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE import_jobs SET status = 'cancelling' WHERE id = %s", (job2,))
+    assert await asyncio.wait_for(second, 10) == "cancelled"
+    assert not first.done()
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE import_jobs SET status = 'cancelling' WHERE id = %s", (job,))
+    assert await asyncio.wait_for(first, 30) == "cancelled"
