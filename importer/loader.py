@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -21,7 +22,7 @@ from importer.db import as_worker
 from importer.email_task import defer_email_if_needed
 from importer.errors import BadRequest, ImportCancelled, ImporterError, UnreadableFile
 from importer.model import Existing, NewStructure, Rejection, Source
-from importer.pipeline import PROCESS_MIN_BYTES, Plan, ProcessReader, ThreadReader
+from importer.pipeline import PROCESS_MIN_BYTES, Chunk, Plan, ProcessReader, ThreadReader
 from importer.progress import FINISHING, READ_DONE, Progress, Superseded
 from importer.queries import q
 from importer.structured import parse_payload
@@ -59,6 +60,9 @@ class LoadLimits:
     progress_interval: float = 0.1
     cancel_check_interval: float = 0.2
     process_min_bytes: int = PROCESS_MIN_BYTES
+    # Items per COPY statement: fewer statements cost fewer round trips, but the statement
+    # trigger's transition table (and its sort) grows with them.
+    statement_rows: int = 10_000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> LoadLimits:
@@ -235,20 +239,18 @@ async def load(pool: AsyncConnectionPool, claim: Claim, reader: Reader, progress
         reader.start(Plan(existing=existing, wheel_id=claim.wheel_id, job_id=claim.job_id,
                           chunk_rows=limits.chunk_rows, max_rejections=limits.max_stored_rejections))
         try:
-            async for chunk in reader:
-                if chunk.new:
-                    await _structure_progress(progress, chunk.new, totals)
-                    await insert_structure(conn, claim.wheel_id, chunk.new)
-                if chunk.items:
-                    await copy_items(conn, chunk.copy_data)
-                totals.processed += chunk.rows
-                totals.rejected += chunk.rejected
-                totals.activities += chunk.activities
-                totals.items += chunk.items
-                totals.rejections.extend(chunk.rejections)
-                await progress.rows(totals.processed, totals.rejected)
+            async with ItemsCopy(conn, limits.statement_rows) as items:
+                async for chunk in reader:
+                    if chunk.new:
+                        await items.end()  # parents cannot be inserted while a COPY is open
+                        await _structure_progress(progress, chunk.new, totals)
+                        await insert_structure(conn, claim.wheel_id, chunk.new)
+                    if chunk.items:
+                        await items.write(chunk.copy_data, chunk.items)
+                    await _count(chunk, totals, progress)
         finally:
             await reader.close()
+
         if totals.activities == 0:
             raise NoValidRows("Ingen rad i filen kunde bli en aktivitet; se errors.csv",
                               totals.rejections, totals.rejected, totals.processed)
@@ -349,15 +351,61 @@ async def insert_structure(conn: AsyncConn, wheel_id: UUID, new: NewStructure) -
                  "page_order": p.page_order} for p in new.pages])
 
 
-async def copy_items(conn: AsyncConn, data: bytes) -> None:
-    """One COPY of encoded items; the statement trigger checks their parents once at its end."""
-    await conn.execute(q("session_as_login_role"))
-    try:
-        async with conn.cursor() as cur, cur.copy(q("items_copy")) as copy:
-            await copy.write(data)
-    finally:
+class ItemsCopy:
+    """One COPY of items kept open across chunks, ended only when new parents must go in first.
+
+    Typical files bring their rings, groups and labels in the first chunks, so the rest of the
+    file streams through one statement: the server inserts rows as they arrive, and the
+    statement trigger checks the parents once, at the end. Leaving the block by an exception
+    aborts the open COPY (psycopg sends CopyFail), and the transaction rolls back.
+    """
+
+    def __init__(self, conn: AsyncConn, statement_rows: int):
+        self.conn = conn
+        self.statement_rows = statement_rows
+        self._rows = 0
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._copy: Any = None
+
+    async def write(self, data: bytes, rows: int) -> None:
+        if self._copy is not None and self._rows + rows > self.statement_rows:
+            await self.end()
+        if self._copy is None:
+            self._rows = 0
+            await self.conn.execute(q("session_as_login_role"))
+            stack = contextlib.AsyncExitStack()
+            cur = await stack.enter_async_context(self.conn.cursor())
+            self._copy = await stack.enter_async_context(cur.copy(q("items_copy")))
+            self._stack = stack
+        await self._copy.write(data)
+        self._rows += rows
+
+    async def end(self, exc: BaseException | None = None) -> None:
+        stack, self._stack, self._copy = self._stack, None, None
+        if stack is None:
+            return
+        if exc is None:
+            await stack.aclose()
+        else:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+        conn = self.conn
         if not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
             await conn.execute(q("session_as_worker"))
+
+    async def __aenter__(self) -> ItemsCopy:
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        await self.end(exc)
+
+
+async def _count(chunk: Chunk, totals: Totals, progress: Progress) -> None:
+    totals.processed += chunk.rows
+    totals.rejected += chunk.rejected
+    totals.activities += chunk.activities
+    totals.items += chunk.items
+    totals.rejections.extend(chunk.rejections)
+    await progress.rows(totals.processed, totals.rejected)
 
 
 async def store_rejections(conn: AsyncConn, job_id: UUID, rejections: list[Rejection]) -> None:
