@@ -28,7 +28,8 @@ def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str
     """A pool opened by the caller (`await pool.open(wait=True)`), so start-up fails fast.
 
     Connections are autocommit: every unit of work opens an explicit transaction, and nothing is
-    left idle in a transaction between them. Rows come back as dicts.
+    left idle in a transaction between them. Rows come back as dicts. Each connection is named
+    `importer-<name>` in pg_stat_activity, so an operator sees which process holds what.
     """
     return AsyncConnectionPool(
         conninfo,
@@ -36,7 +37,7 @@ def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str
         max_size=max_size,
         open=False,
         name=name,
-        kwargs={"autocommit": True, "row_factory": dict_row},
+        kwargs={"autocommit": True, "row_factory": dict_row, "application_name": f"importer-{name}"},
         check=AsyncConnectionPool.check_connection,
     )
 
