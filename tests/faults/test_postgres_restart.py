@@ -67,7 +67,13 @@ async def test_postgres_restart_mid_import_completes_with_each_item_once(stock):
                 took = await asyncio.to_thread(pg.restart)
                 print(f"Postgres restarted in {took:.2f} s at {row['processed_items']} of {ROWS} rows")
 
-                events = await stream
+                try:
+                    events = await stream
+                except TimeoutError:
+                    with psycopg.connect(pg.url, row_factory=dict_row) as conn:
+                        state = conn.execute("SELECT * FROM import_jobs_overview WHERE id = %s", (job_id,)).fetchone()
+                    raise AssertionError(f"no terminal event; job: {state}\n"
+                                         + "\n".join(p.logs()[-4000:] for p in procs)) from None
 
             assert events[-1][0] == "completed", events[-3:]
             final = events[-1][1]
