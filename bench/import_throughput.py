@@ -135,14 +135,16 @@ async def vacuum(url: str) -> None:
         await conn.execute("CHECKPOINT")
 
 
-async def bench(url: str, rows: int, limits: LoadLimits) -> None:
+async def bench(url: str, rows: int, limits: LoadLimits, rounds: int) -> None:
     pool = make_pool(url, min_size=2, max_size=6, name="bench")
     await pool.open(wait=True, timeout=30)
     try:
         content = generate_csv(rows)
         print(f"file: {rows:,} rows, {len(content) / 1e6:.1f} MB")
         bare_rates, full_rates = [], []
-        for _ in range(2):
+        # Alternating rounds, best of each: on a shared machine the neighbours' load comes and
+        # goes, and the best round is the one closest to the machine's own capacity.
+        for _ in range(rounds):
             await vacuum(url)
             n, t = await bare_copy(pool, content)
             bare_rates.append(n / t)
@@ -150,10 +152,12 @@ async def bench(url: str, rows: int, limits: LoadLimits) -> None:
             n, t, row = await full_import(pool, content, limits)
             full_rates.append(n / t)
         bare, full = max(bare_rates), max(full_rates)
-        print(f"bare COPY: {fmt(bare)} items/s ({n:,} items; best of 2)")
+        print(f"bare COPY: {fmt(bare)} items/s ({n:,} items; best of {rounds})")
         print(f"full import (file bytes -> completed): {fmt(full)} items/s, {row['processed_items']:,} rows "
-              f"(best of 2; progress updates: {row['seq'] - 1})")
-        print(f"ratio full/bare: {full / bare:.2f} (target >= 0.7)")
+              f"(best of {rounds}; progress updates: {row['seq'] - 1})")
+        ratios = sorted(f / b for f, b in zip(full_rates, bare_rates, strict=True))
+        print(f"ratio full/bare: {full / bare:.2f} best/best (per round: "
+              f"{', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.7)")
         small = generate_csv(1929)
         times = []
         for _ in range(5):
@@ -256,6 +260,7 @@ def main() -> None:
     parser.add_argument("--rss-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--chunk-rows", type=int, default=LoadLimits().chunk_rows)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--job", help=argparse.SUPPRESS)
@@ -271,7 +276,7 @@ def main() -> None:
     url = conninfo_url(server, dbname=name)
     try:
         migrate(url)
-        asyncio.run(bench(url, args.rows, LoadLimits(chunk_rows=args.chunk_rows)))
+        asyncio.run(bench(url, args.rows, LoadLimits(chunk_rows=args.chunk_rows), args.rounds))
         if not args.skip_rss:
             peak_rss(url, args.rss_rows)
     finally:
