@@ -40,6 +40,7 @@ class ItemEncoder:
         self._suffix = f"\t{job_id}\n" if job_id else f"\t{NULL}\n"
         self._ids: dict[int, str] = {id(None): NULL}
         self._keep: list[UUID | None] = [None]
+        self._heads: dict[tuple[int, int, int, int], str] = {}
 
     def _id(self, value: UUID | None) -> str:
         text = self._ids.get(id(value))
@@ -48,15 +49,24 @@ class ItemEncoder:
             self._keep.append(value)
         return text
 
+    def _head(self, key: tuple[int, int, int, int], r: ItemRow) -> str:
+        head = self._heads[key] = (f"{self._prefix}{self._id(r.page_id)}\t{self._id(r.ring_id)}\t"
+                                   f"{self._id(r.group_id)}\t{self._id(r.label_id)}\t")
+        return head
+
     def encode(self, rows: Iterable[ItemRow]) -> str:
-        ids = self._ids
-        ident = self._id
-        prefix, suffix = self._prefix, self._suffix
+        # The first five fields repeat for every item of one page, ring, group and label: they
+        # are one cached string per combination (a few hundred in a large file).
+        heads = self._heads
+        make_head = self._head
+        suffix = self._suffix
         escapes = _ESCAPES
         special = _NEEDS_ESCAPE
         out = []
         append = out.append
         for r in rows:
+            key = (id(r.page_id), id(r.ring_id), id(r.group_id), id(r.label_id))
+            head = heads.get(key) or make_head(key, r)
             name, description, cross = r.name, r.description, r.cross_year_group_id
             if special(name):
                 name = name.translate(escapes)
@@ -64,13 +74,8 @@ class ItemEncoder:
                 description = NULL
             elif special(description):
                 description = description.translate(escapes)
-            page, ring, group, label = r.page_id, r.ring_id, r.group_id, r.label_id
             append(
-                f"{prefix}{ids.get(id(page)) or ident(page)}\t"
-                f"{ids.get(id(ring)) or ident(ring)}\t"
-                f"{ids.get(id(group)) or ident(group)}\t"
-                f"{ids.get(id(label)) or ident(label)}\t"
-                f"{name}\t{r.start.isoformat()}\t{r.end.isoformat()}\t{description}\t"
+                f"{head}{name}\t{r.start.isoformat()}\t{r.end.isoformat()}\t{description}\t"
                 f"{NULL if cross is None else str(cross)}{suffix}"
             )
         return "".join(out)
