@@ -458,3 +458,36 @@ async def test_import_waiting_for_the_wheel_can_be_cancelled(pool):
     async with pool.connection() as conn:
         await conn.execute("UPDATE import_jobs SET status = 'cancelling' WHERE id = %s", (job,))
     assert await asyncio.wait_for(first, 30) == "cancelled"
+
+
+async def test_notifications_walk_through_the_steps_in_order(db_url, pool):
+    """A replace import notifies parsing, deleting, structure, items, finishing and done, with
+    progress never going down, Swedish texts, and `completed` last."""
+    user, wheel, job = await setup(pool, csv_rows(30))
+    await run_job(pool, job)
+    job2 = await make_job(pool, user, wheel, content=csv_rows(12_000), mode="replace")
+    events = []
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as listener:
+        await listener.execute("LISTEN import_jobs")
+        runner = asyncio.create_task(run_job(pool, job2, limits=LoadLimits(chunk_rows=1000,
+                                                                           progress_interval=0.0)))
+        async def collect():
+            async for note in listener.notifies():
+                event = json.loads(note.payload)
+                if event["id"] == str(job2):
+                    events.append(event)
+                    if event["status"] in ("completed", "failed", "cancelled"):
+                        return
+        await asyncio.wait_for(collect(), 60)
+        assert await runner == "completed"
+    steps = [e["step"] for e in events]
+    order = ["parsing", "deleting", "rings", "items", "finishing", "done"]
+    positions = [steps.index(s) for s in order]
+    assert positions == sorted(positions), steps
+    assert "Raderar befintlig data..." in [e["current_step"] for e in events]
+    assert any(e["current_step"].startswith("Skapar 3 ringar") for e in events)
+    assert any(e["current_step"].startswith("Aktivitet ") for e in events)
+    progress = [e["progress"] for e in events]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert events[-1]["status"] == "completed" and events[-1]["current_step"] == "Import klar!"
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
