@@ -164,6 +164,9 @@ async def sse_until_terminal(session: aiohttp.ClientSession, url: str, job_id: s
             try:
                 async with session.get(f"{url}/api/imports/{job_id}/events", headers=headers,
                                        timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as resp:
+                    if resp.status >= 500:  # the database is not back yet: try again, as the CLI does
+                        await asyncio.sleep(0.5)
+                        continue
                     assert resp.status == 200, await resp.text()
                     buffer = ""
                     async for chunk in resp.content.iter_any():
