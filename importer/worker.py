@@ -14,6 +14,7 @@ from importer.connector import ReconnectingPsycopgConnector
 from importer.db import database_url, make_pool
 from importer.import_task import IMPORT_RETRY
 from importer.maintenance import recover_stalled_imports_now, settle_orphaned_imports
+from importer.pipeline import prewarm
 from importer.settings import Settings
 from importer.tasks import app
 from importer.worker_config import WorkerConfig
@@ -36,6 +37,7 @@ async def run_worker(pool: AsyncConnectionPool, concurrency: int = 2, *,
     gracefully. Every queue is served: imports, e-mails, maintenance.
     """
     config = config or WorkerConfig.from_env()
+    await asyncio.to_thread(prewarm)
     # The app's connector bound to this pool for the worker's lifetime (the module-level app
     # may have been opened on another pool before; tasks and periodic deferring use the app).
     with app.replace_connector(ReconnectingPsycopgConnector()) as worker_app:
