@@ -372,7 +372,6 @@ class ItemsCopy:
             await self.end()
         if self._copy is None:
             self._rows = 0
-            await self.conn.execute(q("session_as_login_role"))
             stack = contextlib.AsyncExitStack()
             cur = await stack.enter_async_context(self.conn.cursor())
             self._copy = await stack.enter_async_context(cur.copy(q("items_copy")))
@@ -388,9 +387,6 @@ class ItemsCopy:
             await stack.aclose()
         else:
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
-        conn = self.conn
-        if not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
-            await conn.execute(q("session_as_worker"))
 
     async def __aenter__(self) -> ItemsCopy:
         return self

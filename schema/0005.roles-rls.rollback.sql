@@ -1,14 +1,4 @@
 -- The roles themselves stay: they are cluster-wide and other databases may use them.
-DROP POLICY import_rejected_rows_worker ON import_rejected_rows;
-DROP POLICY import_jobs_worker ON import_jobs;
-DROP POLICY import_files_worker ON import_files;
-DROP POLICY items_worker ON items;
-DROP POLICY wheel_pages_worker ON wheel_pages;
-DROP POLICY labels_worker ON labels;
-DROP POLICY activity_groups_worker ON activity_groups;
-DROP POLICY wheel_rings_worker ON wheel_rings;
-DROP POLICY year_wheels_worker ON year_wheels;
-DROP POLICY users_worker ON users;
 DROP POLICY import_rejected_rows_owner ON import_rejected_rows;
 DROP POLICY import_jobs_owner ON import_jobs;
 DROP POLICY import_files_owner ON import_files;

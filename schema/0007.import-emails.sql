@@ -34,4 +34,3 @@ ALTER TABLE import_emails ENABLE ROW LEVEL SECURITY;
 -- The API sees the e-mails of the jobs it can see (import_jobs' own policy applies in the subquery).
 CREATE POLICY import_emails_owner ON import_emails FOR SELECT TO importer_api
     USING (EXISTS (SELECT 1 FROM import_jobs j WHERE j.id = job_id));
-CREATE POLICY import_emails_worker ON import_emails TO importer_worker USING (true);

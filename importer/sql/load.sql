@@ -164,12 +164,6 @@ UPDATE wheel_pages p
 COPY items (wheel_id, page_id, ring_id, group_id, label_id, name, start_date, end_date,
             description, cross_year_group_id, import_job_id) FROM STDIN;
 
--- name: session_as_login_role
--- COPY FROM is refused under row-level security, and importer_worker is subject to it (with
--- USING (true) policies): the items COPY alone runs as the login role, which owns the tables,
--- then the transaction goes back to the worker role (session_as_worker).
-SELECT set_config('role', 'none', true);
-
 -- name: import_jobs_orphans_settle
 -- Imports still active whose queue job has ended for good (the task could not write its own
 -- end, e.g. the database was unreachable at that moment): a person must not wait forever.

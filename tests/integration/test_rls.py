@@ -53,13 +53,13 @@ async def test_a_job_cannot_be_created_for_another_users_wheel(pool):
 
 
 async def test_the_run_time_roles_are_not_superusers(pool):
-    """Neither role the service takes at run time bypasses row-level security."""
+    """Neither run-time role is a superuser; only the worker, which acts for every user, bypasses RLS."""
     async with pool.connection() as conn:
         rows = await (await conn.execute(
             "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles"
             " WHERE rolname IN ('importer_api', 'importer_worker') ORDER BY rolname")).fetchall()
     assert [(r["rolname"], r["rolsuper"], r["rolbypassrls"]) for r in rows] == [
-        ("importer_api", False, False), ("importer_worker", False, False)]
+        ("importer_api", False, False), ("importer_worker", False, True)]
 
 
 async def test_the_worker_role_reaches_every_users_rows(pool):
