@@ -82,12 +82,13 @@ class Claim:
     mode: str
     mapping: Any
     attempt: int
+    wheel_year: int
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Claim:
         return cls(job_id=row["id"], wheel_id=row["wheel_id"], file_id=row["file_id"],
                    file_name=row["file_name"], mode=row["mode"], mapping=row["mapping"],
-                   attempt=row["attempts"])
+                   attempt=row["attempts"], wheel_year=row["wheel_year"])
 
 
 @attrs.define
@@ -103,12 +104,16 @@ class Totals:
     rejections: list[Rejection] = attrs.Factory(list)
 
 
-def open_source_now(media_type: str, content: bytes, file_name: str, mapping: Any) -> Source:
-    """The stored upload as a Source: CSV, or the structured JSON form of API.md."""
+def open_source_now(media_type: str, content: bytes, file_name: str, mapping: Any, *,
+                    default_year: int | None = None) -> Source:
+    """The stored upload as a Source: CSV, or the structured JSON form of API.md.
+
+    `default_year` (the wheel's year) completes dates written without one (`3 maj`).
+    """
     if media_type == "application/json":
         _mode, _name, source = parse_payload(content)
         return source
-    return open_csv(content, file_name=file_name, mapping=mapping)
+    return open_csv(content, file_name=file_name, mapping=mapping, default_year=default_year)
 
 
 async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, limits: LoadLimits,
@@ -117,14 +122,15 @@ async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, limits: Loa
     meta = await (await pconn.execute(q("import_file_size"), {"file_id": claim.file_id})).fetchone()
     if open_source is None and meta["size_bytes"] >= limits.process_min_bytes:
         reader: Reader = ProcessReader(conninfo, claim.file_id, meta["size_bytes"], meta["media_type"],
-                                       claim.file_name, claim.mapping, in_flight=limits.in_flight)
+                                       claim.file_name, claim.mapping, default_year=claim.wheel_year,
+                                       in_flight=limits.in_flight)
     else:
         row = await (await pconn.execute(
             q("import_file_get"), {"file_id": claim.file_id}, binary=True)).fetchone()
         args = (row["media_type"], row["content"], claim.file_name, claim.mapping)
         del row
         if open_source is None:  # a Source made by the caller (tests) is read the same way
-            source = await asyncio.to_thread(open_source_now, *args)
+            source = await asyncio.to_thread(open_source_now, *args, default_year=claim.wheel_year)
         else:
             source = await open_source(*args)
         del args

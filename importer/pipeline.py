@@ -193,13 +193,13 @@ def read_stored_file(conninfo: str, file_id: UUID, size: int, *, slice_bytes: in
 
 
 def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: str,
-                file_name: str, mapping: Any) -> None:
+                file_name: str, mapping: Any, default_year: int | None) -> None:
     """In the child: fetch and open the file, report its size, wait for the plan, stream."""
     from importer.loader import open_source_now
 
     try:
         content = read_stored_file(conninfo, file_id, size)
-        source = open_source_now(media_type, content, file_name, mapping)
+        source = open_source_now(media_type, content, file_name, mapping, default_year=default_year)
         del content  # the source keeps what it needs
         conn.send(("opened", source.total_rows, source.declared))
         message = conn.recv()
@@ -247,8 +247,8 @@ class ProcessReader:
     """
 
     def __init__(self, conninfo: str, file_id: UUID, size: int, media_type: str, file_name: str,
-                 mapping: Any, *, in_flight: int = 3):
-        self._args = (conninfo, file_id, size, media_type, file_name, mapping)
+                 mapping: Any, *, default_year: int | None = None, in_flight: int = 3):
+        self._args = (conninfo, file_id, size, media_type, file_name, mapping, default_year)
         self._in_flight = in_flight
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None

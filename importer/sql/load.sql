@@ -12,7 +12,8 @@ UPDATE import_jobs
        created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0,
        created_items = 0, error_code = NULL, error_message = NULL, error_details = NULL
  WHERE id = %(job_id)s AND status IN ('pending', 'processing')
-RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, attempts, status;
+RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, attempts, status,
+          (SELECT w.year FROM year_wheels w WHERE w.id = import_jobs.wheel_id) AS wheel_year;
 
 -- name: job_status_get
 SELECT status, attempts FROM import_jobs WHERE id = %(job_id)s;

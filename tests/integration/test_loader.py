@@ -491,3 +491,15 @@ async def test_notifications_walk_through_the_steps_in_order(db_url, pool):
     assert progress == sorted(progress) and progress[-1] == 100
     assert events[-1]["status"] == "completed" and events[-1]["current_step"] == "Import klar!"
     assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+
+
+async def test_dates_without_a_year_take_the_wheels_year(pool):
+    """`3 maj` in a file imported into a 2026 wheel becomes 2026-05-03, not a rejection."""
+    content = "Aktivitet;Datum\nMöte;3 maj\nBokslut;15 dec\n".encode()
+    _user, wheel, job = await setup(pool, content)
+    assert await run_job(pool, job) == "completed"
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(
+            "SELECT name, start_date::text AS d FROM items WHERE wheel_id = %s ORDER BY start_date",
+            (wheel,))).fetchall()
+    assert [(r["name"], r["d"]) for r in rows] == [("Möte", "2026-05-03"), ("Bokslut", "2026-12-15")]
