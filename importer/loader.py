@@ -304,6 +304,7 @@ async def _structure_progress(progress: Progress, new: NewStructure, totals: Tot
     totals.groups += len(new.groups)
     totals.labels += len(new.labels)
     totals.pages += len(new.pages)
+    progress.counts.update(rings=totals.rings, groups=totals.groups, labels=totals.labels, pages=totals.pages)
     if new.rings:
         await progress.rows(progress.processed, progress.rejected, step="rings",
                             text=f"Skapar {len(new.rings)} ringar...")
@@ -407,6 +408,7 @@ async def _count(chunk: Chunk, totals: Totals, progress: Progress) -> None:
     totals.activities += chunk.activities
     totals.items += chunk.items
     totals.rejections.extend(chunk.rejections)
+    progress.counts["items"] = totals.items
     await progress.rows(totals.processed, totals.rejected)
 
 

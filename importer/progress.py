@@ -46,6 +46,8 @@ class Progress:
         self.processed = 0
         self.rejected = 0
         self.writes = 0
+        # What the data transaction has created so far (uncommitted), shown while items load.
+        self.counts = dict.fromkeys(("rings", "groups", "labels", "pages", "items"), 0)
         self._percent = 0
         self._step = "parsing"
         self._text = "Läser fil..."
@@ -112,6 +114,7 @@ class Progress:
             "job_id": self.job_id, "attempt": self.attempt, "step": self._step,
             "text": self._text[:200], "progress": self._percent, "processed": self.processed,
             "total": self.total, "rejected": self.rejected, "eta": self.eta_seconds(),
+            **self.counts,
         })).fetchone()
         now = self.clock()
         self._last_write = self._last_check = now

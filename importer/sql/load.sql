@@ -22,6 +22,7 @@ SELECT status, attempts FROM import_jobs WHERE id = %(job_id)s;
 -- A job found `cancelling` when a (recovered) attempt starts: nothing of it was written.
 UPDATE import_jobs
    SET status = 'cancelled', finished_at = clock_timestamp(), step = 'done',
+       created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0, created_items = 0,
        current_step = 'Import avbruten', eta_seconds = NULL
  WHERE id = %(job_id)s AND status = 'cancelling'
 RETURNING id;
@@ -49,10 +50,14 @@ ON CONFLICT (job_id, row_number) DO NOTHING;
 -- name: job_progress_set
 -- Throttled by the caller; the trigger keeps progress from going down within an attempt and
 -- skips the NOTIFY when nothing visible changed. Returns the status so that a cancel is seen.
+-- The created_* counts are those of the uncommitted data transaction, so that a person sees
+-- "✓ 3 ringar ✓ 39 grupper" while items load; a failure or a cancel sets them back to 0.
 UPDATE import_jobs
    SET step = %(step)s, current_step = %(text)s, progress = %(progress)s,
        processed_items = %(processed)s, total_items = %(total)s,
-       rejected_rows = %(rejected)s, eta_seconds = %(eta)s
+       rejected_rows = %(rejected)s, eta_seconds = %(eta)s,
+       created_rings = %(rings)s, created_groups = %(groups)s, created_labels = %(labels)s,
+       created_pages = %(pages)s, created_items = %(items)s
  WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
 RETURNING status;
 
@@ -73,6 +78,7 @@ RETURNING id;
 UPDATE import_jobs
    SET status = 'failed', finished_at = clock_timestamp(), step = 'done',
        current_step = 'Importen misslyckades', eta_seconds = NULL,
+       created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0, created_items = 0,
        error_code = %(code)s, error_message = left(%(message)s, 2000), error_details = %(details)s,
        processed_items = greatest(processed_items, %(processed)s),
        rejected_rows = greatest(rejected_rows, %(rejected)s)
@@ -82,6 +88,7 @@ RETURNING id;
 -- name: job_cancel_finish
 UPDATE import_jobs
    SET status = 'cancelled', finished_at = clock_timestamp(), step = 'done',
+       created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0, created_items = 0,
        current_step = 'Import avbruten', eta_seconds = NULL
  WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
 RETURNING id;
@@ -90,6 +97,7 @@ RETURNING id;
 -- A transient failure that the queue will retry: back to pending, the attempt count kept.
 UPDATE import_jobs
    SET status = 'pending', step = 'queued', eta_seconds = NULL,
+       created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0, created_items = 0,
        current_step = left('Nytt försök snart: ' || %(message)s, 200)
  WHERE id = %(job_id)s AND attempts = %(attempt)s AND status = 'processing'
 RETURNING id;
@@ -171,6 +179,7 @@ COPY items (wheel_id, page_id, ring_id, group_id, label_id, name, start_date, en
 UPDATE import_jobs j
    SET status = CASE WHEN j.status = 'cancelling' THEN 'cancelled' ELSE 'failed' END,
        finished_at = clock_timestamp(), step = 'done', eta_seconds = NULL,
+       created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0, created_items = 0,
        current_step = CASE WHEN j.status = 'cancelling' THEN 'Import avbruten'
                            ELSE 'Importen misslyckades' END,
        error_code = CASE WHEN j.status = 'cancelling' THEN NULL ELSE 'internal_error' END,

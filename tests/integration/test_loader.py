@@ -503,3 +503,26 @@ async def test_dates_without_a_year_take_the_wheels_year(pool):
             "SELECT name, start_date::text AS d FROM items WHERE wheel_id = %s ORDER BY start_date",
             (wheel,))).fetchall()
     assert [(r["name"], r["d"]) for r in rows] == [("Möte", "2026-05-03"), ("Bokslut", "2026-12-15")]
+
+
+async def test_created_counts_show_while_items_load_and_reset_on_failure(db_url, pool):
+    """Mid-import notifications carry the rings and groups created so far; a failed job shows none."""
+    import json
+
+    import psycopg
+
+    _user, _wheel, job = await setup(pool, csv_rows(30_000, rings=3, groups=39))
+    listener = await psycopg.AsyncConnection.connect(db_url, autocommit=True)
+    await listener.execute("LISTEN import_jobs")
+    assert await run_job(pool, job) == "completed"
+    seen = [json.loads(n.payload) async for n in listener.notifies(timeout=1.0)]
+    await listener.close()
+    loading = [p for p in seen if p["status"] == "processing" and p["step"] == "items"]
+    assert loading, "expected progress notifications while items loaded"
+    assert all(p["counts"]["rings"] == 3 and p["counts"]["groups"] == 39 for p in loading)
+    assert loading[-1]["counts"]["items"] > 0
+
+    _user, wheel, bad = await setup(pool, "Aktivitet,Startdatum\n,2026-01-01\n".encode())
+    assert await run_job(pool, bad) == "failed"
+    row = await job_row(pool, bad)
+    assert (row["created_rings"], row["created_groups"], row["created_items"]) == (0, 0, 0)
