@@ -522,7 +522,7 @@ async def test_created_counts_show_while_items_load_and_reset_on_failure(db_url,
     assert all(p["counts"]["rings"] == 3 and p["counts"]["groups"] == 39 for p in loading)
     assert loading[-1]["counts"]["items"] > 0
 
-    _user, wheel, bad = await setup(pool, "Aktivitet,Startdatum\n,2026-01-01\n".encode())
+    _user, _wheel, bad = await setup(pool, b"Aktivitet,Startdatum\n,2026-01-01\n")
     assert await run_job(pool, bad) == "failed"
     row = await job_row(pool, bad)
     assert (row["created_rings"], row["created_groups"], row["created_items"]) == (0, 0, 0)
