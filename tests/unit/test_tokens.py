@@ -11,7 +11,7 @@ import pytest
 from importer.errors import Unauthorized
 from importer.tokens import mint, verify
 
-SECRET = "test-secret-that-is-long-enough-for-hs512-signatures-0123456789"
+SECRET = "test-secret-that-is-long-enough-for-hs512-signatures-0123456789-abcdef"
 
 
 def test_a_minted_token_verifies_to_its_claims():
