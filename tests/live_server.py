@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,16 +19,10 @@ import attrs
 
 from importer import tokens
 from tests.conftest import create_database, drop_database
+from tests.processes import free_port, start, wait_ready
 
 SECRET = "test-secret-for-the-client-tests-" + "0123456789" * 4
-ROOT = Path(__file__).resolve().parent.parent
 IMPORTER = str(Path(sys.executable).with_name("importer"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @attrs.frozen(kw_only=True)
@@ -101,29 +93,11 @@ def live_server(pg_server: str, template_db: str, **extra_env: str) -> Iterator[
         **extra_env,
     }
     env.pop("SMTP_URL", None)  # completion e-mails go to the outbox in data_dir
-    log = data_dir / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([IMPORTER, "serve", "--port", str(port), "--with-worker"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", db_url=db_url, env=env, log=log)
+    proc = start("server", ["-m", "importer.cli", "serve", "--port", str(port), "--with-worker"], env, data_dir)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", db_url=db_url, env=env, log=proc.log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"the server exited:\n{server.logs()}"
-            try:
-                with urllib.request.urlopen(server.url + "/readyz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, f"the server did not get ready:\n{server.logs()}"
-            time.sleep(0.2)
+        wait_ready(proc, server.url)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        proc.stop(timeout=15)
         drop_database(pg_server, name)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from importer.client import example_data
-from tests.live_server import IMPORTER, ROOT, LiveServer, live_server
+from tests.live_server import IMPORTER, LiveServer, live_server
+from tests.processes import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -26,15 +21,9 @@ from psycopg import sql
 
 from importer import tokens
 from importer.migrate import migrate
+from tests.processes import Proc, free_port, start, wait_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-for-the-fault-tests-" + "0123456789" * 4
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @attrs.define
@@ -84,37 +73,6 @@ def service_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@attrs.define
-class Proc:
-    """A service process writing its log to a file."""
-
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def logs(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, timeout: float = 20) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-
-
-def start(name: str, args: list[str], env: dict[str, str], data_dir: Path) -> Proc:
-    log = data_dir / f"{name}.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Proc(name=name, popen=popen, log=log)
-
-
 def start_server(env: dict[str, str], data_dir: Path, name: str = "server") -> tuple[Proc, str]:
     port = free_port()
     proc = start(name, ["-m", "importer.cli", "serve", "--port", str(port)], env, data_dir)
@@ -129,22 +87,6 @@ def start_worker(env: dict[str, str], data_dir: Path, name: str = "worker", stoc
     else:
         args = ["-m", "importer.cli", "worker", "--concurrency", "2"]
     return start(name, args, env, data_dir)
-
-
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/readyz", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-def wait_ready(proc: Proc, url: str, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while not ready(url):
-        assert proc.alive(), f"{proc.name} exited:\n{proc.logs()[-3000:]}"
-        assert time.monotonic() < deadline, f"{proc.name} not ready:\n{proc.logs()[-3000:]}"
-        time.sleep(0.1)
 
 
 def token(user_id: uuid.UUID | str | None = None) -> str:

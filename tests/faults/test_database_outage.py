@@ -13,8 +13,9 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from tests.faults.support import own_postgres, ready, service_env, start_server, start_worker, token
+from tests.faults.support import own_postgres, service_env, start_server, start_worker, token
 from tests.import_support import csv_rows
+from tests.processes import ready
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 

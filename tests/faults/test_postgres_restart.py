@@ -14,7 +14,6 @@ from psycopg.rows import dict_row
 
 from tests.faults.support import (
     own_postgres,
-    ready,
     service_env,
     sse_until_terminal,
     start_server,
@@ -22,6 +21,7 @@ from tests.faults.support import (
     token,
 )
 from tests.import_support import csv_rows
+from tests.processes import ready
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -16,6 +15,7 @@ from aiosmtpd.controller import Controller
 
 from importer.tasks import app
 from tests.factories import make_job, make_user, make_wheel
+from tests.processes import free_port
 
 
 async def ended_job(pool, *, status="completed", items=250, run_seconds=10.0, notify=True,
@@ -59,12 +59,6 @@ class RecordingHandler:
         self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_smtp(handler, **kwargs) -> Controller:

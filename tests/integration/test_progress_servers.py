@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
@@ -21,7 +16,7 @@ import pytest
 from importer import tokens
 from server.hub import APPLICATION_NAME
 from tests.factories import make_user, make_wheel
-from tests.live_server import free_port
+from tests.processes import free_port, start, wait_ready
 from tests.sse import open_stream
 
 pytestmark = pytest.mark.slow
@@ -33,34 +28,16 @@ ROOT = Path(__file__).resolve().parents[2]
 @contextmanager
 def importer(db_url: str, *args: str, ready_url: str | None = None) -> Iterator[Path]:
     """`python -m importer.cli ARGS` on this database; with ready_url, yields once /readyz is 200."""
-    log = Path(tempfile.mkstemp(prefix="importer-", suffix=".log")[1])
     env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
            "IMPORTER_MAX_ACTIVE_JOBS": "50", "IMPORTER_LOG_FORMAT": "text",
            "IMPORTER_DATA_DIR": tempfile.mkdtemp(prefix="importer-")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "importer.cli", *args],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = start(args[0], ["-m", "importer.cli", *args], env, Path(env["IMPORTER_DATA_DIR"]))
     try:
-        deadline = time.monotonic() + 60
-        while ready_url:
-            assert proc.poll() is None, f"{args} exited:\n{log.read_text(errors='replace')}"
-            try:
-                with urllib.request.urlopen(ready_url + "/readyz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, f"not ready:\n{log.read_text(errors='replace')}"
-            time.sleep(0.2)
-        yield log
+        if ready_url:
+            wait_ready(proc, ready_url)
+        yield proc.log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.unlink(missing_ok=True)
+        proc.stop()
 
 
 def csv_rows(n: int) -> bytes:

@@ -11,9 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from importer.import_task import run_import
 from tests.factories import make_job, make_user, make_wheel
-from tests.faults.support import free_port
 from tests.import_support import csv_rows, wait_for
 from tests.integration.test_worker import ROOT, VENV_BIN, stop, worker_env
+from tests.processes import free_port
 
 pytestmark = pytest.mark.timeout(90)
 

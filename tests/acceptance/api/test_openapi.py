@@ -30,7 +30,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(db_url, tmp_
     env = {"DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET, "IMPORTER_MAX_ACTIVE_JOBS": "1000",
            "IMPORTER_MAX_UPLOAD_BYTES": "65536", "IMPORTER_LOG_FORMAT": "text"}
     log = tmp_path / "server.log"
-    with serve(env, log=log) as base:
+    with serve(env, log_dir=tmp_path) as base:
         token = bearer(uuid.uuid4())["Authorization"]
         result = subprocess.run(
             [str(Path(sys.executable).parent / "st"), "run", f"{base}/api/openapi.json",

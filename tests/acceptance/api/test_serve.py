@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 
-from tests.acceptance.api.live import free_port
+from tests.processes import free_port, stop
 
 
 def test_dev_token_url_signs_in_to_an_existing_wheel(db_url):
@@ -40,9 +40,4 @@ def test_dev_token_url_signs_in_to_an_existing_wheel(db_url):
             assert resp.status == 200
             assert json.load(resp)["id"] == wheel
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
