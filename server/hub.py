@@ -295,9 +295,11 @@ class Hub:
         # up to 5 s more for a connection that is already dead. Unanswered in time, the
         # connection is given up (closed by _run), which ends the pending query too.
         check = asyncio.ensure_future(listen_and_time())
+        # Left behind on a time-out or when the hub is stopped mid-check, it still ends (with
+        # an error, once the connection is closed): mark that error as seen.
+        check.add_done_callback(lambda t: t.cancelled() or t.exception())
         done, _ = await asyncio.wait({check}, timeout=self._check_timeout)
         if not done:
-            check.add_done_callback(lambda t: t.cancelled() or t.exception())
             raise TimeoutError(f"no answer on the LISTEN connection in {self._check_timeout}s")
         self._last_alive = check.result()
 
