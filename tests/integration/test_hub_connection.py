@@ -38,7 +38,11 @@ class FreezingProxy:
         gate = asyncio.Event()
         gate.set()
         self.gates.append(gate)
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        host, port = self.target
+        if host.startswith("/"):  # a socket directory (the embedded Postgres listens only there)
+            up_reader, up_writer = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        else:
+            up_reader, up_writer = await asyncio.open_connection(host, port)
 
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError):
