@@ -10,6 +10,9 @@ created, migrated and dropped here. Prints:
                        claim, read, validate, plan, parents, COPY, progress, completion)
   ratio                full / bare (target >= 0.7)
   1,929 rows           seconds from run_job start to `completed` (target < 1 s), median of 5
+  integrity            COPY of the same items into a copy of `items` with no check, with the
+                       five foreign keys of the original schema, and into `items` itself (our
+                       set-based statement trigger): what keeping items complete costs per row
   peak RSS             peak resident memory (VmHWM) of a process that runs one import of
                        --rss-rows rows, and of its reader child process
 """
@@ -87,8 +90,11 @@ async def store_job(conn, user, wheel, content: bytes, mode: str = "append") -> 
             (user, wheel, file_id, mode))).fetchone())["id"]
 
 
-async def bare_copy(pool, content: bytes) -> tuple[int, float]:
-    """Items of the same file, encoded beforehand, in one COPY; returns (items, seconds)."""
+async def bare_copy(pool, content: bytes, table: str = "items") -> tuple[int, float]:
+    """Items of the same file, encoded beforehand, in one COPY; returns (items, seconds).
+
+    `table` other than items: one of the comparison tables of integrity_costs().
+    """
     async with pool.connection() as conn:
         _, wheel = await make_owner(conn)
     source = open_csv(content, file_name="bench.csv")
@@ -108,12 +114,52 @@ async def bare_copy(pool, content: bytes) -> tuple[int, float]:
             await insert_structure(conn, wheel, new)
         began = time.perf_counter()
         async with conn.transaction():
-            async with conn.cursor() as cur, cur.copy(q("items_copy")) as copy:
+            statement = q("items_copy") if table == "items" else sql.SQL(q("items_copy").replace(
+                "COPY items ", "COPY {} ")).format(sql.Identifier(table))
+            async with conn.cursor() as cur, cur.copy(statement) as copy:
                 step = 1 << 20
                 for at in range(0, len(data), step):
                     await copy.write(data[at:at + step])
         elapsed = time.perf_counter() - began
     return count, elapsed
+
+
+# Three ways to keep items complete, measured on the same rows: no check at all (the floor), the
+# five foreign keys of the original schema (one RI query per row and key), and ours (items as
+# migrated: one set-based statement trigger per COPY). The comparison tables are dropped after.
+COMPARISON_DDL = """
+CREATE TABLE items_bench_unchecked (LIKE items INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+CREATE TABLE items_bench_fk (LIKE items INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE items_bench_fk
+    ADD FOREIGN KEY (wheel_id) REFERENCES year_wheels (id) ON DELETE CASCADE,
+    ADD FOREIGN KEY (page_id) REFERENCES wheel_pages (id) ON DELETE CASCADE,
+    ADD FOREIGN KEY (ring_id) REFERENCES wheel_rings (id) ON DELETE CASCADE,
+    ADD FOREIGN KEY (group_id) REFERENCES activity_groups (id) ON DELETE CASCADE,
+    ADD FOREIGN KEY (label_id) REFERENCES labels (id) ON DELETE SET NULL;
+"""
+
+
+async def integrity_costs(url: str, pool, content: bytes, rounds: int) -> None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(COMPARISON_DDL)
+    try:
+        rates: dict[str, float] = {}
+        for table in ("items_bench_unchecked", "items_bench_fk", "items"):
+            best = 0.0
+            for _ in range(rounds):
+                await vacuum(url)
+                n, t = await bare_copy(pool, content, table)
+                best = max(best, n / t)
+            rates[table] = best
+        floor = rates["items_bench_unchecked"]
+        print(f"integrity of items, COPY of the same {n:,} items (best of {rounds}):")
+        print(f"  no check at all:          {fmt(floor)} items/s")
+        print(f"  five foreign keys:        {fmt(rates['items_bench_fk'])} items/s "
+              f"({rates['items_bench_fk'] / floor:.2f} of no check)")
+        print(f"  statement trigger (ours): {fmt(rates['items'])} items/s ({rates['items'] / floor:.2f} of no check)")
+    finally:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute("DROP TABLE IF EXISTS items_bench_unchecked, items_bench_fk")
 
 
 async def full_import(pool, content: bytes, limits: LoadLimits | None = None) -> tuple[int, float, dict]:
@@ -165,6 +211,7 @@ async def bench(url: str, rows: int, limits: LoadLimits, rounds: int) -> None:
             times.append(t)
         print(f"1,929 rows end to end: {statistics.median(times) * 1000:.0f} ms median of 5 "
               f"(min {min(times) * 1000:.0f} ms; target < 1000 ms)")
+        await integrity_costs(url, pool, content, rounds)
     finally:
         await pool.close()
 
