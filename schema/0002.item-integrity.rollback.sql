@@ -11,3 +11,4 @@ DROP FUNCTION items_cascade_parent_delete_v1();
 DROP TRIGGER items_check_references_on_update ON items;
 DROP TRIGGER items_check_references_on_insert ON items;
 DROP FUNCTION items_check_references_v1();
+DROP TYPE item_refs_v1;
