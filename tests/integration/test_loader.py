@@ -279,12 +279,13 @@ async def test_completed_is_never_visible_without_its_items(pool):
     assert all(n == 20_000 for status, n in observations if status == "completed")
 
 
-async def test_lost_data_connection_requeues_when_a_retry_is_left(pool):
-    """A transient database error rolls back and puts the job back to `pending` for the retry."""
+@pytest.mark.parametrize("retry_left", [True, False], ids=["retry-left", "last-attempt"])
+async def test_lost_data_connection_requeues_or_fails_on_the_last_attempt(pool, retry_left):
+    """A transient database error rolls back: back to `pending` while a retry is left, else `failed`."""
     _user, wheel, job = await setup(pool)
     rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
             for i in range(20_000)]
-    runner = asyncio.create_task(run_job(pool, job, will_retry=lambda exc: True,
+    runner = asyncio.create_task(run_job(pool, job, will_retry=lambda exc: retry_left,
                                          limits=LoadLimits(chunk_rows=500),
                                          open_source=source_of(ListSource(rows, delay=0.0002))))
     await wait_for(pool, job, lambda r: r["processed_items"] > 0, within=30)
@@ -295,28 +296,12 @@ async def test_lost_data_connection_requeues_when_a_retry_is_left(pool):
     with pytest.raises(psycopg.OperationalError):
         await asyncio.wait_for(runner, 30)
     row = await job_row(pool, job)
-    assert (row["status"], row["attempts"], row["step"]) == ("pending", 1, "queued")
+    if retry_left:
+        assert (row["status"], row["attempts"], row["step"]) == ("pending", 1, "queued")
+    else:
+        assert (row["status"], row["error_code"]) == ("failed", "internal_error")
+        assert row["finished_at"] is not None
     assert await count(pool, "items", wheel) == 0
-
-
-async def test_lost_data_connection_fails_when_no_retry_is_left(pool):
-    """On the last attempt a transient error ends the job `failed` with `internal_error`."""
-    _user, _wheel, job = await setup(pool)
-    rows = [Activity(row_number=i + 2, name=f"A{i}", start=date(2025, 1, 1), end=date(2025, 1, 2))
-            for i in range(20_000)]
-    runner = asyncio.create_task(run_job(pool, job, will_retry=lambda exc: False,
-                                         limits=LoadLimits(chunk_rows=500),
-                                         open_source=source_of(ListSource(rows, delay=0.0002))))
-    await wait_for(pool, job, lambda r: r["processed_items"] > 0, within=30)
-    async with pool.connection() as conn:
-        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                           " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                           " AND backend_xid IS NOT NULL")
-    with pytest.raises(psycopg.OperationalError):
-        await asyncio.wait_for(runner, 30)
-    row = await job_row(pool, job)
-    assert (row["status"], row["error_code"]) == ("failed", "internal_error")
-    assert row["finished_at"] is not None
 
 
 async def test_unreadable_file_fails_at_once(pool):

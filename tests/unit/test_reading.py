@@ -189,7 +189,7 @@ def test_sniff_accepts_a_prefix_cut_mid_row():
     body = "".join(f'"Möte {i}, del",2026-01-{i % 28 + 1:02d},"rad\nny"\n' for i in range(3000))
     data = ("Aktivitet,Startdatum,Beskrivning\n" + body).encode()
     for cut in (5, 20, 33, 34, 35, 40, 41, 100, 1001, 4097, 65536):
-        sniff(data[:cut], complete=False)
+        assert sniff(data[:cut], complete=False) is None, cut  # raises UnreadableFile if rejected
 
 
 def test_sniff_judges_no_data_only_for_complete_files():
