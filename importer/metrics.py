@@ -40,6 +40,20 @@ _hubs: list[Any] = []
 SSE_CLIENTS.set_function(lambda: sum(h.subscriber_count for h in _hubs))
 
 
+class HubCollector(Collector):
+    """Counters the hubs keep themselves: clients dropped for falling behind, LISTEN reconnects."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily("importer_sse_clients_dropped", "SSE clients this process dropped because "
+                                  "their queue was full (they reconnect and resume)",
+                                  value=sum(h.dropped_clients for h in _hubs))
+        yield CounterMetricFamily("importer_hub_reconnects", "Times this process' hub re-opened its LISTEN "
+                                  "connection", value=sum(h.reconnects for h in _hubs))
+
+
+prometheus_client.REGISTRY.register(HubCollector())
+
+
 def track_hub(hub: Any) -> None:
     """Count `hub`'s subscribers in importer_sse_clients (several apps may share a process)."""
     _hubs.append(hub)

@@ -249,7 +249,6 @@ class ProcessReader:
     def __init__(self, conninfo: str, file_id: UUID, size: int, media_type: str, file_name: str,
                  mapping: Any, *, default_year: int | None = None, in_flight: int = 3):
         self._args = (conninfo, file_id, size, media_type, file_name, mapping, default_year)
-        self._in_flight = in_flight
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None
         self._queue: asyncio.Queue = asyncio.Queue()

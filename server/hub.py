@@ -232,9 +232,6 @@ class Hub:
             self._task = None
         await self._close_conn()
 
-    async def wait_listening(self) -> None:
-        await self._listening.wait()
-
     async def _close_conn(self) -> None:
         conn, self._conn = self._conn, None
         self._listening.clear()

@@ -64,6 +64,8 @@ async def test_metrics_show_jobs_queues_emails_durations_streams_and_lag(pool, d
     assert m[("importer_import_rows_per_second_bucket", (("le", "5000.0"),))] == 1  # 3,333 rows/s
     assert m[("importer_import_rows_per_second_bucket", (("le", "25000.0"),))] == 2  # 22,500 rows/s
     assert m[("importer_sse_clients", ())] == 0
+    assert m[("importer_sse_clients_dropped_total", ())] == 0
+    assert m[("importer_hub_reconnects_total", ())] == 0
     ended = ("importer_notification_lag_seconds_count", (("event", "ended"),))
     lag_before = m.get(ended, 0)
 
