@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote, urlencode
@@ -9,6 +11,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -18,19 +21,52 @@ from importer.settings import Settings
 
 AsyncConn = psycopg.AsyncConnection
 
+# The API pool lends a connection given back in good order this recently without the round
+# trip that checks it (see AliveBypassCheck).
+ALIVE_BYPASS_SECONDS = 0.5
+
+
+class AliveBypassCheck:
+    """A pool's check, skipped for a connection given back idle within `window` seconds
+    (HikariCP's "alive bypass window"): under load every checkout would otherwise pay a round
+    trip. A connection idle for longer is checked before it is lent, so a restarted server costs
+    no request that comes after the window; one that comes within it fails (the API answers 503
+    and the pool replaces the connection). Not for the worker's pools: Procrastinate's loop stops
+    the worker on a failed query.
+    """
+
+    def __init__(self, window: float):
+        self.window = window
+        self._returned_at: weakref.WeakKeyDictionary[AsyncConn, float] = weakref.WeakKeyDictionary()
+
+    async def reset(self, conn: AsyncConn) -> None:
+        """The pool's reset hook: runs when a connection comes back, idle means alive just now."""
+        if conn.pgconn.transaction_status == TransactionStatus.IDLE:
+            self._returned_at[conn] = time.monotonic()
+
+    async def check(self, conn: AsyncConn) -> None:
+        returned = self._returned_at.pop(conn, None)
+        if returned is not None and time.monotonic() - returned < self.window and not conn.closed:
+            return
+        await AsyncConnectionPool.check_connection(conn)
+
 
 def database_url(settings: Settings) -> str:
     """DATABASE_URL, or the URL of an embedded Postgres started for this data directory."""
     return settings.database_url or start_embedded(settings.data_dir)
 
 
-def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "importer") -> AsyncConnectionPool:
+def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "importer",
+              alive_bypass: float = 0.0) -> AsyncConnectionPool:
     """A pool opened by the caller (`await pool.open(wait=True)`), so start-up fails fast.
 
     Connections are autocommit: every unit of work opens an explicit transaction, and nothing is
     left idle in a transaction between them. Rows come back as dicts. Each connection is named
-    `importer-<name>` in pg_stat_activity, so an operator sees which process holds what.
+    `importer-<name>` in pg_stat_activity, so an operator sees which process holds what. Every
+    connection is checked before it is lent, unless `alive_bypass` (seconds) is given: see
+    AliveBypassCheck for who may.
     """
+    bypass = AliveBypassCheck(alive_bypass) if alive_bypass > 0 else None
     return AsyncConnectionPool(
         conninfo,
         min_size=min_size,
@@ -38,14 +74,43 @@ def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str
         open=False,
         name=name,
         kwargs={"autocommit": True, "row_factory": dict_row, "application_name": f"importer-{name}"},
-        check=AsyncConnectionPool.check_connection,
+        check=bypass.check if bypass else AsyncConnectionPool.check_connection,
+        reset=bypass.reset if bypass else None,
     )
 
 
 @asynccontextmanager
+async def pipelined_transaction(conn: AsyncConn) -> AsyncIterator[None]:
+    """BEGIN … COMMIT with the body in pipeline mode, for short request transactions.
+
+    BEGIN goes out with the body's first statements and COMMIT with its last ones, and a
+    statement is sent without waiting for the one before: a round trip is paid only where the
+    body fetches a result. A body that reads one row costs two round trips instead of four.
+    The body must fetch what it needs to decide on: an error surfaces where its result is
+    fetched, or at the COMMIT, and a cursor's `rowcount` is known only once its result is (use
+    RETURNING). It must not open a pipeline or transaction of its own: psycopg syncs on entering
+    a nested one.
+    """
+    committed = False
+    try:
+        async with conn.pipeline():
+            await conn.execute(q("transaction_begin"))
+            yield
+            await conn.execute(q("transaction_commit"))
+        committed = True
+    finally:
+        # A failed statement, or an exception of the body, leaves the transaction open.
+        if not committed and not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.rollback()
+
+
+@asynccontextmanager
 async def as_user(pool: AsyncConnectionPool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
-    """A transaction under the API role, seeing only `user_id`'s rows (row-level security)."""
-    async with pool.connection() as conn, conn.transaction():
+    """A transaction under the API role, seeing only `user_id`'s rows (row-level security).
+
+    Pipelined (see `pipelined_transaction`): the role and user travel with the first query.
+    """
+    async with pool.connection() as conn, pipelined_transaction(conn):
         await conn.execute(q("session_as_user"), {"user_id": str(user_id)})
         yield conn
 

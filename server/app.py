@@ -11,7 +11,7 @@ from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
 from importer import tasks
-from importer.db import database_url, make_pool
+from importer.db import ALIVE_BYPASS_SECONDS, database_url, make_pool
 from importer.settings import Settings
 from importer.worker import pool_size, run_worker
 from server import auth, keys, middlewares, routes
@@ -54,7 +54,8 @@ def _pool_ctx(settings: Settings, given: AsyncConnectionPool | None):
             app[keys.POOL] = given
             yield
             return
-        pool = make_pool(database_url(settings), min_size=2, max_size=20, name="api")
+        pool = make_pool(database_url(settings), min_size=2, max_size=20, name="api",
+                         alive_bypass=ALIVE_BYPASS_SECONDS)
         await pool.open(wait=True, timeout=30)
         app[keys.POOL] = pool
         try:

@@ -7,3 +7,10 @@ SELECT set_config('role', 'importer_api', true),
 
 -- name: session_as_worker
 SELECT set_config('role', 'importer_worker', true);
+
+-- name: transaction_begin
+-- Sent as statements (not psycopg's transaction()) so that they can travel in a pipeline.
+BEGIN;
+
+-- name: transaction_commit
+COMMIT;

@@ -34,8 +34,9 @@ async def test_each_user_sees_only_their_own_rows(pool):
     async with as_user(pool, bob) as conn:
         assert await (await conn.execute("SELECT id FROM import_jobs")).fetchall() == []
         assert await (await conn.execute("SELECT id FROM year_wheels")).fetchall() == []
-        updated = await conn.execute("UPDATE import_jobs SET status = 'cancelled' WHERE id = %s", (job,))
-        assert updated.rowcount == 0
+        updated = await conn.execute(
+            "UPDATE import_jobs SET status = 'cancelled' WHERE id = %s RETURNING id", (job,))
+        assert await updated.fetchall() == []
 
 
 async def test_a_job_cannot_be_created_for_another_users_wheel(pool):
