@@ -89,6 +89,19 @@ def start_worker(env: dict[str, str], data_dir: Path, name: str = "worker", stoc
     return start(name, args, env, data_dir)
 
 
+def wait_worker_registered(db_url: str, proc: Proc, within: float = 60) -> None:
+    """Until a worker has registered (its first heartbeat row): a fixed sleep is not enough on a
+    busy machine, where a worker still starting when a fault begins fails its start instead."""
+    deadline = time.monotonic() + within
+    while True:
+        assert proc.alive(), proc.logs()[-3000:]
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            if conn.execute("SELECT EXISTS (SELECT FROM procrastinate_workers)").fetchone()[0]:
+                return
+        assert time.monotonic() < deadline, "the worker did not register:\n" + proc.logs()[-3000:]
+        time.sleep(0.2)
+
+
 def token(user_id: uuid.UUID | str | None = None) -> str:
     return tokens.mint(SECRET, user_id or uuid.uuid4(), email="ops@example.test", ttl=3600)
 

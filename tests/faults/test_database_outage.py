@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from tests.faults.support import own_postgres, service_env, start_server, start_worker, token
+from tests.faults.support import own_postgres, service_env, start_server, start_worker, token, wait_worker_registered
 from tests.import_support import csv_rows
 from tests.processes import ready
 
@@ -43,7 +43,7 @@ async def test_worker_and_server_survive_a_long_outage_and_then_import():
         procs = [server, worker]
         admin = pg.server.get_uri()
         try:
-            await asyncio.sleep(2)  # the worker is up and heart-beating
+            wait_worker_registered(pg.url, worker)
             set_outage(admin, True)
             try:
                 deadline = time.monotonic() + OUTAGE_SECONDS
