@@ -377,10 +377,14 @@ function connectEvents() {
 function mergeJob(job, { started = false } = {}) {
   if (!job || !job.id) return;
   const known = state.jobs.get(job.id);
-  if (known && (known.seq ?? 0) > (job.seq ?? 0)) return;
-  if (started) job = { ...job, _started: true };
-  else if (known && known._started) job = { ...job, _started: true };
-  state.jobs.set(job.id, job);
+  if (known && (known.seq ?? 0) > (job.seq ?? 0)) {
+    // The stream got here first (a fast import can end before its 202 arrives): keep the newer
+    // state, but still draw, since the caller may have just made this the current job.
+    if (started) known._started = true;
+  } else {
+    if (started || (known && known._started)) job = { ...job, _started: true };
+    state.jobs.set(job.id, job);
+  }
   render();
 }
 

@@ -186,6 +186,41 @@ async def test_retry_of_a_failed_import(server: LiveServer, page, tmp_path) -> N
     assert len(retried) == 1 and retried[0]["file_name"] == "trasig.csv"
 
 
+# Delays every XMLHttpRequest's load event until the job list shows a failed job: the page then
+# sees a job's events before its 202, as on a slow network with a fast worker.
+HOLD_XHR_LOAD_UNTIL_FAILED = """
+const add = XMLHttpRequest.prototype.addEventListener;
+XMLHttpRequest.prototype.addEventListener = function (type, listener, ...rest) {
+  if (type !== "load") return add.call(this, type, listener, ...rest);
+  return add.call(this, type, function (event) {
+    const started = Date.now();
+    const later = () => (document.querySelector("#jobs li.job[data-status=failed]") || Date.now() - started > 30000)
+      ? listener.call(this, event) : setTimeout(later, 50);
+    later();
+  }, ...rest);
+};
+"""
+
+
+async def test_a_job_whose_events_beat_its_202_is_shown_as_the_current_one(server: LiveServer, page,
+                                                                           tmp_path) -> None:
+    """A fast import can end before its 202 reaches the page: the 202, older than the events
+    already shown, still makes the job the current one."""
+    token = server.token()
+    wheel = server.wheel(token)
+    bad = tmp_path / "snabb.csv"
+    bad.write_bytes(ALL_BAD)
+    await page.add_init_script(HOLD_XHR_LOAD_UNTIL_FAILED)
+    await page.goto(signed_in(server, token, wheel))
+    await page.wait_for_selector("#app:not([hidden])")
+    await page.set_input_files("#file-input", str(bad))
+    await page.click("#submit")
+    await expect(page.locator("#jobs li.job[data-status=failed]")).to_have_count(1, timeout=60_000)
+    await expect(page.locator("#current")).to_be_visible()
+    await expect(page.locator("#current-title")).to_have_text("Import misslyckades")
+    assert await page.locator("#jobs li.job button", has_text="Visa").count() == 0
+
+
 async def test_markup_from_the_file_is_shown_as_text(server: LiveServer, page, tmp_path) -> None:
     """A file and an error named like an HTML tag appear as text; no element is made and no dialog fires."""
     token = server.token()
