@@ -50,24 +50,17 @@ async def test_an_exception_of_the_body_rolls_back(pool):
     assert await _titles(pool, user) == []
 
 
-async def test_a_failing_statement_raises_where_it_is_fetched_and_rolls_back(pool):
-    """A constraint violation surfaces at its fetch; the earlier INSERT of the block is undone."""
+@pytest.mark.parametrize("fetched", [True, False], ids=["at-its-fetch", "at-the-commit"])
+async def test_a_failing_statement_raises_and_rolls_back_the_block(pool, fetched):
+    """A constraint violation surfaces where its result is fetched or, if it never is, where the
+    block ends; either way the earlier INSERT of the block is undone."""
     user = await make_user(pool)
     with pytest.raises(psycopg.errors.CheckViolation):
         async with as_user(pool, user) as conn:
             await _insert_wheel(conn, user, "kept?")
-            await (await _insert_wheel(conn, user, "bad year", year=1066)).fetchone()
-    assert conn.info.transaction_status == TransactionStatus.IDLE
-    assert await _titles(pool, user) == []
-
-
-async def test_a_failing_statement_never_fetched_raises_at_the_commit(pool):
-    """An error no fetch saw is raised where the block ends, and nothing of the block is kept."""
-    user = await make_user(pool)
-    with pytest.raises(psycopg.errors.CheckViolation):
-        async with as_user(pool, user) as conn:
-            await _insert_wheel(conn, user, "kept?")
-            await _insert_wheel(conn, user, "bad year", year=1066)
+            failing = await _insert_wheel(conn, user, "bad year", year=1066)
+            if fetched:
+                await failing.fetchone()
     assert conn.info.transaction_status == TransactionStatus.IDLE
     assert await _titles(pool, user) == []
 
