@@ -50,7 +50,8 @@ def sniff(prefix: bytes, *, mapping: dict | None = None, complete: bool) -> None
         if cut < 0:
             return  # not even the header line is complete: nothing to judge yet
         text = text[: cut + 1]
-    layout = _layout(text, mapping=mapping)
+    # The date order matters only to the reader: the API sniffs every upload, so it skips it.
+    layout = _layout(text, mapping=mapping, date_order=False)
     if complete and layout.sample_rows == 0:
         raise _no_data()
 
@@ -178,7 +179,9 @@ def _check_bytes(prefix: bytes, *, complete: bool) -> None:
     reading.not_text(prefix)
 
 
-def _layout(text: str, *, mapping: dict | None) -> Layout:
+def _layout(text: str, *, mapping: dict | None, date_order: bool = True) -> Layout:
+    """Delimiter, header row and columns of a prefix; `date_order=False` leaves the day-first
+    verdicts undecided (None), which only the reader needs."""
     delimiter = reading.delimiter_of(text)
     found: list[tuple[int, list[str]]] = []
     for number, cells in enumerate(reading.records(io.StringIO(text, newline=""), delimiter), 1):
@@ -207,7 +210,7 @@ def _layout(text: str, *, mapping: dict | None) -> Layout:
             f"{', '.join(reading_cap(n) for n in names[:30])}. Ange kolumnerna med mapping.",
             code="no_usable_column", details={"headers": names[:100], "missing": missing},
         )
-    day_first = [None if index is None else _day_first(sample, index)
+    day_first = [None if index is None or not date_order else _day_first(sample, index)
                  for index in (column_map.start, column_map.end)]
     return Layout(delimiter=delimiter, header_row=header_row, columns=column_map,
                   sample_rows=len(sample), day_first_start=day_first[0],
