@@ -93,13 +93,11 @@ def wait_worker_registered(db_url: str, proc: Proc, within: float = 60) -> None:
     """Until a worker has registered (its first heartbeat row): a fixed sleep is not enough on a
     busy machine, where a worker still starting when a fault begins fails its start instead."""
     deadline = time.monotonic() + within
-    while True:
-        assert proc.alive(), proc.logs()[-3000:]
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            if conn.execute("SELECT EXISTS (SELECT FROM procrastinate_workers)").fetchone()[0]:
-                return
-        assert time.monotonic() < deadline, "the worker did not register:\n" + proc.logs()[-3000:]
-        time.sleep(0.2)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        while not conn.execute("SELECT EXISTS (SELECT FROM procrastinate_workers)").fetchone()[0]:
+            assert proc.alive(), proc.logs()[-3000:]
+            assert time.monotonic() < deadline, "the worker did not register:\n" + proc.logs()[-3000:]
+            time.sleep(0.2)
 
 
 def token(user_id: uuid.UUID | str | None = None) -> str:
