@@ -27,7 +27,7 @@ run: $(STAMP) ## start the service: embedded Postgres unless DATABASE_URL is set
 
 .PHONY: demo
 demo: $(STAMP) ## import the bundled example file from the CLI into a new wheel, against `make run`
-	$(BIN)/python -m importer.client.demo
+	$(BIN)/python -m importer.cli.demo
 
 .PHONY: browser
 browser: ## install Debian's chromium for the browser tests when it is missing (needs root)

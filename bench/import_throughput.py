@@ -38,14 +38,14 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from importer.copy_rows import ItemEncoder  # noqa: E402
-from importer.csv_source import open_csv  # noqa: E402
 from importer.db import conninfo_url, database_url, make_pool  # noqa: E402
-from importer.loader import LoadLimits, insert_structure, run_job  # noqa: E402
+from importer.load.attempt import LoadLimits, insert_structure, run_job  # noqa: E402
+from importer.load.copy_rows import ItemEncoder  # noqa: E402
 from importer.migrate import migrate  # noqa: E402
 from importer.model import Activity, Existing  # noqa: E402
-from importer.planning import Planner  # noqa: E402
 from importer.queries import q  # noqa: E402
+from importer.read.csv_source import open_csv  # noqa: E402
+from importer.read.planning import Planner  # noqa: E402
 from importer.settings import Settings  # noqa: E402
 
 

@@ -9,9 +9,9 @@ import sys
 import time
 from datetime import date, timedelta
 
-from importer.csv_source import open_csv, sniff
 from importer.model import Activity, Existing
-from importer.planning import Planner
+from importer.read.csv_source import open_csv, sniff
+from importer.read.planning import Planner
 
 
 def generate(rows: int, seed: int = 1) -> bytes:

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
-from importer import tasks
 from importer.db import ALIVE_BYPASS_SECONDS, database_url, make_pool
+from importer.jobs import app as tasks
+from importer.jobs.worker import pool_size, run_worker
 from importer.settings import Settings
-from importer.worker import pool_size, run_worker
 from server import auth, keys, middlewares, routes
 from server import metrics as server_metrics
 from server.hub import hub_ctx, hub_on_shutdown

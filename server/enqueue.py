@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn
 from importer.errors import NotFound, TooManyActiveJobs
-from importer.import_task import run_import
+from importer.jobs.import_task import run_import
 from importer.queries import q
 
 log = logging.getLogger(__name__)

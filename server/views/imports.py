@@ -12,11 +12,11 @@ import psycopg
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from importer.csv_source import sniff as sniff_csv
 from importer.db import as_user
 from importer.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from importer.queries import q
-from importer.structured import parse_payload
+from importer.read.csv_source import sniff as sniff_csv
+from importer.read.structured import parse_payload
 from server import enqueue, keys
 from server.auth import user_id
 from server.views.common import json_response, path_uuid

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.client import example_data
+from importer.cli import example_data
 from tests.live_server import IMPORTER, LiveServer, live_server
 from tests.processes import ROOT
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from importer.client import example_data
+from importer.cli import example_data
 from tests.live_server import LiveServer, live_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

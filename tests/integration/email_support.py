@@ -13,7 +13,7 @@ from pathlib import Path
 import procrastinate
 from aiosmtpd.controller import Controller
 
-from importer.tasks import app
+from importer.jobs.app import app
 from tests.factories import make_job, make_user, make_wheel
 from tests.processes import free_port
 
@@ -82,7 +82,7 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
 async def run_email_worker(pool, monkeypatch) -> None:
     """Run a real procrastinate worker on the test database until the emails queue is empty."""
     # Only the e-mail task is needed; other task modules are not this test's business.
-    monkeypatch.setattr(app, "import_paths", ["importer.email_task"])
+    monkeypatch.setattr(app, "import_paths", ["importer.mail.email_task"])
     monkeypatch.setattr(app, "_import_paths_performed", False)
     with app.replace_connector(procrastinate.PsycopgConnector()):
         async with app.open_async(pool):

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from importer.db import as_user, as_worker
-from importer.email_task import defer_email_if_needed
+from importer.mail.email_task import defer_email_if_needed
 from importer.settings import Settings
 from tests.factories import make_user
 from tests.integration.email_support import ended_job

@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from importer.db import as_worker
-from importer.email_task import MAX_TRIES, defer_email_if_needed, send_import_email
-from importer.loader import run_job
+from importer.load.attempt import run_job
+from importer.mail.email_task import MAX_TRIES, defer_email_if_needed, send_import_email
 from tests.factories import make_job, make_user, make_wheel
 from tests.integration.email_support import (
     RecordingHandler,
@@ -152,7 +152,7 @@ async def test_a_server_that_always_refuses_ends_as_failed_with_the_error_in_sql
     handler = smtp(RecordingHandler(refusals=1000))
     job_id = await ended_job(pool)
     await end_job(pool, job_id)
-    with caplog.at_level(logging.ERROR, logger="importer.email_task"):
+    with caplog.at_level(logging.ERROR, logger="importer.mail.email_task"):
         await run_email_worker(pool, env)
     assert handler.messages == [] and handler.refused == MAX_TRIES
     record = await email_record(pool, job_id)

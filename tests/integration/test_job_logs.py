@@ -9,8 +9,8 @@ import logging
 import pytest
 
 from importer import logs
-from importer.import_task import run_import
-from importer.worker import run_worker
+from importer.jobs.import_task import run_import
+from importer.jobs.worker import run_worker
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row
 
@@ -73,8 +73,8 @@ async def test_every_log_line_of_an_import_run_by_a_worker_carries_its_job_id(po
         root.setLevel(old_level)
 
     assert (await job_row(pool, job))["status"] == "completed"
-    ours = [r for r in collect.records if r.name.startswith(("importer.loader", "importer.email_task",
-                                                             "importer.progress", "importer.pipeline"))]
+    ours = [r for r in collect.records if r.name.startswith(("importer.load.attempt", "importer.mail.email_task",
+                                                             "importer.load.progress", "importer.load.pipeline"))]
     assert any("completed" in r.getMessage() for r in ours), [r.getMessage() for r in ours]
     for record in ours:
         assert record.job_id == str(job), record.getMessage()

@@ -10,9 +10,9 @@ from datetime import date
 import psycopg
 import pytest
 
-from importer.loader import LoadLimits, run_job
+from importer.load.attempt import LoadLimits, run_job
+from importer.load.pipeline import read_stored_file
 from importer.model import Activity, Declared, Rejection
-from importer.pipeline import read_stored_file
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row, snapshot, wait_for
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from importer.connector import ReconnectingPsycopgConnector
-from importer.import_task import run_import
-from importer.maintenance import recover_stalled_imports_now, settle_orphaned_imports
-from importer.tasks import app
+from importer.jobs.app import app
+from importer.jobs.connector import ReconnectingPsycopgConnector
+from importer.jobs.import_task import run_import
+from importer.jobs.recovery import recover_stalled_imports_now, settle_orphaned_imports
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row
 

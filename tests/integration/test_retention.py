@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from importer.retention import purge_old_imports
+from importer.jobs.retention import purge_old_imports
 from tests.factories import make_job, make_user, make_wheel
 
 pytestmark = pytest.mark.timeout(60)
@@ -83,9 +83,9 @@ async def test_purge_removes_old_finished_imports_and_keeps_the_rest(pool):
 
 async def test_retention_task_is_periodic_on_the_maintenance_queue():
     """The purge is registered as a periodic Procrastinate task that every worker knows."""
-    from importer import tasks
+    from importer.jobs import app as tasks
 
-    assert "importer.retention" in tasks.TASK_MODULES
+    assert "importer.jobs.retention" in tasks.TASK_MODULES
     task = tasks.app.tasks["purge_old_imports"]
     assert task.queue == "maintenance"
     assert any(p.task is task for p in tasks.app.periodic_registry.periodic_tasks.values())

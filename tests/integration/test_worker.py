@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.import_task import run_import
-from importer.worker import run_worker
+from importer.jobs.import_task import run_import
+from importer.jobs.worker import run_worker
 from importer.worker_config import WorkerConfig
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row, wait_for
@@ -34,7 +34,7 @@ def worker_env(db_url: str, **extra: str) -> dict[str, str]:
 
 def start_worker(db_url: str, *, stock: bool = False, **extra: str) -> subprocess.Popen:
     if stock:
-        cmd = [str(VENV_BIN / "procrastinate"), "--app=importer.tasks.app", "worker"]
+        cmd = [str(VENV_BIN / "procrastinate"), "--app=importer.jobs.app.app", "worker"]
     else:
         cmd = [str(VENV_BIN / "importer"), "worker", "--concurrency", "2"]
     return subprocess.Popen(cmd, cwd=ROOT, env=worker_env(db_url, **extra),
@@ -71,7 +71,7 @@ async def items_summary(pool, wheel):
 
 
 async def test_stock_procrastinate_cli_runs_an_import(pool, db_url):
-    """`procrastinate --app=importer.tasks.app worker` picks up and completes a queued import."""
+    """`procrastinate --app=importer.jobs.app.app worker` picks up and completes a queued import."""
     wheel, job = await submit(pool, csv_rows(1929))
     proc = start_worker(db_url, stock=True)
     try:

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from importer.import_task import run_import
+from importer.jobs.import_task import run_import
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, wait_for
 from tests.integration.test_worker import ROOT, VENV_BIN, stop, worker_env

@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from importer.client.api import ApiError
-from importer.client.follow import counts_text, eta_text
-from importer.client.sse import events, parse_lines
+from importer.cli.api import ApiError
+from importer.cli.follow import counts_text, eta_text
+from importer.cli.sse import events, parse_lines
 
 
 def test_parse_lines_joins_data_and_ignores_comments() -> None:

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from importer.columns import detect, normalise
-from importer.csv_source import open_csv, sniff
 from importer.errors import BadRequest
 from importer.model import Activity, Rejection
+from importer.read.columns import detect, normalise
+from importer.read.csv_source import open_csv, sniff
 
 
 def mapped(header: str, *rows: str) -> dict[str, str]:

@@ -7,8 +7,8 @@ from datetime import date
 import attrs
 import pytest
 
-from importer.construct import positional
 from importer.model import Activity
+from importer.read.construct import positional
 
 
 def test_positional_equals_keyword_construction():

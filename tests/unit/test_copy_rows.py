@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import uuid4
 
-from importer.copy_rows import ITEM_COLUMNS, ItemEncoder, copy_text
+from importer.load.copy_rows import ITEM_COLUMNS, ItemEncoder, copy_text
 from importer.model import ItemRow
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from importer.dates import DateColumn, DateError, decide_day_first, is_date, strip_time
+from importer.read.dates import DateColumn, DateError, decide_day_first, is_date, strip_time
 
 D = date
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from importer.email_compose import ImportEmailFacts, compose, job_link, subject, swedish_number, wheel_link
-from importer.email_task import decide
+from importer.mail.compose import ImportEmailFacts, compose, job_link, subject, swedish_number, wheel_link
+from importer.mail.email_task import decide
 from importer.settings import Settings
 
 JOB = uuid.UUID("11111111-2222-3333-4444-555555555555")

@@ -8,7 +8,7 @@ from email.parser import BytesParser
 
 import pytest
 
-from importer.mailer import SmtpTarget, write_outbox
+from importer.mail.mailer import SmtpTarget, write_outbox
 from importer.settings import ConfigError
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from uuid import UUID
 
 from importer.model import Activity, Declared, DeclaredColored, DeclaredRing, Existing
-from importer.planning import DEFAULT_GROUP, DEFAULT_RING, GROUP_PALETTE, LABEL_PALETTE, Planner
+from importer.read.planning import DEFAULT_GROUP, DEFAULT_RING, GROUP_PALETTE, LABEL_PALETTE, Planner
 
 
 def ids():

@@ -11,12 +11,12 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from importer.csv_source import open_csv, sniff
-from importer.dates import DateColumn, DateError
 from importer.errors import BadRequest, UnreadableFile
 from importer.model import Activity, Existing, Rejection
-from importer.planning import Planner
-from importer.structured import parse_payload
+from importer.read.csv_source import open_csv, sniff
+from importer.read.dates import DateColumn, DateError
+from importer.read.planning import Planner
+from importer.read.structured import parse_payload
 
 HEADER = ["Aktivitet", "Startdatum", "Slutdatum", "Ring", "Aktivitetsgrupp", "Etikett",
           "Beskrivning"]

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from importer.csv_source import open_csv, sniff
 from importer.errors import UnreadableFile
 from importer.model import Activity, Rejection
-from importer.reading import count_records, delimiter_of, encoding_of
+from importer.read.csv_source import open_csv, sniff
+from importer.read.text import count_records, delimiter_of, encoding_of
 
 HEADER = "Aktivitet,Startdatum,Slutdatum\n"
 

@@ -10,8 +10,8 @@ import pytest
 
 from importer.errors import BadRequest, UnreadableFile
 from importer.model import Activity, Existing, Rejection
-from importer.planning import Planner
-from importer.structured import parse_payload
+from importer.read.planning import Planner
+from importer.read.structured import parse_payload
 
 
 def payload(**overrides):

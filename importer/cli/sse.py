@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 import attrs
 
-from importer.client.api import raise_for_error
+from importer.cli.api import raise_for_error
 
 
 @attrs.frozen(kw_only=True)

@@ -22,9 +22,9 @@ from uuid import UUID
 import attrs
 
 from importer import errors
-from importer.copy_rows import ItemEncoder
+from importer.load.copy_rows import ItemEncoder
 from importer.model import Activity, Declared, Existing, NewStructure, Rejection, Source
-from importer.planning import Planner
+from importer.read.planning import Planner
 
 # Files at least this large are read in a child process; below it the process start costs
 # more than the GIL does (a 1,929-row file is ~150 kB).
@@ -195,7 +195,7 @@ def read_stored_file(conninfo: str, file_id: UUID, size: int, *, slice_bytes: in
 def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: str,
                 file_name: str, mapping: Any, default_year: int | None) -> None:
     """In the child: fetch and open the file, report its size, wait for the plan, stream."""
-    from importer.loader import open_source_now
+    from importer.load.attempt import open_source_now
 
     try:
         content = read_stored_file(conninfo, file_id, size)
@@ -225,7 +225,7 @@ def _context() -> multiprocessing.context.BaseContext:
     global _CONTEXT
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["importer.loader", "importer.csv_source", "importer.structured"])
+        ctx.set_forkserver_preload(["importer.load.attempt", "importer.read.csv_source", "importer.read.structured"])
         _CONTEXT = ctx
     return _CONTEXT
 

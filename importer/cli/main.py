@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from collections.abc import Sequence
 from uuid import UUID
 
 # command -> "module:function"; imported only when that command runs, so `importer token`
 # does not pay for aiohttp and `importer submit` does not need a database.
 COMMANDS = {
-    "migrate": "importer.commands:migrate",
-    "token": "importer.commands:token",
+    "migrate": "importer.cli.commands:migrate",
+    "token": "importer.cli.commands:token",
     "serve": "server.serve:main",
-    "worker": "importer.worker:main",
-    "submit": "importer.client.submit:main",
-    "watch": "importer.client.watch:main",
-    "jobs": "importer.client.jobs:main",
+    "worker": "importer.jobs.worker:main",
+    "submit": "importer.cli.submit:main",
+    "watch": "importer.cli.watch:main",
+    "jobs": "importer.cli.jobs:main",
 }
 
 
@@ -90,6 +89,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(importlib.import_module(module_name), func_name)
     return int(func(args) or 0)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

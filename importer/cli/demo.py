@@ -15,10 +15,10 @@ from importlib import resources
 import aiohttp
 
 from importer import tokens
-from importer.client import EXIT_USAGE
-from importer.client.api import DEFAULT_URL, ClientError, Endpoint, request_json
-from importer.client.follow import follow
-from importer.client.submit import upload
+from importer.cli import EXIT_USAGE
+from importer.cli.api import DEFAULT_URL, ClientError, Endpoint, request_json
+from importer.cli.follow import follow
+from importer.cli.submit import upload
 from importer.settings import Settings
 
 # One demo user across runs, so the wheels of earlier demos show up in the page too.

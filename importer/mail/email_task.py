@@ -13,11 +13,11 @@ from procrastinate import exceptions as procrastinate_exceptions
 from psycopg.rows import dict_row
 
 from importer.db import AsyncConn, as_worker
-from importer.email_compose import ImportEmailFacts, Kind, compose
-from importer.mailer import deliver
+from importer.jobs.app import app
+from importer.mail.compose import ImportEmailFacts, Kind, compose
+from importer.mail.mailer import deliver
 from importer.queries import q
 from importer.settings import Settings
-from importer.tasks import app
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """A realistic Swedish example file: an accounting firm's client activities, like the original's.
 
-`python -m importer.client.example_data [ROWS] > importer/examples/aktiviteter.csv` writes the
+`python -m importer.cli.example_data [ROWS] > importer/examples/aktiviteter.csv` writes the
 bundled file (2,000 rows, seed 2025); tests use `write()` for files of any size.
 """
 

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import attrs
 
-from importer import columns as cols
-from importer import dates, reading
-from importer.columns import ColumnMap
-from importer.dates import DateColumn
 from importer.errors import UnreadableFile
 from importer.model import Declared, Row
-from importer.rows import RowBuilder
+from importer.read import columns as cols
+from importer.read import dates
+from importer.read import text as reading
+from importer.read.columns import ColumnMap
+from importer.read.dates import DateColumn
+from importer.read.rows import RowBuilder
 
 PREFIX_BYTES = 65536
 HEADER_SEARCH = 10  # records looked at for the header row

@@ -10,9 +10,9 @@ from typing import Any
 
 import aiohttp
 
-from importer.client import EXIT_INTERRUPTED, EXIT_USAGE
-from importer.client.api import ApiError, ClientError, Endpoint, raise_for_error
-from importer.client.follow import follow
+from importer.cli import EXIT_INTERRUPTED, EXIT_USAGE
+from importer.cli.api import ApiError, ClientError, Endpoint, raise_for_error
+from importer.cli.follow import follow
 
 
 async def upload(session: aiohttp.ClientSession, endpoint: Endpoint, path: Path, wheel_id: str,

@@ -17,15 +17,15 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from importer.csv_source import open_csv
 from importer.db import as_worker
-from importer.email_task import defer_email_if_needed
 from importer.errors import BadRequest, ImportCancelled, ImporterError, UnreadableFile
+from importer.load.pipeline import PROCESS_MIN_BYTES, Chunk, Plan, ProcessReader, ThreadReader
+from importer.load.progress import FINISHING, READ_DONE, Progress, Superseded
+from importer.mail.email_task import defer_email_if_needed
 from importer.model import Existing, NewStructure, Rejection, Source
-from importer.pipeline import PROCESS_MIN_BYTES, Chunk, Plan, ProcessReader, ThreadReader
-from importer.progress import FINISHING, READ_DONE, Progress, Superseded
 from importer.queries import q
-from importer.structured import parse_payload
+from importer.read.csv_source import open_csv
+from importer.read.structured import parse_payload
 
 log = logging.getLogger(__name__)
 

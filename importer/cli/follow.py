@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskProgressColumn, TextColumn
 from rich.text import Text
 
-from importer.client import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED
-from importer.client.api import Endpoint
-from importer.client.sse import events
+from importer.cli import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED
+from importer.cli.api import Endpoint
+from importer.cli.sse import events
 
 TERMINAL = {"completed": EXIT_COMPLETED, "failed": EXIT_FAILED, "cancelled": EXIT_CANCELLED}
 

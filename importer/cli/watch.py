@@ -6,9 +6,9 @@ import argparse
 
 import aiohttp
 
-from importer.client.api import Endpoint, request_json
-from importer.client.follow import follow
-from importer.client.submit import run_cli
+from importer.cli.api import Endpoint, request_json
+from importer.cli.follow import follow
+from importer.cli.submit import run_cli
 
 
 async def run(endpoint: Endpoint, job_id: str) -> int:

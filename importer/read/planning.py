@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import date
 from uuid import UUID, uuid4
 
-from importer.construct import positional
 from importer.model import (
     Activity,
     Declared,
@@ -17,6 +16,7 @@ from importer.model import (
     NewRing,
     NewStructure,
 )
+from importer.read.construct import positional
 
 DEFAULT_RING = "Aktiviteter"
 DEFAULT_GROUP = "Allmänt"

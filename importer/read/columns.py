@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from importer import dates
 from importer.errors import BadRequest
+from importer.read import dates
 
 FIELDS = ("name", "start", "end", "ring", "group", "label", "description")
 

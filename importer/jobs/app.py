@@ -1,4 +1,4 @@
-"""The Procrastinate app. `procrastinate --app=importer.tasks.app worker` runs the same worker
+"""The Procrastinate app. `procrastinate --app=importer.jobs.app.app worker` runs the same worker
 as `importer worker`: the task modules are imported by the worker through import_paths.
 
 Tasks reach the database through `context.app.connector.pool`, which is always a pool made by
@@ -13,8 +13,8 @@ from typing import Any
 import procrastinate
 from psycopg_pool import AsyncConnectionPool
 
-from importer.connector import ReconnectingPsycopgConnector
 from importer.db import database_url, make_pool
+from importer.jobs.connector import ReconnectingPsycopgConnector
 from importer.logs import job_log_middleware
 from importer.metrics import task_metrics_middleware
 from importer.settings import Settings
@@ -22,10 +22,10 @@ from importer.worker_config import WorkerConfig
 
 # Modules that define tasks with `@app.task`; each registers itself when imported.
 TASK_MODULES = [
-    "importer.import_task",
-    "importer.email_task",
-    "importer.maintenance",
-    "importer.retention",
+    "importer.jobs.import_task",
+    "importer.mail.email_task",
+    "importer.jobs.recovery",
+    "importer.jobs.retention",
 ]
 
 # Every log line of a task's work carries its job id (importer/logs.py); tasks running and

@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from importer.dates import DateColumn, DateError
 from importer.errors import BadRequest, UnreadableFile
 from importer.model import Activity, Declared, DeclaredColored, DeclaredRing, Rejection, Row
-from importer.rows import MAX_DESCRIPTION, MAX_NAME, MAX_PARENT_NAME, MAX_SPAN_YEARS, cap
+from importer.read.dates import DateColumn, DateError
+from importer.read.rows import MAX_DESCRIPTION, MAX_NAME, MAX_PARENT_NAME, MAX_SPAN_YEARS, cap
 
 MODES = ("append", "replace")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}$")

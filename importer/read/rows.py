@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from importer.columns import ColumnMap
-from importer.construct import positional
-from importer.dates import MAX_YEAR, MIN_YEAR, DateColumn, DateError
 from importer.model import Activity, Rejection, Row
-from importer.reading import is_blank
+from importer.read.columns import ColumnMap
+from importer.read.construct import positional
+from importer.read.dates import MAX_YEAR, MIN_YEAR, DateColumn, DateError
+from importer.read.text import is_blank
 
 _fromisoformat = date.fromisoformat
 _activity = positional(Activity)

@@ -8,9 +8,9 @@ from procrastinate import JobContext
 from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
-from importer.import_task import IMPORT_RETRY
+from importer.jobs.app import app
+from importer.jobs.import_task import IMPORT_RETRY
 from importer.queries import q
-from importer.tasks import app
 from importer.worker_config import WorkerConfig
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,13 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from importer import logs
-from importer.connector import ReconnectingPsycopgConnector
 from importer.db import database_url, make_pool
-from importer.import_task import IMPORT_RETRY
-from importer.maintenance import recover_stalled_imports_now, settle_orphaned_imports
-from importer.pipeline import prewarm
+from importer.jobs.app import app
+from importer.jobs.connector import ReconnectingPsycopgConnector
+from importer.jobs.import_task import IMPORT_RETRY
+from importer.jobs.recovery import recover_stalled_imports_now, settle_orphaned_imports
+from importer.load.pipeline import prewarm
 from importer.settings import Settings
-from importer.tasks import app
 from importer.worker_config import WorkerConfig
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ import attrs
 from procrastinate import JobContext
 from psycopg_pool import AsyncConnectionPool
 
+from importer.jobs.app import app
 from importer.queries import q
 from importer.settings import Settings
-from importer.tasks import app
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from uuid import UUID
 import psycopg
 from procrastinate import JobContext, RetryStrategy
 
-from importer.loader import TransientImportError, run_job
-from importer.tasks import app
+from importer.jobs.app import app
+from importer.load.attempt import TransientImportError, run_job
 
 # What a retry can fix: a lost connection, a serialization failure or deadlock (the data
 # transaction rolled back whole), a worker shut down mid-import. A bad file is never retried:

@@ -1,0 +1,1 @@
+"""The data transaction of one import attempt: readers, COPY, progress."""

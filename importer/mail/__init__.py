@@ -1,0 +1,1 @@
+"""The completion e-mail: composed, queued with the job's end, delivered."""

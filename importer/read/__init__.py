@@ -1,0 +1,1 @@
+"""Bytes to activities, pure: encodings, CSV, structured JSON, columns, dates, validation, planning."""
