@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import prometheus_client
@@ -15,11 +15,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from psycopg.rows import dict_row
 
+from importer.model import TERMINAL, JobStatus
 from importer.queries import q
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("pending", "processing", "cancelling", "completed", "failed", "cancelled")
 DURATION_BOUNDS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 RATE_BOUNDS = (100.0, 500.0, 1000.0, 5000.0, 10_000.0, 25_000.0, 50_000.0, 100_000.0, 250_000.0, 500_000.0)
 
@@ -68,7 +68,7 @@ def observe_notification(job: dict[str, Any], received: float | None = None) -> 
     """Lag of one notified job object: only its creation and its end carry their own time."""
     from datetime import datetime
 
-    if job.get("status") in ("completed", "failed", "cancelled"):
+    if job.get("status") in TERMINAL:
         event, stamp = "ended", job.get("finished_at")
     elif job.get("seq") == 1:
         event, stamp = "created", job.get("created_at")
@@ -98,9 +98,10 @@ async def task_metrics_middleware(call_next, context, worker):
         TASK_DURATION.labels(task, outcome).observe(time.monotonic() - started)
 
 
-def serve_worker_metrics(port: int, conninfo: str, addr: str = "127.0.0.1") -> None:
+def serve_worker_metrics(port: int, conninfo: str, *, queues: Iterable[str] = (),
+                         addr: str = "127.0.0.1") -> None:
     """`importer worker --metrics-port`: this process' metrics and the database's, over HTTP."""
-    prometheus_client.REGISTRY.register(DatabaseCollector(conninfo))
+    prometheus_client.REGISTRY.register(DatabaseCollector(conninfo, queues=queues))
     prometheus_client.start_http_server(port, addr=addr)
     log.info("worker metrics on http://%s:%d/metrics", addr, port)
 
@@ -129,8 +130,11 @@ class DatabaseCollector(Collector):
     count what is retained (IMPORTER_RETENTION_DAYS): a purge looks like a counter reset.
     """
 
-    def __init__(self, conninfo: str, *, ttl: float = 2.0, timeout_ms: int = 2000):
+    def __init__(self, conninfo: str, *, queues: Iterable[str] = (), ttl: float = 2.0,
+                 timeout_ms: int = 2000):
         self._conninfo = conninfo
+        # Queues always reported, at 0 when empty (importer.jobs.app.queue_names()).
+        self._queues = frozenset(queues)
         self._ttl = ttl
         self._timeout_ms = timeout_ms
         self._lock = threading.Lock()
@@ -175,7 +179,7 @@ class DatabaseCollector(Collector):
         if snap is None:
             return
         jobs = GaugeMetricFamily("importer_jobs", "Import jobs by status (retained ones)", labels=["status"])
-        for status in STATUSES:
+        for status in JobStatus:
             jobs.add_metric([status], snap["jobs_by_status"].get(status, 0))
         yield jobs
         depth = GaugeMetricFamily("importer_queue_depth", "Procrastinate jobs ready to run, by queue",
@@ -183,7 +187,7 @@ class DatabaseCollector(Collector):
         age = GaugeMetricFamily("importer_queue_oldest_pending_seconds",
                                 "Age of the oldest job ready to run, by queue", labels=["queue"])
         queues = snap["queues"]
-        for queue in sorted({"imports", "emails", "maintenance", *queues}):
+        for queue in sorted({*self._queues, *queues}):
             entry = queues.get(queue, {})
             depth.add_metric([queue], entry.get("depth", 0))
             age.add_metric([queue], float(entry.get("oldest_seconds") or 0))

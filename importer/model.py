@@ -1,13 +1,50 @@
-"""Value types shared by reading (pure), planning (pure) and loading (the worker)."""
+"""The service's vocabulary (job statuses, import modes) and the value types shared by reading
+(pure), planning (pure) and loading (the worker)."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from datetime import date
 from typing import Protocol
 from uuid import UUID
 
 import attrs
+
+
+class JobStatus(enum.StrEnum):
+    """Where an import job stands: the `status` of `import_jobs` (its CHECK constraint
+    `import_jobs_status_valid` lists the same values; a test holds them equal)."""
+
+    #: Queued; no attempt runs. Cancelling it ends it at once.
+    PENDING = "pending"
+    #: An attempt runs (or its worker died and recovery will run it again).
+    PROCESSING = "processing"
+    #: A cancel was asked while an attempt ran; the worker rolls back and ends it `cancelled`.
+    CANCELLING = "cancelling"
+    #: Every valid row is in the wheel; rejected rows are in errors.csv.
+    COMPLETED = "completed"
+    #: Nothing was written; `error.code` says why. It can be retried.
+    FAILED = "failed"
+    #: Nothing was written. It can be retried.
+    CANCELLED = "cancelled"
+
+
+#: Statuses in which a job still counts against the per-user limit and can be cancelled.
+ACTIVE = frozenset({JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.CANCELLING})
+#: Statuses a job never leaves; each is the last event of its stream.
+TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+#: Statuses whose job may be retried (as a new job with `retry_of`).
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class ImportMode(enum.StrEnum):
+    """How an import treats the wheel's data (`import_jobs_mode_valid` lists the same values)."""
+
+    #: Adds to what the wheel has; rings, groups and labels are matched by name.
+    APPEND = "append"
+    #: Deletes the wheel's data and imports the file, in one transaction.
+    REPLACE = "replace"
 
 
 @attrs.frozen(kw_only=True)

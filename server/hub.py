@@ -17,6 +17,7 @@ from aiohttp import web
 from psycopg.rows import dict_row
 
 from importer import metrics
+from importer.model import TERMINAL
 from importer.queries import q
 from server import keys
 
@@ -24,7 +25,6 @@ log = logging.getLogger("server.hub")
 
 CHANNEL = "import_jobs"
 APPLICATION_NAME = "importer-hub"
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
 # A client whose queue holds this many unsent events is not keeping up: it is dropped and will
 # come back with Last-Event-ID. 10 updates per second per job gives it several seconds of slack.
 QUEUE_SIZE = 64

@@ -9,6 +9,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from importer import metrics
+from importer.jobs.app import queue_names
 from server import keys
 
 REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
@@ -17,7 +18,7 @@ REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context, after the pool and the hub: the collector reads the app's database."""
     registry = CollectorRegistry(auto_describe=False)
-    collector = metrics.DatabaseCollector(app[keys.POOL].conninfo)
+    collector = metrics.DatabaseCollector(app[keys.POOL].conninfo, queues=queue_names())
     registry.register(collector)
     app[REGISTRY] = registry
     hub = app.get(keys.HUB)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-STATUSES = ["pending", "processing", "cancelling", "completed", "failed", "cancelled"]
+from importer.model import ImportMode, JobStatus
+
+STATUSES = [s.value for s in JobStatus]
 STEPS = ["queued", "parsing", "deleting", "rings", "groups", "labels", "pages", "items", "finishing", "done"]
-MODES = ["append", "replace"]
+MODES = [m.value for m in ImportMode]
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -14,8 +14,10 @@ from rich.text import Text
 from importer.cli import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED
 from importer.cli.api import Endpoint
 from importer.cli.sse import events
+from importer.model import TERMINAL, JobStatus
 
-TERMINAL = {"completed": EXIT_COMPLETED, "failed": EXIT_FAILED, "cancelled": EXIT_CANCELLED}
+EXIT_CODES = {JobStatus.COMPLETED: EXIT_COMPLETED, JobStatus.FAILED: EXIT_FAILED,
+              JobStatus.CANCELLED: EXIT_CANCELLED}
 
 
 def eta_text(seconds: int | None) -> str:
@@ -125,7 +127,7 @@ def print_outcome(job: dict[str, Any], endpoint: Endpoint, out: TextIO | None = 
     elif status == "cancelled":
         print("Import avbruten (cancelled).", file=out)
     out.flush()
-    return TERMINAL[status]
+    return EXIT_CODES[JobStatus(status)]
 
 
 async def follow(session: aiohttp.ClientSession, endpoint: Endpoint, job: dict[str, Any],

@@ -7,6 +7,8 @@ import importlib
 from collections.abc import Sequence
 from uuid import UUID
 
+from importer.model import ImportMode, JobStatus
+
 # command -> "module:function"; imported only when that command runs, so `importer token`
 # does not pay for aiohttp and `importer submit` does not need a database.
 COMMANDS = {
@@ -66,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help="upload a CSV and follow its progress until it ends")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--wheel", required=True, type=_uuid, help="the wheel to import into")
-    p.add_argument("--mode", choices=("append", "replace"), default="append")
+    p.add_argument("--mode", choices=[m.value for m in ImportMode], default=ImportMode.APPEND.value)
     p.add_argument("--url", default=None, help="server base URL (default $IMPORTER_URL or http://127.0.0.1:8080)")
     p.add_argument("--token", default=None, help="bearer token (default $IMPORTER_TOKEN)")
     p.add_argument("--no-notify", action="store_true", help="send no completion e-mail")
@@ -77,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=None)
 
     p = sub.add_parser("jobs", help="a table of jobs, read straight from SQL")
-    p.add_argument("--status", choices=("pending", "processing", "cancelling", "completed", "failed", "cancelled"))
+    p.add_argument("--status", choices=[s.value for s in JobStatus])
     p.add_argument("--user", type=_uuid)
     p.add_argument("--limit", type=_positive, default=50)
     return parser

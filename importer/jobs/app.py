@@ -46,6 +46,12 @@ def make_connector() -> procrastinate.PsycopgConnector:
     return ReconnectingPsycopgConnector(pool_factory=_pool_factory)
 
 
+def queue_names() -> list[str]:
+    """The queues this service's tasks run on (Procrastinate's built-in tasks left out)."""
+    app.perform_import_paths()
+    return sorted({task.queue for task in app.tasks.values() if not task.name.startswith("builtin:")})
+
+
 # Heartbeat, stalled-worker and shutdown timings apply to the stock CLI worker too.
 app = procrastinate.App(connector=make_connector(), import_paths=TASK_MODULES,
                         worker_defaults={**WorkerConfig.from_env().worker_options(), **LOG_MIDDLEWARE})

@@ -11,6 +11,9 @@ from procrastinate import JobContext, RetryStrategy
 from importer.jobs.app import app
 from importer.load.attempt import TransientImportError, run_job
 
+TASK_NAME = "run_import"
+QUEUE = "imports"
+
 # What a retry can fix: a lost connection, a serialization failure or deadlock (the data
 # transaction rolled back whole), a worker shut down mid-import. A bad file is never retried:
 # the loader fails such a job itself and returns normally.
@@ -21,7 +24,7 @@ IMPORT_RETRY = RetryStrategy(
 )
 
 
-@app.task(name="run_import", queue="imports", pass_context=True, retry=IMPORT_RETRY)
+@app.task(name=TASK_NAME, queue=QUEUE, pass_context=True, retry=IMPORT_RETRY)
 async def run_import(context: JobContext, job_id: str) -> None:
     """Import the stored file of `job_id` into its wheel; a job already ended is left alone.
 

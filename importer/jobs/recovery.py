@@ -9,13 +9,13 @@ from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
 from importer.jobs.app import app
-from importer.jobs.import_task import IMPORT_RETRY
+from importer.jobs.import_task import IMPORT_RETRY, TASK_NAME
 from importer.queries import q
 from importer.worker_config import WorkerConfig
 
 log = logging.getLogger(__name__)
 
-IMPORT_TASK = "run_import"
+QUEUE = "maintenance"
 CONFIG = WorkerConfig.from_env()
 
 
@@ -28,7 +28,7 @@ async def recover_stalled_imports_now(job_manager: JobManager, *, stalled_after:
     Returns how many stalled jobs were handled.
     """
     stalled = list(await job_manager.get_stalled_jobs(
-        task_name=IMPORT_TASK, seconds_since_heartbeat=stalled_after))
+        task_name=TASK_NAME, seconds_since_heartbeat=stalled_after))
     for job in stalled:
         extra = {"procrastinate_job_id": job.id, "job_args": job.task_kwargs}
         if max_attempts is not None and job.attempts + 1 >= max_attempts:
@@ -55,7 +55,7 @@ async def settle_orphaned_imports(pool) -> int:
 
 
 @app.periodic(cron=CONFIG.recovery_cron)
-@app.task(name="recover_stalled_imports", queue="maintenance", pass_context=True)
+@app.task(name="recover_stalled_imports", queue=QUEUE, pass_context=True)
 async def recover_stalled_imports(context: JobContext, timestamp: int) -> None:
     """Every few seconds: stalled imports back to the queue, orphaned ones settled."""
     await recover_stalled_imports_now(context.app.job_manager, stalled_after=CONFIG.stalled_after,

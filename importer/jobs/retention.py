@@ -10,6 +10,7 @@ from procrastinate import JobContext
 from psycopg_pool import AsyncConnectionPool
 
 from importer.jobs.app import app
+from importer.jobs.recovery import QUEUE
 from importer.queries import q
 from importer.settings import Settings
 
@@ -56,7 +57,7 @@ async def purge_old_imports(pool: AsyncConnectionPool, *, days: int, batch: int 
 
 
 @app.periodic(cron="17 * * * *")
-@app.task(name="purge_old_imports", queue="maintenance", queueing_lock="purge_old_imports",
+@app.task(name="purge_old_imports", queue=QUEUE, queueing_lock="purge_old_imports",
           pass_context=True)
 async def purge_old_imports_task(context: JobContext, timestamp: int) -> None:
     """Hourly: purge finished imports older than IMPORTER_RETENTION_DAYS."""

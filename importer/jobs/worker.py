@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from importer import logs
 from importer.db import database_url, make_pool
-from importer.jobs.app import app
+from importer.jobs.app import app, queue_names
 from importer.jobs.connector import ReconnectingPsycopgConnector
 from importer.jobs.import_task import IMPORT_RETRY
 from importer.jobs.recovery import recover_stalled_imports_now, settle_orphaned_imports
@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
     if getattr(args, "metrics_port", None):
         from importer.metrics import serve_worker_metrics
 
-        serve_worker_metrics(args.metrics_port, database_url(settings))
+        serve_worker_metrics(args.metrics_port, database_url(settings), queues=queue_names())
 
     async def run() -> None:
         pool = make_pool(database_url(settings), min_size=2, max_size=pool_size(concurrency),

@@ -22,7 +22,7 @@ from importer.errors import BadRequest, ImportCancelled, ImporterError, Unreadab
 from importer.load.pipeline import PROCESS_MIN_BYTES, Chunk, Plan, ProcessReader, ThreadReader
 from importer.load.progress import FINISHING, READ_DONE, Progress, Superseded
 from importer.mail.email_task import defer_email_if_needed
-from importer.model import Existing, NewStructure, Rejection, Source
+from importer.model import Existing, ImportMode, NewStructure, Rejection, Source
 from importer.queries import q
 from importer.read.csv_source import open_csv
 from importer.read.structured import parse_payload
@@ -234,7 +234,7 @@ async def load(pool: AsyncConnectionPool, claim: Claim, reader: Reader, progress
     async with as_worker(pool) as conn:
         params = {"wheel_id": claim.wheel_id}
         await lock_wheel(conn, claim.wheel_id, progress)
-        if claim.mode == "replace":
+        if claim.mode == ImportMode.REPLACE:
             await progress.step("deleting", "Raderar befintlig data...")
             for name in ("items_delete_wheel", "wheel_pages_delete_wheel", "labels_delete_wheel",
                          "activity_groups_delete_wheel", "wheel_rings_delete_wheel"):

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from importer.errors import BadRequest, UnreadableFile
-from importer.model import Activity, Declared, DeclaredColored, DeclaredRing, Rejection, Row
+from importer.model import Activity, Declared, DeclaredColored, DeclaredRing, ImportMode, Rejection, Row
 from importer.read.dates import DateColumn, DateError
 from importer.read.rows import MAX_DESCRIPTION, MAX_NAME, MAX_PARENT_NAME, MAX_SPAN_YEARS, cap
 
-MODES = ("append", "replace")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}$")
 _DATES = DateColumn(day_first=True)
 
@@ -40,7 +39,7 @@ def parse_payload(body: bytes | str | dict) -> tuple[str, str, StructuredSource]
     if not isinstance(payload, dict):
         raise _bad("Kroppen ska vara ett JSON-objekt")
     mode = payload.get("importMode", "append")
-    if mode not in MODES:
+    if mode not in set(ImportMode):
         raise _bad(f"importMode ska vara 'append' eller 'replace', inte {mode!r}",
                    field="importMode")
     file_name = payload.get("fileName") or "import.json"

@@ -14,6 +14,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from importer.db import as_user
 from importer.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from importer.model import ImportMode
 from importer.queries import q
 from importer.read.csv_source import sniff as sniff_csv
 from importer.read.structured import parse_payload
@@ -29,7 +30,6 @@ FIELD_LIMIT = 64 * 1024
 # Multipart framing and the small fields on top of the file itself.
 MULTIPART_OVERHEAD = 4 * FIELD_LIMIT
 DEFAULT_FILE_NAME = "import.csv"
-MODES = ("append", "replace")
 
 
 @attrs.frozen(kw_only=True)
@@ -48,7 +48,7 @@ class Upload:
 def parse_mode(raw: str | None) -> str:
     if raw is None or raw == "":
         return "append"
-    if raw not in MODES:
+    if raw not in set(ImportMode):
         raise BadRequest("mode must be append or replace.", code="bad_mode", details={"mode": raw[:50]})
     return raw
 

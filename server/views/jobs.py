@@ -12,14 +12,12 @@ from aiohttp import web
 
 from importer.db import as_user
 from importer.errors import BadRequest, Conflict, NotFound
+from importer.model import RETRYABLE, TERMINAL, JobStatus
 from importer.queries import q
 from server import enqueue, keys
 from server.auth import user_id
 from server.views.common import json_response, path_uuid, query_int
 
-STATUSES = ("pending", "processing", "cancelling", "completed", "failed", "cancelled")
-RETRYABLE = ("failed", "cancelled")
-TERMINAL = ("completed", "failed", "cancelled")
 NIL_UUID = uuid.UUID(int=0)
 # What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,8 +34,8 @@ async def get(request: web.Request) -> web.Response:
 
 def _status_filter(request: web.Request) -> str | None:
     status = request.query.get("status") or None
-    if status is not None and status not in STATUSES:
-        raise BadRequest(f"status must be one of {', '.join(STATUSES)}.", details={"parameter": "status"})
+    if status is not None and status not in set(JobStatus):
+        raise BadRequest(f"status must be one of {', '.join(JobStatus)}.", details={"parameter": "status"})
     return status
 
 
@@ -95,14 +93,14 @@ async def cancel(request: web.Request) -> web.Response:
         if status in TERMINAL:
             raise Conflict(f"The job has already ended ({status}).", code="job_finished",
                            details={"status": status})
-        if status == "pending":
+        if status == JobStatus.PENDING:
             job = (await (await conn.execute(q("import_job_cancel_pending"), {"job_id": job_id})).fetchone())["job"]
             if row["procrastinate_job_id"] is not None:
                 # Its queued task too, in the same transaction (a task already taken by a
                 # worker is not `todo` any more; that worker's claim then skips the job).
                 await request.app[keys.PROCRASTINATE].job_manager.cancel_job_by_id_async(
                     row["procrastinate_job_id"], connection=conn)
-        elif status == "processing":
+        elif status == JobStatus.PROCESSING:
             job = (await (await conn.execute(q("import_job_cancel_running"), {"job_id": job_id})).fetchone())["job"]
         else:  # cancelling already: nothing more to do
             job = (await (await conn.execute(q("import_job_get"), {"job_id": job_id})).fetchone())["job"]

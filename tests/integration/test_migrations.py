@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import psycopg
 
 from importer.migrate import migrate, rollback_schema, schema_dir
+from importer.model import ACTIVE, TERMINAL, ImportMode, JobStatus
 
 MIGRATIONS = len([p for p in schema_dir().glob("*.sql") if not p.name.endswith(".rollback.sql")])
 
@@ -95,3 +97,20 @@ def test_named_constraints_are_in_place(db_url):
     assert {"import_jobs_status_valid", "import_jobs_progress_range", "import_jobs_mode_valid",
             "import_jobs_completed_is_full", "import_jobs_user_idempotency_key"} <= names
     assert {"items_date_order", "items_name_length"} <= item_names
+
+
+def _check_values(conn: psycopg.Connection, constraint: str) -> set[str]:
+    """The quoted values a CHECK (column IN (...)) constraint allows, as the catalogue shows it."""
+    definition = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+                              (constraint,)).fetchone()[0]
+    return set(re.findall(r"'([a-z_]+)'::text", definition))
+
+
+def test_vocabulary_enums_equal_the_check_constraints(db_url):
+    """JobStatus and ImportMode hold exactly the values the schema's CHECK constraints allow."""
+    with psycopg.connect(db_url) as conn:
+        statuses = _check_values(conn, "import_jobs_status_valid")
+        modes = _check_values(conn, "import_jobs_mode_valid")
+    assert statuses == {s.value for s in JobStatus}
+    assert modes == {m.value for m in ImportMode}
+    assert ACTIVE | TERMINAL == set(JobStatus) and not ACTIVE & TERMINAL
