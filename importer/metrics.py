@@ -10,12 +10,15 @@ from typing import Any
 
 import prometheus_client
 import psycopg
+from procrastinate.job_context import JobContext
+from procrastinate.middleware import AsyncCallNext
+from procrastinate.worker import Worker
 from prometheus_client import Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
-from importer.model import TERMINAL, JobStatus
+from importer.model import JobStatus
 from importer.queries import q
 
 log = logging.getLogger(__name__)
@@ -23,67 +26,14 @@ log = logging.getLogger(__name__)
 DURATION_BOUNDS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 RATE_BOUNDS = (100.0, 500.0, 1000.0, 5000.0, 10_000.0, 25_000.0, 50_000.0, 100_000.0, 250_000.0, 500_000.0)
 
-# Per process: the SSE streams this server holds, and how long a job change took from the
-# database to this process' hub (NOTIFY → hub), for the events that carry their change time.
-SSE_CLIENTS = Gauge("importer_sse_clients", "SSE streams open in this server process")
-NOTIFICATION_LAG = Histogram(
-    "importer_notification_lag_seconds",
-    "Time from a job's change in the database to its notification in this process' hub; `event` is "
-    "created (from created_at, the submit transaction's start) or ended (from finished_at)",
-    labelnames=["event"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
 # Per worker process: the tasks it runs (served by `importer worker --metrics-port`).
 TASKS_RUNNING = Gauge("importer_worker_tasks_running", "Tasks this worker process runs now", ["task"])
 TASK_DURATION = Histogram(
     "importer_worker_task_duration_seconds", "Run time of tasks in this worker process, by outcome",
     ["task", "outcome"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0))
-_hubs: list[Any] = []
-SSE_CLIENTS.set_function(lambda: sum(h.subscriber_count for h in _hubs))
 
 
-class HubCollector(Collector):
-    """Counters the hubs keep themselves: clients dropped for falling behind, LISTEN reconnects."""
-
-    def collect(self) -> Iterator[Metric]:
-        yield CounterMetricFamily("importer_sse_clients_dropped", "SSE clients this process dropped because "
-                                  "their queue was full (they reconnect and resume)",
-                                  value=sum(h.dropped_clients for h in _hubs))
-        yield CounterMetricFamily("importer_hub_reconnects", "Times this process' hub re-opened its LISTEN "
-                                  "connection", value=sum(h.reconnects for h in _hubs))
-
-
-prometheus_client.REGISTRY.register(HubCollector())
-
-
-def track_hub(hub: Any) -> None:
-    """Count `hub`'s subscribers in importer_sse_clients (several apps may share a process)."""
-    _hubs.append(hub)
-
-
-def untrack_hub(hub: Any) -> None:
-    if hub in _hubs:
-        _hubs.remove(hub)
-
-
-def observe_notification(job: dict[str, Any], received: float | None = None) -> None:
-    """Lag of one notified job object: only its creation and its end carry their own time."""
-    from datetime import datetime
-
-    if job.get("status") in TERMINAL:
-        event, stamp = "ended", job.get("finished_at")
-    elif job.get("seq") == 1:
-        event, stamp = "created", job.get("created_at")
-    else:
-        return
-    if not stamp:
-        return
-    try:
-        changed = datetime.fromisoformat(stamp).timestamp()
-    except (TypeError, ValueError):
-        return
-    NOTIFICATION_LAG.labels(event).observe(max((received or time.time()) - changed, 0.0))
-
-
-async def task_metrics_middleware(call_next, context, worker):
+async def task_metrics_middleware(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:
     """Procrastinate worker middleware: tasks running and their run time, in this process."""
     task = context.job.task_name
     started = time.monotonic()
@@ -138,7 +88,7 @@ class DatabaseCollector(Collector):
         self._ttl = ttl
         self._timeout_ms = timeout_ms
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection | None = None
+        self._conn: psycopg.Connection[DictRow] | None = None
         self._snapshot: dict[str, Any] | None = None
         self._taken = 0.0
 
@@ -195,8 +145,8 @@ class DatabaseCollector(Collector):
         yield age
         emails = CounterMetricFamily("importer_emails", "Completion e-mails by outcome (retained jobs)",
                                      labels=["status"])
-        for status in ("sent", "failed"):
-            emails.add_metric([status], snap["emails_by_status"].get(status, 0))
+        for outcome in ("sent", "failed"):
+            emails.add_metric([outcome], snap["emails_by_status"].get(outcome, 0))
         yield emails
         queued = GaugeMetricFamily("importer_emails_queued", "Completion e-mails not sent yet")
         queued.add_metric([], snap["emails_by_status"].get("queued", 0))

@@ -16,12 +16,12 @@ import psycopg
 from aiohttp import web
 from psycopg.rows import dict_row
 
-from importer import metrics
+from importer.db import AsyncConn
 from importer.model import TERMINAL
 from importer.queries import q
-from server import keys
+from server import keys, metrics
 
-log = logging.getLogger("server.hub")
+log = logging.getLogger(__name__)
 
 CHANNEL = "import_jobs"
 APPLICATION_NAME = "importer-hub"
@@ -148,7 +148,7 @@ class Hub:
         self._reread_margin = reread_margin
         self._by_job: dict[str, set[Subscription]] = {}
         self._by_user: dict[str, set[Subscription]] = {}
-        self._conn: psycopg.AsyncConnection | None = None
+        self._conn: AsyncConn | None = None
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._stopping = False
@@ -286,7 +286,10 @@ class Hub:
         async def listen_and_time() -> datetime:
             cur = await conn.execute(q("hub_listen"))
             cur.nextset()  # past LISTEN's empty result, to SELECT now()
-            return (await cur.fetchone())["now"]
+            row = await cur.fetchone()
+            assert row is not None  # SELECT now() gives one row
+            now: datetime = row["now"]
+            return now
 
         # Not asyncio.timeout: cancelling a query makes psycopg send a cancel request and wait
         # up to 5 s more for a connection that is already dead. Unanswered in time, the
@@ -331,20 +334,28 @@ class Hub:
             self.publish(JobEvent.from_job(row["job"]))
 
 
+# The app's hub, set by hub_ctx.
+HUB = web.AppKey("hub", Hub)
+
+
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the hub on its own connection, made from the pool's conninfo."""
-    pool = app[keys.POOL]
-    hub = Hub(pool.conninfo)
+    conninfo = app[keys.POOL].conninfo
+    if not isinstance(conninfo, str):
+        raise TypeError("the hub needs a pool made from a conninfo string")
+    hub = Hub(conninfo)
     await hub.start()
-    app[keys.HUB] = hub
+    app[HUB] = hub
+    metrics.track_hub(hub)
     try:
         yield
     finally:
+        metrics.untrack_hub(hub)
         await hub.stop()
 
 
 async def hub_on_shutdown(app: web.Application) -> None:
     """on_shutdown: end every SSE stream, so that shutdown does not wait for them to time out."""
-    hub = app.get(keys.HUB)
+    hub = app.get(HUB)
     if hub is not None:
         hub.close_streams()

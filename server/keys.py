@@ -1,4 +1,4 @@
-"""Typed keys of what the app and each request carry."""
+"""Typed keys of what the app and each request carry (the hub's key is server.hub.HUB)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from importer.tokens import Claims
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", AsyncConnectionPool)
-# The notification hub (server/hub.py); typed loosely so that this module imports nothing of it.
-HUB = web.AppKey("hub", Any)
 # The procrastinate App the API defers with (importer.jobs.app.app).
 PROCRASTINATE = web.AppKey("procrastinate", Any)
 # (user id, e-mail) pairs this process has already written to `users`: no write per request.

@@ -1,34 +1,93 @@
-"""/metrics of a server process: the default registry plus this app's database collector."""
+"""/metrics of a server process: its hubs' metrics, the default registry and this app's database collector."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import prometheus_client
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from importer import metrics
 from importer.jobs.app import queue_names
+from importer.model import TERMINAL
 from server import keys
+
+if TYPE_CHECKING:  # server.hub imports this module to observe its notifications
+    from server.hub import Hub
 
 REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 
+# Per process: the SSE streams this server holds, and how long a job change took from the
+# database to this process' hub (NOTIFY → hub), for the events that carry their change time.
+SSE_CLIENTS = Gauge("importer_sse_clients", "SSE streams open in this server process")
+NOTIFICATION_LAG = Histogram(
+    "importer_notification_lag_seconds",
+    "Time from a job's change in the database to its notification in this process' hub; `event` is "
+    "created (from created_at, the submit transaction's start) or ended (from finished_at)",
+    labelnames=["event"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+_hubs: list[Hub] = []
+SSE_CLIENTS.set_function(lambda: sum(h.subscriber_count for h in _hubs))
+
+
+class HubCollector(Collector):
+    """Counters the hubs keep themselves: clients dropped for falling behind, LISTEN reconnects."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily("importer_sse_clients_dropped", "SSE clients this process dropped because "
+                                  "their queue was full (they reconnect and resume)",
+                                  value=sum(h.dropped_clients for h in _hubs))
+        yield CounterMetricFamily("importer_hub_reconnects", "Times this process' hub re-opened its LISTEN "
+                                  "connection", value=sum(h.reconnects for h in _hubs))
+
+
+prometheus_client.REGISTRY.register(HubCollector())
+
+
+def track_hub(hub: Hub) -> None:
+    """Count `hub`'s subscribers in importer_sse_clients (several apps may share a process)."""
+    _hubs.append(hub)
+
+
+def untrack_hub(hub: Hub) -> None:
+    if hub in _hubs:
+        _hubs.remove(hub)
+
+
+def observe_notification(job: dict[str, Any], received: float | None = None) -> None:
+    """Lag of one notified job object: only its creation and its end carry their own time."""
+    if job.get("status") in TERMINAL:
+        event, stamp = "ended", job.get("finished_at")
+    elif job.get("seq") == 1:
+        event, stamp = "created", job.get("created_at")
+    else:
+        return
+    if not stamp:
+        return
+    try:
+        changed = datetime.fromisoformat(stamp).timestamp()
+    except (TypeError, ValueError):
+        return
+    NOTIFICATION_LAG.labels(event).observe(max((received or time.time()) - changed, 0.0))
+
 
 async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context, after the pool and the hub: the collector reads the app's database."""
+    """Cleanup context, after the pool: the collector reads the app's database."""
+    conninfo = app[keys.POOL].conninfo
+    if not isinstance(conninfo, str):
+        raise TypeError("the metrics collector needs a pool made from a conninfo string")
     registry = CollectorRegistry(auto_describe=False)
-    collector = metrics.DatabaseCollector(app[keys.POOL].conninfo, queues=queue_names())
+    collector = metrics.DatabaseCollector(conninfo, queues=queue_names())
     registry.register(collector)
     app[REGISTRY] = registry
-    hub = app.get(keys.HUB)
-    if hub is not None:
-        metrics.track_hub(hub)
     try:
         yield
     finally:
-        if hub is not None:
-            metrics.untrack_hub(hub)
         collector.close()
 
 

@@ -15,7 +15,7 @@ from importer.db import as_user
 from importer.errors import NotFound
 from importer.queries import q
 from server import keys
-from server.hub import JobEvent, Subscription
+from server.hub import HUB, JobEvent, Subscription
 
 RETRY_MS = 2000  # how long a browser waits before reconnecting
 PING_INTERVAL = 10.0  # a comment line at least every 15 s, with room for a busy loop
@@ -84,7 +84,7 @@ def _seq(header: str | None) -> int:
 
 async def job_events(request: web.Request) -> web.StreamResponse:
     """GET /api/imports/{job_id}/events: the job's current state, then each change, until it ends."""
-    hub = request.app[keys.HUB]
+    hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
     job_id = _job_id(request)
     seen = _seq(request.headers.get("Last-Event-ID"))
@@ -129,7 +129,7 @@ def _last_seen(header: str | None) -> dict[str, int]:
 
 async def user_events(request: web.Request) -> web.StreamResponse:
     """GET /api/events: the user's active and recent jobs, then every change of any of them."""
-    hub = request.app[keys.HUB]
+    hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
     seen = _last_seen(request.headers.get("Last-Event-ID"))
     sub = hub.subscribe_user(user_id)

@@ -10,10 +10,11 @@ from aiohttp import web
 
 from server import keys
 from server import metrics as server_metrics
+from server.hub import HUB
 from server.middlewares import error_response
 from server.openapi import document
 
-log = logging.getLogger("server")
+log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 2.0
 
@@ -36,7 +37,7 @@ async def _database_answers(request: web.Request) -> bool:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    hub = request.app.get(keys.HUB)
+    hub = request.app.get(HUB)
     checks = {"database": await _database_answers(request),
               "listen": bool(hub is not None and hub.is_listening)}
     if all(checks.values()):

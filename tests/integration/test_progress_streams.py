@@ -16,9 +16,8 @@ from psycopg.conninfo import conninfo_to_dict
 from importer import tokens
 from importer.db import conninfo_url
 from importer.settings import Settings
-from server import keys
 from server.app import create_app
-from server.hub import APPLICATION_NAME
+from server.hub import APPLICATION_NAME, HUB
 from server.views import events
 from tests.factories import make_job, make_user, make_wheel
 from tests.sse import open_stream
@@ -164,7 +163,7 @@ async def test_another_users_job_stream_is_a_json_404(client, pool, user, wheel)
             assert stream.status == 404
             body = await stream.response.json()
             assert body["error"]["code"] == "not_found"
-    assert client.app[keys.HUB].subscriber_count == 0
+    assert client.app[HUB].subscriber_count == 0
 
 
 async def test_the_user_stream_carries_every_job_including_new_ones(client, pool, user, wheel):
@@ -211,7 +210,7 @@ async def _hub_backend_count(db_url: str) -> int:
 async def test_a_lost_listen_connection_still_gives_every_client_its_terminal_event(
         client, pool, db_url, pg_server, user, wheel):
     """The LISTEN backend killed and the job finished while the hub cannot reconnect: clients still get `completed`."""
-    hub = client.app[keys.HUB]
+    hub = client.app[HUB]
     job = await make_job(pool, user, wheel)
     await start_job(pool, job)
     dbname = conninfo_to_dict(db_url)["dbname"]
@@ -256,7 +255,7 @@ async def test_a_lost_listen_connection_still_gives_every_client_its_terminal_ev
 
 async def test_a_terminated_listen_backend_mid_job_loses_no_event_of_a_running_job(client, pool, db_url, user, wheel):
     """pg_terminate_backend on the hub while a job runs: the stream goes on and reaches its terminal event."""
-    hub = client.app[keys.HUB]
+    hub = client.app[HUB]
     job = await make_job(pool, user, wheel)
     await start_job(pool, job)
     async with open_stream(client.session, str(client.make_url(f"/api/imports/{job}/events")),
@@ -275,7 +274,7 @@ async def test_a_terminated_listen_backend_mid_job_loses_no_event_of_a_running_j
 
 async def test_a_slow_client_is_dropped_without_delaying_a_fast_one(client, pool, user, wheel):
     """A client that stops reading fills its small queue and is cut off; a reading client gets every event."""
-    hub = client.app[keys.HUB]
+    hub = client.app[HUB]
     hub.queue_size = 32  # room for a burst of notifications in one packet, not for a stalled client
     job = await make_job(pool, user, wheel)
     await start_job(pool, job)
@@ -332,7 +331,7 @@ async def test_database_connections_do_not_grow_with_clients(client, pool, db_ur
             streams.append(cm)
             stream = await cm.__aenter__()
             await stream.next()
-        assert client.app[keys.HUB].subscriber_count == 40
+        assert client.app[HUB].subscriber_count == 40
         await update_job(pool, job, progress=7)
         assert await _backend_count(db_url) <= baseline + 2
         assert await _hub_backend_count(db_url) == 1
