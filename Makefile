@@ -37,8 +37,12 @@ browser: ## install Debian's chromium for the browser tests when it is missing (
 	  else echo "chromium is missing and cannot be installed here: browser tests will say so"; fi; }
 
 .PHONY: test
-test: $(STAMP) browser ## run the whole suite (embedded Postgres unless DATABASE_URL is set)
+test: $(STAMP) browser typecheck ## type-check, then run the whole suite (embedded Postgres unless DATABASE_URL is set)
 	$(BIN)/pytest -ra
+
+.PHONY: typecheck
+typecheck: $(STAMP) ## mypy --strict over importer/ and server/ (settings in pyproject.toml)
+	$(BIN)/mypy
 
 .PHONY: lint
 lint: $(STAMP) ## ruff

@@ -12,14 +12,16 @@ from uuid import UUID
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from importer.embedded import start as start_embedded
 from importer.queries import q
 from importer.settings import Settings
 
-AsyncConn = psycopg.AsyncConnection
+# Every connection of ours gives rows as dicts (make_pool, the hub's LISTEN connection).
+AsyncConn = psycopg.AsyncConnection[DictRow]
+Pool = AsyncConnectionPool[AsyncConn]
 
 # The API pool lends a connection given back in good order this recently without the round
 # trip that checks it (see AliveBypassCheck).
@@ -57,7 +59,7 @@ def database_url(settings: Settings) -> str:
 
 
 def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "importer",
-              alive_bypass: float = 0.0) -> AsyncConnectionPool:
+              alive_bypass: float = 0.0) -> Pool:
     """A pool opened by the caller (`await pool.open(wait=True)`), so start-up fails fast.
 
     Connections are autocommit: every unit of work opens an explicit transaction, and nothing is
@@ -69,6 +71,7 @@ def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str
     bypass = AliveBypassCheck(alive_bypass) if alive_bypass > 0 else None
     return AsyncConnectionPool(
         conninfo,
+        connection_class=AsyncConn,
         min_size=min_size,
         max_size=max_size,
         open=False,
@@ -105,7 +108,7 @@ async def pipelined_transaction(conn: AsyncConn) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def as_user(pool: AsyncConnectionPool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
+async def as_user(pool: Pool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
     """A transaction under the API role, seeing only `user_id`'s rows (row-level security).
 
     Pipelined (see `pipelined_transaction`): the role and user travel with the first query.
@@ -116,7 +119,7 @@ async def as_user(pool: AsyncConnectionPool, user_id: UUID | str) -> AsyncIterat
 
 
 @asynccontextmanager
-async def as_worker(pool: AsyncConnectionPool) -> AsyncIterator[AsyncConn]:
+async def as_worker(pool: Pool) -> AsyncIterator[AsyncConn]:
     """A transaction under the worker role."""
     async with pool.connection() as conn, conn.transaction():
         await conn.execute(q("session_as_worker"))
@@ -128,7 +131,8 @@ def conninfo_url(conninfo: str, **overrides: str) -> str:
 
     Tests use it to point at another database of the same server; yoyo needs the URL form.
     """
-    params = {**conninfo_to_dict(conninfo), **overrides}
+    # Parsed from a string, every value is a string (conninfo_to_dict is typed wider, for its kwargs).
+    params = {**{k: str(v) for k, v in conninfo_to_dict(conninfo).items()}, **overrides}
     user = quote(params.pop("user", "") or "", safe="")
     password = params.pop("password", None)
     host = params.pop("host", "") or ""

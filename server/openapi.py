@@ -15,8 +15,8 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, Any], description: str, headers: dict | None = None,
-          links: dict | None = None) -> dict[str, Any]:
+def _json(schema: dict[str, Any], description: str, headers: dict[str, Any] | None = None,
+          links: dict[str, Any] | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
     if headers:
         response["headers"] = headers
@@ -37,7 +37,7 @@ WHEEL_LINKS = _links("wheel_id", {"GetWheel": "getWheel", "GetItems": "getWheelI
                                   "SubmitImport": "submitImport"})
 
 
-def _error(description: str, headers: dict | None = None) -> dict[str, Any]:
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     return _json(_ref("Error"), description, headers)
 
 

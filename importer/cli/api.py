@@ -51,7 +51,8 @@ async def raise_for_error(response: aiohttp.ClientResponse) -> None:
     """ApiError from a non-2xx answer, with the server's own message when it sent one."""
     if response.status < 400:
         return
-    code, message, details = f"http_{response.status}", response.reason or "error", {}
+    code, message = f"http_{response.status}", response.reason or "error"
+    details: dict[str, Any] = {}
     try:
         body = await response.json(content_type=None)
         error = body.get("error") or {}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 HEADER = ["Aktivitet", "Kund", "Kundnummer", "Företagsform", "Startdatum", "Slutdatum",
           "Område", "Kategori", "Klientansvarig", "Beskrivning"]
@@ -69,7 +69,7 @@ BAD_ROWS = [
 def clients(rng: random.Random, count: int = 46) -> list[tuple[str, str, str, str]]:
     """(name, number, form, adviser) of the firm's clients."""
     seen: set[str] = set()
-    result = []
+    result: list[tuple[str, str, str, str]] = []
     while len(result) < count:
         short, form = rng.choice(FORMS)
         name = f"{rng.choice(FIRST)} {rng.choice(TRADE)}" + (f" {short}" if short else "")
@@ -117,7 +117,7 @@ def rows(count: int, seed: int = 2025, *, bad: bool = True) -> Iterator[list[str
                area, category, adviser, description]
 
 
-def write(out: io.TextIOBase | Path, count: int, seed: int = 2025, *, bad: bool = True) -> None:
+def write(out: TextIO | Path, count: int, seed: int = 2025, *, bad: bool = True) -> None:
     """Write a UTF-8 CSV (comma, quoted where needed) of `count` data rows."""
     if isinstance(out, Path):
         with out.open("w", encoding="utf-8", newline="") as handle:

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import aiohttp
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskProgressColumn, TextColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TaskProgressColumn, TextColumn
 from rich.text import Text
 
 from importer.cli import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED
@@ -63,7 +63,7 @@ class Display:
         self.console = Console(file=self.out)
         self.live = self.console.is_terminal
         self.progress: Progress | None = None
-        self.task_id = None
+        self.task_id: TaskID | None = None
         self.last_line = ""
 
     def __enter__(self) -> Display:
@@ -88,7 +88,7 @@ class Display:
 
     def show(self, job: dict[str, Any]) -> None:
         step = job.get("current_step") or job.get("step") or ""
-        if self.progress is not None:
+        if self.progress is not None and self.task_id is not None:
             self.progress.update(self.task_id, completed=job.get("progress", 0), description=step,
                                  eta_seconds=job.get("eta_seconds"), status=job.get("status"),
                                  processed_items=job.get("processed_items", 0),
@@ -108,7 +108,7 @@ class Display:
 def print_outcome(job: dict[str, Any], endpoint: Endpoint, out: TextIO | None = None) -> int:
     """The summary of a finished job; returns the exit code its status calls for."""
     out = out or sys.stdout
-    status = job.get("status")
+    status: str = job.get("status", "")
     if status == "completed":
         print("Import klar!", counts_text(job), file=out)
         rejected = job.get("rejected_rows", 0)

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from importer.db import database_url
@@ -42,10 +42,11 @@ def duration_text(value: datetime.timedelta | None) -> str:
 
 def table(rows: list[dict[str, Any]]) -> Table:
     t = Table(title=f"Import jobs ({len(rows)})", header_style="bold")
-    for name, justify in (("id", "left"), ("user", "left"), ("file", "left"), ("status", "left"),
-                          ("progress", "right"), ("processed/total", "right"), ("rejected", "right"),
-                          ("attempts", "right"), ("worker", "right"), ("queue", "left"),
-                          ("created", "left"), ("duration", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("id", "left"), ("user", "left"), ("file", "left"), ("status", "left"), ("progress", "right"),
+        ("processed/total", "right"), ("rejected", "right"), ("attempts", "right"), ("worker", "right"),
+        ("queue", "left"), ("created", "left"), ("duration", "right"))
+    for name, justify in columns:
         t.add_column(name, justify=justify, overflow="fold")
     for r in rows:
         status = r["status"]

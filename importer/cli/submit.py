@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ async def upload(session: aiohttp.ClientSession, endpoint: Endpoint, path: Path,
         url = endpoint.absolute(f"/api/wheels/{wheel_id}/imports")
         async with session.post(url, data=form, headers=endpoint.headers) as response:
             await raise_for_error(response)
-            return await response.json(content_type=None)
+            job: dict[str, Any] = await response.json(content_type=None)
+            return job
 
 
 async def run(endpoint: Endpoint, path: Path, wheel_id: str, *, mode: str, notify: bool) -> int:
@@ -45,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
                                         notify=not args.no_notify), args)
 
 
-def run_cli(make_coro, args: argparse.Namespace) -> int:
+def run_cli(make_coro: Callable[[Endpoint], Coroutine[Any, Any, int]], args: argparse.Namespace) -> int:
     """Run a client coroutine, turning every way a request fails into a message and an exit code."""
     try:
         endpoint = Endpoint.from_args(args.url, args.token)

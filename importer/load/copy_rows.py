@@ -62,7 +62,7 @@ class ItemEncoder:
         suffix = self._suffix
         escapes = _ESCAPES
         special = _NEEDS_ESCAPE
-        out = []
+        out: list[str] = []
         append = out.append
         for r in rows:
             key = (id(r.page_id), id(r.ring_id), id(r.group_id), id(r.label_id))

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-T = TypeVar("T")
+T = TypeVar("T", bound=attrs.AttrsInstance)
 
 
 def positional(cls: type[T]) -> Callable[..., T]:
@@ -31,6 +31,6 @@ def positional(cls: type[T]) -> Callable[..., T]:
         lines.append(f"    set{i}(instance, {name})")
     lines.append("    return instance")
     exec("\n".join(lines), namespace)  # field names come from attrs, never from input
-    build = namespace["build"]
+    build: Callable[..., T] = namespace["build"]
     build.__doc__ = f"{cls.__name__}({', '.join(names)})"
     return build

@@ -35,7 +35,6 @@ LABEL_PALETTE = (
 
 
 _item_row = positional(ItemRow)
-_UNSEEN = object()
 
 
 def _key(name: str) -> str:
@@ -162,8 +161,9 @@ class Planner:
         if group_id is None:
             group_id = self._group_cache[group] = self._group_id(group)
         label = activity.label
-        label_id = self._label_cache.get(label, _UNSEEN)
-        if label_id is _UNSEEN:
+        try:
+            label_id = self._label_cache[label]
+        except KeyError:
             label_id = self._label_cache[label] = self._label_id(label)
         start, end = activity.start, activity.end
         first_year, last_year = start.year, end.year

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from importer.db import as_user
+from importer.db import Pool, as_user
 from importer.errors import BadRequest, NotFound
 from importer.queries import q
 from server import keys
@@ -14,7 +14,7 @@ from server.auth import user_id
 from server.views.common import json_object, json_response, path_uuid, query_int
 
 
-def _pool(request: web.Request):
+def _pool(request: web.Request) -> Pool:
     return request.app[keys.POOL]
 
 
@@ -41,6 +41,7 @@ async def create(request: web.Request) -> web.Response:
     uid = user_id(request)
     async with as_user(_pool(request), uid) as conn:
         row = await (await conn.execute(q("wheel_create"), {"owner_id": uid, "title": title, "year": year})).fetchone()
+    assert row is not None  # INSERT … RETURNING gives the row it inserted
     return json_response(_wheel(row), status=201, headers={"Location": f"/api/wheels/{row['id']}"})
 
 
