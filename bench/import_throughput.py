@@ -6,7 +6,7 @@ Uses DATABASE_URL's server (or the embedded Postgres when unset) and a database 
 created, migrated and dropped here. Prints:
   bare COPY            items/s of one COPY of pre-encoded items into `items` (same table,
                        triggers and indexes; parents already there)
-  full import          items/s from the stored file bytes to `completed` (loader.run_job:
+  full import          items/s from the stored file bytes to `completed` (attempt.run_job:
                        claim, read, validate, plan, parents, COPY, progress, completion)
   ratio                full / bare (target >= 0.7)
   1,929 rows           seconds from run_job start to `completed` (target < 1 s), median of 5
@@ -38,15 +38,18 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import attrs  # noqa: E402
+
 from importer.db import conninfo_url, database_url, make_pool  # noqa: E402
-from importer.load.attempt import LoadLimits, insert_structure, run_job  # noqa: E402
+from importer.load.attempt import run_job  # noqa: E402
 from importer.load.copy_rows import ItemEncoder  # noqa: E402
+from importer.load.transaction import insert_structure  # noqa: E402
 from importer.migrate import migrate  # noqa: E402
 from importer.model import Activity, Existing  # noqa: E402
 from importer.queries import q  # noqa: E402
 from importer.read.csv_source import open_csv  # noqa: E402
 from importer.read.planning import Planner  # noqa: E402
-from importer.settings import Settings  # noqa: E402
+from importer.settings import LoadSettings, Settings  # noqa: E402
 
 
 def generate_csv(rows: int) -> bytes:
@@ -162,12 +165,18 @@ async def integrity_costs(url: str, pool, content: bytes, rounds: int) -> None:
             await conn.execute("DROP TABLE IF EXISTS items_bench_unchecked, items_bench_fk")
 
 
-async def full_import(pool, content: bytes, limits: LoadLimits | None = None) -> tuple[int, float, dict]:
+def settings_with(limits: LoadSettings | None) -> Settings:
+    """The service's defaults (no environment read), with `limits` as the load part if given."""
+    settings = Settings.from_env({"DATABASE_URL": "unused"})
+    return settings if limits is None else attrs.evolve(settings, load=limits)
+
+
+async def full_import(pool, content: bytes, limits: LoadSettings | None = None) -> tuple[int, float, dict]:
     async with pool.connection() as conn:
         user, wheel = await make_owner(conn)
         job = await store_job(conn, user, wheel, content)
     began = time.perf_counter()
-    status = await run_job(pool, job, limits=limits)
+    status = await run_job(pool, job, settings=settings_with(limits))
     elapsed = time.perf_counter() - began
     async with pool.connection() as conn:
         row = await (await conn.execute("SELECT * FROM import_jobs WHERE id = %s", (job,))).fetchone()
@@ -181,7 +190,7 @@ async def vacuum(url: str) -> None:
         await conn.execute("CHECKPOINT")
 
 
-async def bench(url: str, rows: int, limits: LoadLimits, rounds: int) -> None:
+async def bench(url: str, rows: int, limits: LoadSettings, rounds: int) -> None:
     pool = make_pool(url, min_size=2, max_size=6, name="bench")
     await pool.open(wait=True, timeout=30)
     try:
@@ -270,7 +279,7 @@ def rss_child(url: str, job: str) -> None:
             watcher = threading.Thread(target=watch_descendants, args=(stop, peak), daemon=True)
             watcher.start()
             began = time.perf_counter()
-            status = await run_job(pool, uuid.UUID(job))
+            status = await run_job(pool, uuid.UUID(job), settings=settings_with(None))
             elapsed = time.perf_counter() - began
             stop.set()
             after = _peak_kb(os.getpid())
@@ -306,7 +315,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--rss-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-rss", action="store_true")
-    parser.add_argument("--chunk-rows", type=int, default=LoadLimits().chunk_rows)
+    parser.add_argument("--chunk-rows", type=int, default=LoadSettings().chunk_rows)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -323,7 +332,7 @@ def main() -> None:
     url = conninfo_url(server, dbname=name)
     try:
         migrate(url)
-        asyncio.run(bench(url, args.rows, LoadLimits(chunk_rows=args.chunk_rows), args.rounds))
+        asyncio.run(bench(url, args.rows, LoadSettings(chunk_rows=args.chunk_rows), args.rounds))
         if not args.skip_rss:
             peak_rss(url, args.rss_rows)
     finally:

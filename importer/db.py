@@ -120,8 +120,16 @@ async def as_user(pool: Pool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
 
 @asynccontextmanager
 async def as_worker(pool: Pool) -> AsyncIterator[AsyncConn]:
-    """A transaction under the worker role."""
-    async with pool.connection() as conn, conn.transaction():
+    """A transaction under the worker role, on a connection of `pool`."""
+    async with pool.connection() as conn, worker_transaction(conn):
+        yield conn
+
+
+@asynccontextmanager
+async def worker_transaction(conn: AsyncConn) -> AsyncIterator[AsyncConn]:
+    """A transaction under the worker role on a connection the caller holds (an attempt's
+    progress connection, which also records the attempt's end)."""
+    async with conn.transaction():
         await conn.execute(q("session_as_worker"))
         yield conn
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-import psycopg
-
-from importer.errors import ImportCancelled
-from importer.queries import q
+from importer.errors import ImportCancelled, Superseded
+from importer.jobs.lifecycle import ProgressReport
+from importer.model import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,11 @@ ROWS_DONE = 95
 FINISHING = 97
 
 
-class Superseded(Exception):
-    """Another attempt of the same job owns the row now (this run was presumed dead)."""
+#: Writes one report; returns the job's status, None when the attempt no longer owns the row
+#: (importer.jobs.lifecycle.write_progress on the progress connection).
+WriteReport = Callable[[ProgressReport], Awaitable[JobStatus | None]]
+#: Reads the committed status the same way (importer.jobs.lifecycle.status_of).
+ReadStatus = Callable[[], Awaitable[JobStatus | None]]
 
 
 class Progress:
@@ -33,10 +36,11 @@ class Progress:
     of the same row must not wait on a progress write that waits on it.
     """
 
-    def __init__(self, conn: psycopg.AsyncConnection, job_id: UUID, attempt: int, *,
+    def __init__(self, write: WriteReport, read_status: ReadStatus, job_id: UUID, attempt: int, *,
                  min_interval: float = 0.1, cancel_check_interval: float = 0.2,
-                 clock=time.monotonic):
-        self.conn = conn
+                 clock: Callable[[], float] = time.monotonic):
+        self._write_report = write
+        self._read_status = read_status
         self.job_id = job_id
         self.attempt = attempt
         self.min_interval = min_interval
@@ -82,9 +86,10 @@ class Progress:
             await self.check_cancel()
 
     async def check_cancel(self) -> None:
-        row = await (await self.conn.execute(q("job_status_get"), {"job_id": self.job_id})).fetchone()
+        """Raise ImportCancelled if a cancel was asked, Superseded if another attempt owns the job."""
+        status = await self._read_status()
         self._last_check = self.clock()
-        self._judge(row["status"] if row and row["attempts"] == self.attempt else None)
+        self._judge(status)
 
     # -- inside ---------------------------------------------------------------------------
 
@@ -110,19 +115,17 @@ class Progress:
         return math.ceil(left / self._rate)
 
     async def _write(self) -> None:
-        row = await (await self.conn.execute(q("job_progress_set"), {
-            "job_id": self.job_id, "attempt": self.attempt, "step": self._step,
-            "text": self._text[:200], "progress": self._percent, "processed": self.processed,
-            "total": self.total, "rejected": self.rejected, "eta": self.eta_seconds(),
-            **self.counts,
-        })).fetchone()
+        status = await self._write_report(ProgressReport(
+            step=self._step, text=self._text[:200], percent=self._percent, processed=self.processed,
+            total=self.total, rejected=self.rejected, eta_seconds=self.eta_seconds(),
+            counts=dict(self.counts)))
         now = self.clock()
         self._last_write = self._last_check = now
         self.writes += 1
-        self._judge(row["status"] if row else None)
+        self._judge(status)
 
-    def _judge(self, status: str | None) -> None:
-        if status not in ("processing", "cancelling"):
+    def _judge(self, status: JobStatus | None) -> None:
+        if status not in (JobStatus.PROCESSING, JobStatus.CANCELLING):
             raise Superseded(f"job {self.job_id} is no longer run by attempt {self.attempt}")
-        if status == "cancelling":
+        if status == JobStatus.CANCELLING:
             raise ImportCancelled("Importen avbröts")

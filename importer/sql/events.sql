@@ -18,10 +18,6 @@ SELECT import_job_json_v1(j) || jsonb_build_object('user_id', j.user_id) AS job
     OR (j.user_id = ANY(%(user_ids)s::uuid[])
         AND (j.status IN ('pending', 'processing', 'cancelling') OR j.updated_at >= %(since)s));
 
--- name: events_job_get
--- The job a stream starts with; run under as_user, so another user's job is not there.
-SELECT import_job_json_v1(j) AS job FROM import_jobs j WHERE j.id = %(job_id)s;
-
 -- name: events_user_jobs
 -- The first events of /api/events (under as_user): active jobs and those finished in the last
 -- day, at most the newest 100, oldest first so that a client applies them in order.

@@ -14,6 +14,7 @@ from aiosmtpd.smtp import AuthResult
 from importer.db import as_worker
 from importer.load.attempt import run_job
 from importer.mail.email_task import MAX_TRIES, defer_email_if_needed, send_import_email
+from importer.settings import Settings
 from tests.factories import make_job, make_user, make_wheel
 from tests.integration.email_support import (
     RecordingHandler,
@@ -59,7 +60,7 @@ def smtp(env):
 async def end_job(pool, job_id):
     """What the worker does when a job ends: queue the e-mail in that transaction."""
     async with as_worker(pool) as conn:
-        await defer_email_if_needed(conn, job_id)
+        await defer_email_if_needed(conn, job_id, settings=Settings.from_env())
 
 
 def text_and_html(message):
@@ -73,7 +74,7 @@ async def test_a_large_completed_import_sends_one_success_message(pool, smtp, en
     job_id = await ended_job(pool, items=1250, created_rings=3, created_groups=12, created_labels=4,
                              created_pages=2, rejected_rows=7)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
 
     assert len(handler.messages) == 1 and handler.recipients == [["anna@example.test"]]
     message = handler.messages[0]
@@ -101,7 +102,7 @@ async def test_a_small_import_sends_nothing(pool, smtp, env):
     handler = smtp()
     job_id = await ended_job(pool, items=50)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
     assert handler.messages == [] and await email_record(pool, job_id) is None
 
 
@@ -110,7 +111,7 @@ async def test_notify_false_sends_nothing(pool, smtp, env):
     handler = smtp()
     job_id = await ended_job(pool, items=5000, notify=False)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
     assert handler.messages == [] and await email_record(pool, job_id) is None
 
 
@@ -120,7 +121,7 @@ async def test_a_long_failed_import_sends_the_reason_and_a_retry_link(pool, smtp
     job_id = await ended_job(pool, status="failed", items=0, run_seconds=10,
                              error_code="import_failed", error_message="Databasen svarade inte.")
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
 
     assert len(handler.messages) == 1
     message = handler.messages[0]
@@ -140,7 +141,7 @@ async def test_a_server_refusing_twice_gets_exactly_one_message_on_the_third_att
     handler = smtp(RecordingHandler(refusals=2))
     job_id = await ended_job(pool)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
     assert handler.refused == 2 and len(handler.messages) == 1
     record = await email_record(pool, job_id)
     assert (record["status"], record["attempts"]) == ("sent", 3)
@@ -153,7 +154,7 @@ async def test_a_server_that_always_refuses_ends_as_failed_with_the_error_in_sql
     job_id = await ended_job(pool)
     await end_job(pool, job_id)
     with caplog.at_level(logging.ERROR, logger="importer.mail.email_task"):
-        await run_email_worker(pool, env)
+        await run_email_worker(pool)
     assert handler.messages == [] and handler.refused == MAX_TRIES
     record = await email_record(pool, job_id)
     assert (record["status"], record["attempts"]) == ("failed", MAX_TRIES)
@@ -169,10 +170,10 @@ async def test_a_task_run_again_after_a_success_sends_nothing_more(pool, smtp, e
     handler = smtp()
     job_id = await ended_job(pool)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
     async with pool.connection() as conn:
         await send_import_email.configure(connection=conn).defer_async(job_id=str(job_id))
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
     assert len(handler.messages) == 1
     assert (await email_record(pool, job_id))["attempts"] == 1
 
@@ -182,7 +183,7 @@ async def test_without_smtp_url_the_message_is_an_eml_file_with_escaped_names(po
     name = "<img src=x onerror=alert(1)>.csv"
     job_id = await ended_job(pool, file_name=name)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
 
     outbox = tmp_path / "data" / "outbox"
     files = list(outbox.iterdir())
@@ -203,7 +204,7 @@ async def test_starttls_is_used_when_required(pool, smtp, env, tmp_path):
     handler = smtp(query=f"?starttls=true&ca_file={cert}", tls_context=server_tls, require_starttls=True)
     job_id = await ended_job(pool)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
     assert len(handler.messages) == 1
     assert (await email_record(pool, job_id))["status"] == "sent"
 
@@ -223,7 +224,7 @@ async def test_smtps_with_login(pool, smtp, env, tmp_path):
                    authenticator=authenticator, auth_require_tls=False)
     job_id = await ended_job(pool)
     await end_job(pool, job_id)
-    await run_email_worker(pool, env)
+    await run_email_worker(pool)
     assert logins == [(b"hjul", b"p@ss word")] and len(handler.messages) == 1
 
 
@@ -235,8 +236,8 @@ async def test_a_real_import_of_250_rows_mails_its_owner(pool, smtp, env):
     rows = "".join(f"Möte {i},2026-{1 + i % 12:02d}-{1 + i % 28:02d},Ekonomi,Planering\n" for i in range(250))
     content = ("Aktivitet,Startdatum,Område,Kategori\n" + rows + ",2026-01-01,Ekonomi,Planering\n").encode()
     job_id = await make_job(pool, user, wheel, content=content, file_name="årsplan.csv")
-    assert await run_job(pool, job_id) == "completed"
-    await run_email_worker(pool, env)
+    assert await run_job(pool, job_id, settings=Settings.from_env()) == "completed"
+    await run_email_worker(pool)
 
     assert handler.recipients == [["bo@example.test"]]
     text, _ = text_and_html(handler.messages[0])
@@ -257,7 +258,7 @@ async def test_a_silent_server_times_out_and_the_timeout_is_recorded(pool, env):
     try:
         job_id = await ended_job(pool)
         await end_job(pool, job_id)
-        await run_email_worker(pool, env)
+        await run_email_worker(pool)
     finally:
         for writer in connections:
             writer.close()

@@ -74,7 +74,8 @@ async def test_every_log_line_of_an_import_run_by_a_worker_carries_its_job_id(po
 
     assert (await job_row(pool, job))["status"] == "completed"
     ours = [r for r in collect.records if r.name.startswith(("importer.load.attempt", "importer.mail.email_task",
-                                                             "importer.load.progress", "importer.load.pipeline"))]
+                                                             "importer.load.progress", "importer.load.readers",
+                                                             "importer.load.transaction"))]
     assert any("completed" in r.getMessage() for r in ours), [r.getMessage() for r in ours]
     for record in ours:
         assert record.job_id == str(job), record.getMessage()

@@ -7,16 +7,27 @@ import json
 import time
 from datetime import date
 
+import attrs
 import psycopg
 import pytest
 
-from importer.load.attempt import LoadLimits, run_job
-from importer.load.pipeline import read_stored_file
+from importer.load import attempt
+from importer.load.readers import read_stored_file
 from importer.model import Activity, Declared, Rejection
+from importer.settings import LoadSettings as LoadLimits
+from importer.settings import Settings
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row, snapshot, wait_for
 
 pytestmark = pytest.mark.timeout(120)
+
+SETTINGS = Settings.from_env({"DATABASE_URL": "unused"})
+
+
+def run_job(pool, job, *, limits: LoadLimits | None = None, **kwargs):
+    """One attempt with the default settings, or with `limits` as their load part."""
+    settings = SETTINGS if limits is None else attrs.evolve(SETTINGS, load=limits)
+    return attempt.run_job(pool, job, settings=settings, **kwargs)
 
 
 class ListSource:

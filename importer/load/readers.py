@@ -1,4 +1,4 @@
-"""Reads, plans and encodes a file off the event loop, handing chunks to the loader.
+"""Readers: a file read, planned and encoded off the event loop, chunks handed to the loader.
 
 The reader works on chunk k+1 while the loop waits on the server for chunk k, so parsing and
 loading overlap instead of adding up. A bounded number of chunks is in flight, so memory stays
@@ -15,82 +15,18 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
-import attrs
-
-from importer import errors
-from importer.load.copy_rows import ItemEncoder
-from importer.model import Activity, Declared, Existing, NewStructure, Rejection, Source
-from importer.read.planning import Planner
-
-# Files at least this large are read in a child process; below it the process start costs
-# more than the GIL does (a 1,929-row file is ~150 kB).
-PROCESS_MIN_BYTES = 2_000_000
-
-
-@attrs.frozen(kw_only=True)
-class Chunk:
-    """The next slice of the file: parents to insert first, then items as COPY text."""
-
-    new: NewStructure
-    copy_data: bytes
-    items: int
-    activities: int
-    rejected: int
-    rows: int
-    rejections: tuple[Rejection, ...]  # the ones still to store (under the per-job cap)
-
-
-@attrs.frozen(kw_only=True)
-class Plan:
-    """What the producer needs besides the source: where the rows go and how to cut them."""
-
-    existing: Existing
-    wheel_id: UUID
-    job_id: UUID | None
-    chunk_rows: int = 5000
-    max_rejections: int = 10_000
+from importer.errors import ImporterError, InvalidInput
+from importer.load.produce import Chunk, Plan, produce
+from importer.model import Declared, Source
+from importer.read.sources import open_source
 
 
 class Stopped(Exception):
-    pass
-
-
-def produce(source: Source, plan: Plan, put: Callable[[Chunk], None]) -> None:
-    """Turn every row of `source` into chunks, in file order, handing each to `put`."""
-    planner = Planner(plan.existing, source.declared)
-    place = planner.place
-    encode = ItemEncoder(plan.wheel_id, plan.job_id).encode
-    stored = emitted = 0
-    items: list = []
-    rejections: list[Rejection] = []
-    activities = rejected = rows = 0
-
-    def chunk() -> Chunk:
-        return Chunk(new=planner.take_new(), copy_data=encode(items).encode("utf-8"),
-                     items=len(items), activities=activities, rejected=rejected, rows=rows,
-                     rejections=tuple(rejections))
-
-    for row in source:
-        rows += 1
-        if type(row) is Activity:
-            activities += 1
-            items.extend(place(row))
-        else:
-            rejected += 1
-            if stored < plan.max_rejections:
-                stored += 1
-                rejections.append(row)
-        if rows >= plan.chunk_rows:
-            put(chunk())
-            emitted += 1
-            items, rejections = [], []
-            activities = rejected = rows = 0
-    if rows or not emitted:
-        put(chunk())
+    """The loader stopped reading (closed the reader): the producer ends quietly."""
 
 
 # -- in a thread ------------------------------------------------------------------------------
@@ -104,14 +40,14 @@ class ThreadReader:
         self.declared: Declared = source.declared
         self._slots = threading.Semaphore(in_flight)
         self._stop = threading.Event()
-        self._queue: asyncio.Queue = asyncio.Queue()
+        self._queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
     async def open(self) -> None:
         """Nothing to do: the source was opened by whoever made it."""
 
-    def _put(self, item: object) -> None:
+    def _put(self, item: Chunk | BaseException | None) -> None:
         while not self._slots.acquire(timeout=0.1):
             if self._stop.is_set():
                 raise Stopped
@@ -161,16 +97,19 @@ class ThreadReader:
 
 # -- in a child process -------------------------------------------------------------------------
 
-def _error_message(exc: BaseException) -> tuple[str, str, str, dict]:
-    if isinstance(exc, errors.ImporterError):
-        return (type(exc).__name__, exc.message, exc.code, exc.details)
-    return ("Exception", f"{type(exc).__name__}: {exc}", "internal_error", {})
+def _error_message(exc: BaseException) -> tuple[str, str, str, dict[str, Any]]:
+    """What crosses the pipe for an error: a kind, a code, a message and details; never a
+    class name. Input the user can fix is `invalid`; anything else is `internal`."""
+    if isinstance(exc, InvalidInput):
+        return ("invalid", exc.code, exc.message, exc.details)
+    if isinstance(exc, ImporterError):
+        return ("internal", exc.code, exc.message, exc.details)
+    return ("internal", "internal_error", f"{type(exc).__name__}: {exc}", {})
 
 
-def _rebuild_error(name: str, message: str, code: str, details: dict) -> BaseException:
-    cls = getattr(errors, name, None)
-    if isinstance(cls, type) and issubclass(cls, errors.ImporterError) and cls is not errors.TooManyActiveJobs:
-        return cls(message, code=code, details=details)
+def _rebuild_error(kind: str, code: str, message: str, details: dict[str, Any]) -> BaseException:
+    if kind == "invalid":
+        return InvalidInput(message, code=code, details=details)
     return RuntimeError(f"import reader process failed: {message}")
 
 
@@ -188,6 +127,8 @@ def read_stored_file(conninfo: str, file_id: UUID, size: int, *, slice_bytes: in
         for start in range(0, size, slice_bytes):
             row = conn.execute(q("import_file_slice"), {
                 "file_id": file_id, "start": start + 1, "length": slice_bytes}, binary=True).fetchone()
+            if row is None:
+                raise RuntimeError(f"import file {file_id} is gone")
             parts.append(row[0])
     return b"".join(parts)
 
@@ -195,11 +136,9 @@ def read_stored_file(conninfo: str, file_id: UUID, size: int, *, slice_bytes: in
 def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: str,
                 file_name: str, mapping: Any, default_year: int | None) -> None:
     """In the child: fetch and open the file, report its size, wait for the plan, stream."""
-    from importer.load.attempt import open_source_now
-
     try:
         content = read_stored_file(conninfo, file_id, size)
-        source = open_source_now(media_type, content, file_name, mapping, default_year=default_year)
+        source = open_source(media_type, content, file_name, mapping, default_year=default_year)
         del content  # the source keeps what it needs
         conn.send(("opened", source.total_rows, source.declared))
         message = conn.recv()
@@ -216,16 +155,16 @@ def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: 
             return
 
 
-_CONTEXT: multiprocessing.context.BaseContext | None = None
+_CONTEXT: multiprocessing.context.ForkServerContext | None = None
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext:
     # forkserver: a clean, pre-imported interpreter forks each reader in milliseconds, and
     # never inherits the worker's threads, sockets or event loop as a plain fork would.
     global _CONTEXT
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["importer.load.attempt", "importer.read.csv_source", "importer.read.structured"])
+        ctx.set_forkserver_preload(["importer.load.readers"])
         _CONTEXT = ctx
     return _CONTEXT
 
@@ -248,10 +187,11 @@ class ProcessReader:
 
     def __init__(self, conninfo: str, file_id: UUID, size: int, media_type: str, file_name: str,
                  mapping: Any, *, default_year: int | None = None, in_flight: int = 3):
-        self._args = (conninfo, file_id, size, media_type, file_name, mapping, default_year)
+        self._args: tuple[Any, ...] = (conninfo, file_id, size, media_type, file_name, mapping,
+                                       default_year)
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None
-        self._queue: asyncio.Queue = asyncio.Queue()
+        self._queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()
         self._slots = threading.Semaphore(in_flight)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -262,9 +202,10 @@ class ProcessReader:
         """Start the child and wait until it has read the file once (or refused it)."""
         ours, theirs = _context().Pipe(duplex=True)
         self._conn = ours
-        self._process = _context().Process(target=_child_main, args=(theirs, *self._args),
-                                           name="import-reader", daemon=True)
-        await asyncio.to_thread(self._process.start)
+        process = _context().Process(target=_child_main, args=(theirs, *self._args),
+                                     name="import-reader", daemon=True)
+        self._process = process
+        await asyncio.to_thread(process.start)
         theirs.close()
         self._args = ()
         message = await asyncio.to_thread(self._recv)
@@ -272,12 +213,13 @@ class ProcessReader:
             raise _rebuild_error(*message[1:])
         _, self.total_rows, self.declared = message
 
-    def _recv(self) -> tuple:
+    def _recv(self) -> tuple[Any, ...]:
         try:
-            return self._conn.recv()
+            message: tuple[Any, ...] = self._conn.recv()
+            return message
         except (EOFError, OSError):
-            return ("error", "Exception", "the import reader process ended unexpectedly",
-                    "internal_error", {})
+            return ("error", "internal", "internal_error",
+                    "the import reader process ended unexpectedly", {})
 
     def _pump(self, loop: asyncio.AbstractEventLoop) -> None:
         while not self._stop.is_set():
@@ -286,7 +228,7 @@ class ProcessReader:
                 while not self._slots.acquire(timeout=0.1):
                     if self._stop.is_set():
                         return
-                item: object = message[1]
+                item: Chunk | BaseException | None = message[1]
             elif message[0] == "end":
                 item = None
             else:
@@ -319,11 +261,11 @@ class ProcessReader:
         self._stop.set()
         process = self._process
         started = process is not None and process.pid is not None
-        if started and process.is_alive():
+        if process is not None and started and process.is_alive():
             process.kill()
         if self._conn is not None:
             self._conn.close()
-        if started:
+        if process is not None and started:
             await asyncio.to_thread(process.join, 5)
         if self._thread is not None and self._thread.is_alive():
             await asyncio.to_thread(self._thread.join, 5)

@@ -1,0 +1,423 @@
+"""The import job's lifecycle: every transition of `import_jobs`, and the only module naming them.
+
+    submit / retry ──▶ pending ──claim──▶ processing ──complete──▶ completed
+                          │                  │  ╰──fail──▶ failed      (retry: a new job)
+                       cancel             cancel ──▶ cancelling ──▶ cancelled
+                          ╰──▶ cancelled     ╰──requeue──▶ pending (a transient error)
+    settle: an active job whose queue task ended without recording an end.
+
+The API's transitions (`submit`, `retry`, `cancel`) open their own pipelined transaction as the
+request's user (importer.db.as_user: row-level security makes another user's job a 404). The
+worker's (`claim`, `write_progress`, `complete`, `end_attempt`, `settle_orphans`) run on the
+connection they are given, in its transaction: `complete` belongs in the data transaction, so
+that `completed` becomes visible with the items. Every end that is not a completion goes through
+one SQL function, `import_job_end_v1` (schema/0008).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+import procrastinate
+import psycopg
+from psycopg.types.json import Jsonb
+
+from importer.db import AsyncConn, Pool, as_user
+from importer.errors import BadRequest, Conflict, NotFound, TooManyActiveJobs
+from importer.model import ACTIVE, RETRYABLE, TERMINAL, ImportMode, JobStatus
+from importer.queries import q
+
+log = logging.getLogger(__name__)
+
+#: The Procrastinate task that runs an import, and its queue (importer/jobs/import_task.py).
+IMPORT_TASK = "run_import"
+IMPORT_QUEUE = "imports"
+# The unique constraint an Idempotency-Key race violates (schema/0003): the first job wins.
+IDEMPOTENCY_CONSTRAINT = "import_jobs_user_idempotency_key"
+# Imports of ordinary files end in seconds, so a client may try again soon.
+RETRY_AFTER_SECONDS = 5
+NIL_UUID = UUID(int=0)
+
+
+@attrs.frozen
+class JobObject:
+    """The job object of API.md, as `import_job_json_v1` (schema/0004) builds it: a JSON object
+    with `id`, `status`, counts, `error`, `links` … The API answers with `data` as it is."""
+
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> UUID:
+        return UUID(str(self.data["id"]))
+
+    @property
+    def status(self) -> JobStatus:
+        return JobStatus(self.data["status"])
+
+    @property
+    def location(self) -> str:
+        """The job's own URL path (`links.self`), for a `Location` header."""
+        return str(self.data["links"]["self"])
+
+
+@attrs.frozen(kw_only=True)
+class NewJob:
+    """What a submitted job is made of; a retry copies it from the job it retries."""
+
+    wheel_id: UUID
+    file_name: str
+    mode: ImportMode
+    mapping: dict[str, Any] | None
+    notify: bool
+
+
+@attrs.frozen(kw_only=True)
+class FileContent:
+    """An upload's bytes as `import_files` stores them; `media_type` says how to read them."""
+
+    content: bytes | bytearray
+    sha256: bytes
+    media_type: str
+
+
+@attrs.frozen(kw_only=True)
+class Submitted:
+    """A submit's outcome: the job, and whether this request created it (False: the
+    Idempotency-Key named a job this user had submitted already)."""
+
+    job: JobObject
+    created: bool
+
+
+@attrs.frozen(kw_only=True)
+class Claim:
+    """The job as an attempt starts it (`claim`): what the attempt reads and where it writes."""
+
+    job_id: UUID
+    wheel_id: UUID
+    file_id: UUID
+    file_name: str
+    mode: ImportMode
+    mapping: dict[str, Any] | None
+    attempt: int
+    wheel_year: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Claim:
+        return cls(job_id=row["id"], wheel_id=row["wheel_id"], file_id=row["file_id"],
+                   file_name=row["file_name"], mode=ImportMode(row["mode"]), mapping=row["mapping"],
+                   attempt=row["attempts"], wheel_year=row["wheel_year"])
+
+
+@attrs.frozen(kw_only=True)
+class ProgressReport:
+    """One progress write of an attempt: step, its text (cut at 200 characters), percent 0-100,
+    rows, ETA in seconds (None: unknown) and what the data transaction created so far."""
+
+    step: str
+    text: str
+    percent: int
+    processed: int
+    total: int
+    rejected: int
+    eta_seconds: int | None
+    counts: dict[str, int]
+
+
+@attrs.frozen(kw_only=True)
+class Totals:
+    """What a completed attempt did: rows read and rejected, and what it created."""
+
+    processed: int
+    total: int
+    rejected: int
+    rings: int
+    groups: int
+    labels: int
+    pages: int
+    items: int
+
+
+class AlreadySubmitted(Exception):
+    """The Idempotency-Key names a job of this user's. Raised inside the submit transaction so
+    that it rolls back, task included, and `submit` answers with that job."""
+
+    def __init__(self, job: dict[str, Any]):
+        super().__init__(job["id"])
+        self.job = job
+
+
+async def _one(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> dict[str, Any]:
+    """The row a statement always returns (an INSERT/UPDATE … RETURNING that matched, a count)."""
+    row = await cursor.fetchone()
+    if row is None:
+        raise RuntimeError("a statement that returns one row returned none")
+    return row
+
+
+# -- the API's transitions -----------------------------------------------------------------------
+
+async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: NewJob,
+                 file: FileContent, max_active: int, idempotency_key: str | None) -> Submitted:
+    """Store the file, create the job row and queue its task, in one transaction of two round
+    trips: a job never exists without its task, nor a task without its job.
+
+    Raises NotFound (no such wheel of this user's) and TooManyActiveJobs (`max_active` active
+    jobs already); nothing is written then. A replayed `idempotency_key` returns the first job
+    with `created` False.
+    """
+    try:
+        async with as_user(pool, user_id) as conn:
+            task_id, job_id = await _admit(conn, queue, user_id=user_id, wheel_id=job.wheel_id,
+                                           max_active=max_active, idempotency_key=idempotency_key)
+            # Neither INSERT is waited for: they travel with the COMMIT.
+            file_id = uuid.uuid4()
+            await conn.execute(q("import_file_insert"), {
+                "id": file_id, "user_id": user_id, "media_type": file.media_type,
+                "size_bytes": len(file.content), "sha256": file.sha256, "content": file.content})
+            inserted = await _insert(conn, job_id=job_id, task_id=task_id, user_id=user_id, job=job,
+                                     file_id=file_id, idempotency_key=idempotency_key)
+    except AlreadySubmitted as replay:
+        return Submitted(job=JobObject(replay.job), created=False)
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
+            raise
+        # The user lock makes this unlikely; should two requests still race, the first wins.
+        async with as_user(pool, user_id) as conn:
+            row = await (await conn.execute(q("import_job_by_key"), {
+                "user_id": user_id, "idempotency_key": idempotency_key})).fetchone()
+        if row is None:  # the first job of that key was purged meanwhile: nothing to answer with
+            raise
+        return Submitted(job=JobObject(row["job"]), created=False)
+    return Submitted(job=await _inserted(inserted), created=True)
+
+
+async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: UUID,
+                max_active: int) -> JobObject:
+    """A new job (`retry_of` = `job_id`) that imports the same stored file again.
+
+    Raises NotFound, Conflict `job_not_retryable` (the job is not failed or cancelled) and
+    TooManyActiveJobs.
+    """
+    async with as_user(pool, user_id) as conn:
+        old = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
+        if old is None:
+            raise NotFound("No such job.")
+        if old["status"] not in RETRYABLE:
+            raise Conflict(f"Only a failed or cancelled job can be retried, not a {old['status']} one.",
+                           code="job_not_retryable", details={"status": old["status"]})
+        task_id, new_id = await _admit(conn, queue, user_id=user_id, wheel_id=old["wheel_id"],
+                                       max_active=max_active, idempotency_key=None)
+        inserted = await _insert(conn, job_id=new_id, task_id=task_id, user_id=user_id, job=NewJob(
+            wheel_id=old["wheel_id"], file_name=old["file_name"], mode=ImportMode(old["mode"]),
+            mapping=old["mapping"], notify=old["notify"]), file_id=old["file_id"], retry_of=job_id)
+    return await _inserted(inserted)
+
+
+async def cancel(pool: Pool, queue: procrastinate.App, *, user_id: UUID,
+                 job_id: UUID) -> JobObject:
+    """Cancel a job: a pending one ends `cancelled` at once (its queued task with it), a running
+    one becomes `cancelling` and its worker rolls back and ends it; asking again is harmless.
+
+    Raises NotFound, and Conflict `job_finished` for a job that has ended.
+    """
+    async with as_user(pool, user_id) as conn:
+        row = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
+        if row is None:
+            raise NotFound("No such job.")
+        status = JobStatus(row["status"])
+        if status in TERMINAL:
+            raise Conflict(f"The job has already ended ({status}).", code="job_finished",
+                           details={"status": status.value})
+        if status == JobStatus.PENDING:
+            job = (await _one(await conn.execute(q("import_job_cancel_pending"), {"job_id": job_id})))["job"]
+            if row["procrastinate_job_id"] is not None:
+                # Its queued task too, in the same transaction (a task already taken by a
+                # worker is not `todo` any more; that worker's claim then skips the job).
+                await queue.job_manager.cancel_job_by_id_async(row["procrastinate_job_id"], connection=conn)
+        elif status == JobStatus.PROCESSING:
+            job = (await _one(await conn.execute(q("import_job_cancel_running"), {"job_id": job_id})))["job"]
+        else:  # cancelling already: nothing more to do
+            job = (await _one(await conn.execute(q("import_job_get"), {"job_id": job_id})))["job"]
+    return JobObject(job)
+
+
+async def get(pool: Pool, *, user_id: UUID, job_id: UUID) -> JobObject:
+    """One job of the user's. Raises NotFound."""
+    async with as_user(pool, user_id) as conn:
+        row = await (await conn.execute(q("import_job_get"), {"job_id": job_id})).fetchone()
+    if row is None:
+        raise NotFound("No such job.")
+    return JobObject(row["job"])
+
+
+async def get_on(conn: AsyncConn, job_id: UUID) -> JobObject | None:
+    """One job, on a connection the caller holds (a stream's first event, under as_user)."""
+    row = await (await conn.execute(q("import_job_get"), {"job_id": job_id})).fetchone()
+    return None if row is None else JobObject(row["job"])
+
+
+async def exists(conn: AsyncConn, job_id: UUID) -> bool:
+    """Whether the job is there (and, under as_user, the user's)."""
+    return await (await conn.execute(q("import_job_exists"), {"job_id": job_id})).fetchone() is not None
+
+
+async def list_jobs(pool: Pool, *, user_id: UUID, status: JobStatus | None,
+                    wheel_id: UUID | None, before: UUID | datetime | None, limit: int) -> list[JobObject]:
+    """The user's jobs, newest first, at most `limit`, those created before `before` (a job id:
+    the last of the previous page; or a moment). Raises BadRequest for a job id not the user's."""
+    async with as_user(pool, user_id) as conn:
+        before_at, before_id = None, NIL_UUID
+        if isinstance(before, UUID):
+            row = await (await conn.execute(q("import_job_cursor"), {"job_id": before})).fetchone()
+            if row is None:
+                raise BadRequest("before names no job of yours.", details={"parameter": "before"})
+            before_at, before_id = row["created_at"], row["id"]
+        elif before is not None:
+            before_at = before
+        rows = await (await conn.execute(q("import_job_list"), {
+            "status": status, "wheel_id": wheel_id, "before_at": before_at, "before_id": before_id,
+            "limit": limit})).fetchall()
+    return [JobObject(r["job"]) for r in rows]
+
+
+async def _admit(conn: AsyncConn, queue: procrastinate.App, *, user_id: UUID, wheel_id: UUID,
+                 max_active: int, idempotency_key: str | None) -> tuple[int, UUID]:
+    """Lock the user, check key, wheel and active-jobs limit with a snapshot taken after the
+    lock, and queue the new job's task: `(task id, new job id)`; one round trip in a pipelined
+    transaction (importer.db.as_user).
+
+    The server runs the statements in order: in READ COMMITTED the check's snapshot is taken
+    when it starts, after the lock is granted. The task is queued before the checks' verdict is
+    read, because reading its id is what sends them all; when the checks refuse, the exception
+    raised here rolls the transaction back, task included.
+    """
+    await conn.execute(q("user_lock"), {"user_id": user_id})
+    checked = await conn.execute(q("import_submit_check"), {
+        "user_id": user_id, "wheel_id": wheel_id, "idempotency_key": idempotency_key})
+    job_id = uuid.uuid4()
+    task_id: int = await queue.configure_task(name=IMPORT_TASK, queue=IMPORT_QUEUE, connection=conn).defer_async(
+        job_id=str(job_id))
+    row = await _one(checked)
+    if row["existing"] is not None:
+        raise AlreadySubmitted(row["existing"])
+    if not row["wheel_found"]:
+        raise NotFound("No such wheel.")
+    if row["active"] >= max_active:
+        raise TooManyActiveJobs(
+            f"You already have {row['active']} active imports (at most {max_active}); "
+            "try again when one has finished.",
+            retry_after=RETRY_AFTER_SECONDS, details={"active": row["active"], "limit": max_active})
+    return task_id, job_id
+
+
+async def _insert(conn: AsyncConn, *, job_id: UUID, task_id: int, user_id: UUID, job: NewJob,
+                  file_id: UUID, retry_of: UUID | None = None,
+                  idempotency_key: str | None = None) -> psycopg.AsyncCursor[dict[str, Any]]:
+    """The job row of an admission (whose task is queued already), on the caller's connection:
+    both commit or neither does. Its result is read by `_inserted` once the transaction has
+    ended: the INSERT then travels with the COMMIT, one round trip fewer, and a failed INSERT
+    (an Idempotency-Key race) raises where the transaction ends."""
+    return await conn.execute(q("import_job_insert"), {
+        "id": job_id, "user_id": user_id, "wheel_id": job.wheel_id, "file_id": file_id,
+        "file_name": job.file_name, "mode": job.mode.value,
+        "mapping": Jsonb(job.mapping) if job.mapping is not None else None,
+        "notify": job.notify, "retry_of": retry_of, "idempotency_key": idempotency_key,
+        "procrastinate_job_id": task_id})
+
+
+async def _inserted(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> JobObject:
+    # Logged here, after the commit: Procrastinate's own line is written when the task is
+    # queued, before the checks' verdict, so it is kept quiet (importer.logs.setup).
+    job = JobObject((await _one(cursor))["job"])
+    log.info("import queued", extra={"job_id": str(job.id), "wheel_id": job.data["wheel_id"],
+                                     "retry_of": job.data["retry_of"]})
+    return job
+
+
+# -- the worker's transitions --------------------------------------------------------------------
+
+async def claim(conn: AsyncConn, job_id: UUID) -> Claim | JobStatus | None:
+    """Start an attempt: the Claim; else `cancelled` when the job was cancelled while its task
+    waited (it is ended here, nothing was written), else None (ended already, or no such job)."""
+    row = await (await conn.execute(q("job_claim"), {"job_id": job_id})).fetchone()
+    if row is not None:
+        return Claim.from_row(row)
+    if await _end(conn, job_id, JobStatus.CANCELLED, from_=(JobStatus.CANCELLING,)):
+        return JobStatus.CANCELLED
+    return None
+
+
+async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
+                         report: ProgressReport) -> JobStatus | None:
+    """Write one progress report; returns the job's status (`cancelling` asks the attempt to
+    stop), or None when the row is no longer this attempt's."""
+    row = await (await conn.execute(q("job_progress_set"), {
+        "job_id": job_id, "attempt": attempt, "step": report.step, "text": report.text[:200],
+        "progress": report.percent, "processed": report.processed, "total": report.total,
+        "rejected": report.rejected, "eta": report.eta_seconds, **report.counts})).fetchone()
+    return None if row is None else JobStatus(row["status"])
+
+
+async def status_of(conn: AsyncConn, job_id: UUID, attempt: int) -> JobStatus | None:
+    """The job's committed status, or None when another attempt owns the row now."""
+    row = await (await conn.execute(q("job_status_get"), {"job_id": job_id})).fetchone()
+    return JobStatus(row["status"]) if row and row["attempts"] == attempt else None
+
+
+async def complete(conn: AsyncConn, claim: Claim, totals: Totals) -> bool:
+    """Mark the attempt completed, in its data transaction. False: the job was cancelled or
+    taken over meanwhile, and the caller must roll its data back."""
+    row = await (await conn.execute(q("job_complete"), {
+        "job_id": claim.job_id, "attempt": claim.attempt, "processed": totals.processed,
+        "total": totals.total, "rejected": totals.rejected, "rings": totals.rings,
+        "groups": totals.groups, "labels": totals.labels, "pages": totals.pages,
+        "items": totals.items})).fetchone()
+    return row is not None
+
+
+async def fail(conn: AsyncConn, claim: Claim, *, code: str, message: str, processed: int = 0,
+               rejected: int = 0) -> bool:
+    """End the attempt `failed` with an error code and a message for a person (cut at 2,000
+    characters). False: the row is no longer this attempt's."""
+    return await _end(conn, claim.job_id, JobStatus.FAILED, attempt=claim.attempt,
+                      from_=(JobStatus.PROCESSING, JobStatus.CANCELLING), code=code, message=message,
+                      details={"attempt": claim.attempt}, processed=processed, rejected=rejected)
+
+
+async def cancelled(conn: AsyncConn, claim: Claim) -> bool:
+    """End the attempt `cancelled` (it saw `cancelling` and rolled back)."""
+    return await _end(conn, claim.job_id, JobStatus.CANCELLED, attempt=claim.attempt,
+                      from_=(JobStatus.PROCESSING, JobStatus.CANCELLING))
+
+
+async def requeue(conn: AsyncConn, claim: Claim, reason: str) -> bool:
+    """Put the job back in the queue after a transient failure the queue will retry; the
+    attempt count is kept, `reason` is shown in its current step."""
+    return await _end(conn, claim.job_id, JobStatus.PENDING, attempt=claim.attempt,
+                      from_=(JobStatus.PROCESSING,), text=f"Nytt försök snart: {reason}")
+
+
+async def settle_orphans(conn: AsyncConn) -> list[UUID]:
+    """End the active jobs whose queue task has ended for good without recording an end (the
+    database was unreachable at that moment): `cancelling` ones cancelled, others failed."""
+    rows = await (await conn.execute(q("import_jobs_orphans_settle"))).fetchall()
+    return [row["id"] for row in rows]
+
+
+async def _end(conn: AsyncConn, job_id: UUID, status: JobStatus, *, from_: tuple[JobStatus, ...],
+               attempt: int | None = None, text: str | None = None, code: str | None = None,
+               message: str | None = None, details: dict[str, Any] | None = None,
+               processed: int = 0, rejected: int = 0) -> bool:
+    assert status not in ACTIVE or status == JobStatus.PENDING
+    row = await (await conn.execute(q("job_end"), {
+        "job_id": job_id, "status": status.value, "from": [s.value for s in from_],
+        "attempt": attempt, "text": text, "code": code, "message": message,
+        "details": Jsonb(details) if details is not None else None,
+        "processed": processed, "rejected": rejected})).fetchone()
+    return row is not None

@@ -1,0 +1,150 @@
+-- The import job's lifecycle (importer/jobs/lifecycle.py, the only module that names these).
+-- Every write of the worker names the attempt it belongs to, so that a stale run (a worker
+-- presumed dead that still runs) cannot overwrite the state of the attempt that replaced it.
+-- The API's statements run under importer.db.as_user: row-level security scopes them to the
+-- request's user, and "not found" includes "not yours".
+
+-- ---------------------------------------------------------------------------------------------
+-- Creating a job (API): lock the user, check, store the file, insert the row.
+
+-- name: user_lock
+-- Serialises one user's submits and retries, so that the active-jobs limit and the
+-- Idempotency-Key lookup hold under concurrent requests. The checks run in the next statement,
+-- whose snapshot is taken after the lock is held.
+SELECT id FROM users WHERE id = %(user_id)s FOR UPDATE;
+
+-- name: import_submit_check
+SELECT (SELECT count(*) FROM import_jobs
+         WHERE user_id = %(user_id)s AND status IN ('pending', 'processing', 'cancelling')) AS active,
+       EXISTS (SELECT 1 FROM year_wheels WHERE id = %(wheel_id)s) AS wheel_found,
+       (SELECT import_job_json_v1(j) FROM import_jobs j
+         WHERE j.user_id = %(user_id)s AND j.idempotency_key = %(idempotency_key)s) AS existing;
+
+-- name: import_job_by_key
+SELECT import_job_json_v1(j) AS job FROM import_jobs j
+WHERE j.user_id = %(user_id)s AND j.idempotency_key = %(idempotency_key)s;
+
+-- name: import_file_insert
+INSERT INTO import_files (id, user_id, media_type, size_bytes, sha256, content)
+VALUES (%(id)s, %(user_id)s, %(media_type)s, %(size_bytes)s, %(sha256)s, %(content)s);
+
+-- name: import_job_insert
+INSERT INTO import_jobs (id, user_id, wheel_id, file_id, file_name, mode, mapping, notify,
+                         retry_of, idempotency_key, procrastinate_job_id)
+VALUES (%(id)s, %(user_id)s, %(wheel_id)s, %(file_id)s, %(file_name)s, %(mode)s, %(mapping)s,
+        %(notify)s, %(retry_of)s, %(idempotency_key)s, %(procrastinate_job_id)s)
+RETURNING import_job_json_v1(import_jobs.*) AS job;
+
+-- ---------------------------------------------------------------------------------------------
+-- Reading jobs (API, streams).
+
+-- name: import_job_get
+SELECT import_job_json_v1(j) AS job FROM import_jobs j WHERE j.id = %(job_id)s;
+
+-- name: import_job_lock
+SELECT id, wheel_id, file_id, file_name, mode, mapping, notify, status, procrastinate_job_id
+FROM import_jobs WHERE id = %(job_id)s FOR UPDATE;
+
+-- name: import_job_list
+-- Newest first, keyset-paged on (created_at, id): `before_at`/`before_id` is the last job of
+-- the previous page (or a timestamp with the nil UUID, meaning "created before then").
+SELECT import_job_json_v1(j) AS job FROM import_jobs j
+WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
+  AND (%(wheel_id)s::uuid IS NULL OR j.wheel_id = %(wheel_id)s::uuid)
+  AND (%(before_at)s::timestamptz IS NULL
+       OR (j.created_at, j.id) < (%(before_at)s::timestamptz, %(before_id)s::uuid))
+ORDER BY j.created_at DESC, j.id DESC
+LIMIT %(limit)s;
+
+-- name: import_job_cursor
+SELECT created_at, id FROM import_jobs WHERE id = %(job_id)s;
+
+-- name: import_job_exists
+SELECT 1 AS found FROM import_jobs WHERE id = %(job_id)s;
+
+-- ---------------------------------------------------------------------------------------------
+-- Cancelling (API).
+
+-- name: import_job_cancel_running
+-- Running: the worker sees `cancelling`, rolls its data back and ends the job `cancelled`.
+UPDATE import_jobs
+   SET status = 'cancelling', current_step = 'Avbryter...'
+ WHERE id = %(job_id)s AND status = 'processing'
+RETURNING import_job_json_v1(import_jobs.*) AS job;
+
+-- name: import_job_cancel_pending
+-- Not started: cancelled at once (the worker's claim skips a cancelled job).
+SELECT import_job_json_v1(e) AS job
+  FROM import_job_end_v1(%(job_id)s, 'cancelled', ARRAY['pending']) e;
+
+-- ---------------------------------------------------------------------------------------------
+-- An attempt (worker).
+
+-- name: job_claim
+-- Start an attempt. `processing` is claimable too: a worker that died left it so, and the
+-- recovered task starts over. Anything else (cancelled while pending, already ended) is not.
+UPDATE import_jobs
+   SET status = 'processing', attempts = attempts + 1, started_at = clock_timestamp(),
+       step = 'parsing', current_step = 'Läser fil...', progress = 0,
+       processed_items = 0, rejected_rows = 0, eta_seconds = NULL,
+       created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0,
+       created_items = 0, error_code = NULL, error_message = NULL, error_details = NULL
+ WHERE id = %(job_id)s AND status IN ('pending', 'processing')
+RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, attempts, status,
+          (SELECT w.year FROM year_wheels w WHERE w.id = import_jobs.wheel_id) AS wheel_year;
+
+-- name: job_status_get
+SELECT status, attempts FROM import_jobs WHERE id = %(job_id)s;
+
+-- name: job_progress_set
+-- Throttled by the caller; the trigger keeps progress from going down within an attempt and
+-- skips the NOTIFY when nothing visible changed. Returns the status so that a cancel is seen.
+-- The created_* counts are those of the uncommitted data transaction, so that a person sees
+-- "✓ 3 ringar ✓ 39 grupper" while items load; a failure or a cancel sets them back to 0.
+UPDATE import_jobs
+   SET step = %(step)s, current_step = %(text)s, progress = %(progress)s,
+       processed_items = %(processed)s, total_items = %(total)s,
+       rejected_rows = %(rejected)s, eta_seconds = %(eta)s,
+       created_rings = %(rings)s, created_groups = %(groups)s, created_labels = %(labels)s,
+       created_pages = %(pages)s, created_items = %(items)s
+ WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
+RETURNING status;
+
+-- name: job_complete
+-- In the data transaction: `completed` becomes visible with the items, never before. A job
+-- cancelled meanwhile (or taken over by another attempt) matches nothing, and the caller
+-- rolls the data back.
+UPDATE import_jobs
+   SET status = 'completed', progress = 100, step = 'done', current_step = 'Import klar!',
+       finished_at = clock_timestamp(), eta_seconds = 0,
+       processed_items = %(processed)s, total_items = %(total)s, rejected_rows = %(rejected)s,
+       created_rings = %(rings)s, created_groups = %(groups)s, created_labels = %(labels)s,
+       created_pages = %(pages)s, created_items = %(items)s
+ WHERE id = %(job_id)s AND attempts = %(attempt)s AND status = 'processing'
+RETURNING id;
+
+-- name: job_end
+-- Fail, cancel or requeue an attempt (import_job_end_v1, schema/0008). A job found
+-- `cancelling` before any attempt ran is ended with `attempt` NULL.
+SELECT id FROM import_job_end_v1(
+    %(job_id)s, %(status)s, %(from)s::text[], %(attempt)s, %(text)s, %(code)s, %(message)s,
+    %(details)s, %(processed)s, %(rejected)s);
+
+-- ---------------------------------------------------------------------------------------------
+-- Recovery (worker's maintenance task).
+
+-- name: import_jobs_orphans_settle
+-- Imports still active whose queue job has ended for good (the task could not write its own
+-- end, e.g. the database was unreachable at that moment): a person must not wait forever.
+SELECT e.id
+  FROM import_jobs j
+  JOIN procrastinate_jobs pj ON pj.id = j.procrastinate_job_id
+ CROSS JOIN LATERAL import_job_end_v1(
+         j.id,
+         CASE WHEN j.status = 'cancelling' THEN 'cancelled' ELSE 'failed' END,
+         ARRAY['pending', 'processing', 'cancelling'],
+         p_error_code => CASE WHEN j.status = 'cancelling' THEN NULL ELSE 'internal_error' END,
+         p_error_message => CASE WHEN j.status = 'cancelling' THEN NULL
+                                 ELSE 'Importen avbröts oväntat och kunde inte göras om.' END) e
+ WHERE j.status IN ('pending', 'processing', 'cancelling')
+   AND pj.status IN ('succeeded', 'failed', 'cancelled', 'aborted');
