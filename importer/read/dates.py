@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from importer.messages import render
+
 MIN_YEAR, MAX_YEAR = 1900, 2100
 EXCEL_EPOCH = date(1899, 12, 30)
 SERIAL_MIN, SERIAL_MAX = 1, 80000
@@ -27,7 +29,19 @@ MONTHS = {
 
 
 class DateError(ValueError):
-    """A cell that is not a readable date; the message is for a person (Swedish)."""
+    """A cell that is not a readable date: `key` names its message in importer.messages
+    (`date.*`), `params` fill it; `str()` renders it for a person (Swedish).
+
+    Rendered only when asked: column sniffing raises and catches many of these.
+    """
+
+    def __init__(self, key: str, /, **params: object):
+        super().__init__(key)  # args stay (key,): pickle rebuilds it, then restores params
+        self.key = key
+        self.params = params
+
+    def __str__(self) -> str:
+        return render(self.key, **self.params)
 
 
 _NUMERIC = re.compile(r"(\d{1,4})([/.\-])(\d{1,2})\2(\d{2,4})\.?$")
@@ -48,11 +62,11 @@ def _fold(text: str) -> str:
 
 def _checked(year: int, month: int, day: int, text: str) -> date:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise DateError(f"Årtalet {year} är orimligt i '{text}'")
+        raise DateError("date.year_unreasonable", year=year, text=text)
     try:
         return date(year, month, day)
     except (ValueError, OverflowError):
-        raise DateError(f"Ogiltigt datum: '{text}'") from None
+        raise DateError("date.invalid", text=text) from None
 
 
 def _full_year(digits: str) -> int:
@@ -101,15 +115,15 @@ class DateColumn:
             try:
                 value = date.fromisoformat(text)
             except ValueError:
-                raise DateError(f"Ogiltigt datum: '{text}'") from None
+                raise DateError("date.invalid", text=text) from None
             if not MIN_YEAR <= value.year <= MAX_YEAR:
-                raise DateError(f"Årtalet {value.year} är orimligt i '{text}'")
+                raise DateError("date.year_unreasonable", year=value.year, text=text)
             return value
         return self._parse_slow(text.strip())
 
     def _parse_slow(self, text: str) -> date:
         if not text:
-            raise DateError("Datum saknas")
+            raise DateError("date.missing")
         bare = strip_time(text)
         if len(bare) >= 8 and bare[4] in "-/." and bare[:4].isdigit():
             year, rest = bare[:4], bare[5:]
@@ -129,7 +143,7 @@ class DateColumn:
             day, month = (first, second) if self.day_first else (second, first)
             full = _full_year(year)
             if full < 0:
-                raise DateError(f"Ogiltigt datum: '{text}'")
+                raise DateError("date.invalid", text=text)
             return _checked(full, int(month), int(day), text)
         if _SERIAL.match(bare):
             return self._serial(bare, text)
@@ -137,16 +151,16 @@ class DateColumn:
 
     def _serial(self, digits: str, text: str) -> date:
         if not self.serials:
-            raise DateError(f"Ogiltigt datum: '{text}'")
+            raise DateError("date.invalid", text=text)
         number = float(digits.replace(",", "."))
         if len(digits) == 4 and MIN_YEAR <= number <= MAX_YEAR:
             # "2026" in a date column is a year, not the serial for 18 July 1905.
-            raise DateError(f"Bara ett årtal, inget datum: '{text}'")
+            raise DateError("date.year_only", text=text)
         if not SERIAL_MIN <= number <= SERIAL_MAX:
-            raise DateError(f"Ogiltigt datum: '{text}'")
+            raise DateError("date.invalid", text=text)
         value = EXCEL_EPOCH + timedelta(days=int(number))
         if not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise DateError(f"Årtalet {value.year} är orimligt i '{text}'")
+            raise DateError("date.year_unreasonable", year=value.year, text=text)
         return value
 
     def _named(self, bare: str, text: str) -> date:
@@ -157,14 +171,14 @@ class DateColumn:
         else:
             match = _MONTH_DAY_YEAR.match(folded)
             if match is None:
-                raise DateError(f"Ogiltigt datum: '{text}'")
+                raise DateError("date.invalid", text=text)
             month_name, day, year = match.groups()
         month = MONTHS.get(month_name.rstrip("."))
         if month is None:
-            raise DateError(f"Ogiltigt datum: '{text}'")
+            raise DateError("date.invalid", text=text)
         if year is None:
             if self.default_year is None:
-                raise DateError(f"Årtal saknas i '{text}'")
+                raise DateError("date.year_missing", text=text)
             return _checked(self.default_year, month, int(day), text)
         return _checked(int(year), month, int(day), text)
 
