@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import attrs
 
 from importer.errors import UnreadableFile
+from importer.messages import render
 from importer.model import Declared, Row
 from importer.read import columns as cols
 from importer.read import dates
@@ -16,9 +17,11 @@ from importer.read import text as reading
 from importer.read.columns import ColumnMap
 from importer.read.dates import DateColumn
 from importer.read.rows import RowBuilder
+from importer.read.validate import cap
 
 PREFIX_BYTES = 65536
 HEADER_SEARCH = 10  # records looked at for the header row
+MAX_HEADER_SHOWN = 60  # a header quoted in an error message is cut here (validate.cap)
 _WHITESPACE = b" \t\r\n\x00\xef\xbb\xbf"
 
 
@@ -166,12 +169,7 @@ class CsvSource:
         return count, start is not False, end is not False
 
     def __iter__(self) -> Iterator[Row]:
-        build = self._builder.build
-        for number, cells in self._data_records():
-            if cells:
-                row = build(number, cells)
-                if row is not None:
-                    yield row
+        return self._builder.rows(self._data_records())
 
 
 def _check_bytes(prefix: bytes, *, complete: bool) -> None:
@@ -198,17 +196,18 @@ def _layout(text: str, *, mapping: dict | None, date_order: bool = True) -> Layo
     names = [h.replace("\x00", "").replace("\ufeff", "").strip() for h in headers]
     if _looks_like_data(names):
         raise UnreadableFile(
-            "Filen saknar rubrikrad: första raden ska namnge kolumnerna "
-            "(till exempel Aktivitet, Startdatum, Slutdatum).",
-            code="no_header", details={"first_row": [reading_cap(h) for h in names[:20]]},
+            render("file.no_header"),
+            code="no_header", details={"first_row": [_shown(h) for h in names[:20]]},
         )
-    names = [h or f"Kolumn {i + 1}" for i, h in enumerate(names)]
+    names = [h or render("file.unnamed_column", number=i + 1) for i, h in enumerate(names)]
     column_map = cols.detect(names, sample, mapping)
     if column_map.name is None or column_map.start is None:
-        missing = "namn" if column_map.name is None else "datum"
+        missing = "namn" if column_map.name is None else "datum"  # a code in details
         raise UnreadableFile(
-            f"Ingen kolumn kan användas som aktivitetens {missing}. Rubriker: "
-            f"{', '.join(reading_cap(n) for n in names[:30])}. Ange kolumnerna med mapping.",
+            render("file.no_usable_column",
+                   missing=render("file.missing_name" if column_map.name is None
+                                  else "file.missing_date"),
+                   headers=", ".join(_shown(n) for n in names[:30])),
             code="no_usable_column", details={"headers": names[:100], "missing": missing},
         )
     day_first = [None if index is None or not date_order else _day_first(sample, index)
@@ -243,8 +242,8 @@ def _day_first(sample: list[list[str]], index: int) -> bool | None:
     return decided
 
 
-def reading_cap(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
+def _shown(header: str) -> str:
+    return cap(header, MAX_HEADER_SHOWN)
 
 
 def _looks_like_data(cells: list[str]) -> bool:
@@ -259,9 +258,8 @@ def _looks_like_data(cells: list[str]) -> bool:
 
 
 def _empty() -> UnreadableFile:
-    return UnreadableFile("Filen är tom.", code="empty_file")
+    return UnreadableFile(render("file.empty"), code="empty_file")
 
 
 def _no_data() -> UnreadableFile:
-    return UnreadableFile(
-        "Filen har en rubrikrad men inga datarader.", code="no_data_rows")
+    return UnreadableFile(render("file.no_data_rows"), code="no_data_rows")

@@ -8,16 +8,27 @@ from collections.abc import Iterator
 from typing import Any
 
 from importer.errors import BadRequest, UnreadableFile
-from importer.model import Activity, Declared, DeclaredColored, DeclaredRing, ImportMode, Rejection, Row
-from importer.read.dates import DateColumn, DateError
-from importer.read.rows import MAX_DESCRIPTION, MAX_NAME, MAX_PARENT_NAME, MAX_SPAN_YEARS, cap
+from importer.messages import render
+from importer.model import Declared, DeclaredColored, DeclaredRing, ImportMode, Row
+from importer.read.dates import DateColumn
+from importer.read.validate import MAX_PARENT_NAME, Blame, Rules
 
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}$")
-_DATES = DateColumn(day_first=True)
+# Items are validated like CSV rows; a rejection blames the JSON field. Each date field holds
+# one date (no ranges), read day-first where the order is ambiguous.
+_RULES = Rules(
+    Blame(name="name", start="startDate", end="endDate", ring="ringId", group="activityId",
+          label="labelId"),
+    start_dates=DateColumn(day_first=True), ranges=False)
+# The item fields a rejection keeps as its raw values, in this order.
+_VALUES = ("name", "startDate", "endDate", "ringId", "activityId", "description")
 
 
-def _bad(message: str, **details: Any) -> BadRequest:
-    return BadRequest(message, code="bad_payload", details=details)
+def _bad(key: str, /, *, field: str | None = None, **params: Any) -> BadRequest:
+    """BadRequest(bad_payload) with the catalogue's `payload.*` message; `field` is the place
+    of the problem, also given in `details`."""
+    message = render(key, **params)
+    return BadRequest(message, code="bad_payload", details={} if field is None else {"field": field})
 
 
 def parse_payload(body: bytes | str | dict) -> tuple[str, str, StructuredSource]:
@@ -33,18 +44,17 @@ def parse_payload(body: bytes | str | dict) -> tuple[str, str, StructuredSource]
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise _bad(f"Ogiltig JSON: {exc}") from None
+            raise _bad("payload.not_json", error=exc) from None
     else:
         payload = body
     if not isinstance(payload, dict):
-        raise _bad("Kroppen ska vara ett JSON-objekt")
+        raise _bad("payload.not_object")
     mode = payload.get("importMode", "append")
-    if mode not in set(ImportMode):
-        raise _bad(f"importMode ska vara 'append' eller 'replace', inte {mode!r}",
-                   field="importMode")
+    if not isinstance(mode, str) or mode not in set(ImportMode):
+        raise _bad("payload.bad_mode", value=mode, field="importMode")
     file_name = payload.get("fileName") or "import.json"
     if not isinstance(file_name, str):
-        raise _bad("fileName ska vara text", field="fileName")
+        raise _bad("payload.file_name_not_text", field="fileName")
     return mode, file_name, StructuredSource(payload, file_name=file_name)
 
 
@@ -62,7 +72,7 @@ class StructuredSource:
         if structure is None:
             structure = {}
         if not isinstance(structure, dict):
-            raise _bad("structure ska vara ett objekt", field="structure")
+            raise _bad("payload.structure_not_object", field="structure")
         rings = _entries(structure, "rings")
         groups = _entries(structure, "activityGroups")
         labels = _entries(structure, "labels")
@@ -72,7 +82,7 @@ class StructuredSource:
             where = f"structure.rings[{i}]"
             ring_type = ring.get("type", "inner") or "inner"
             if ring_type not in ("inner", "outer"):
-                raise _bad(f"{where}.type ska vara 'inner' eller 'outer', inte {ring_type!r}",
+                raise _bad("payload.bad_ring_type", where=f"{where}.type", value=ring_type,
                            field=f"{where}.type")
             declared = DeclaredRing(name=_name(ring, where), type=ring_type,
                                     color=_color(ring, where))
@@ -84,20 +94,19 @@ class StructuredSource:
                                  labels=tuple(declared_labels))
         pages = payload.get("pages")
         if not isinstance(pages, list):
-            raise _bad("pages ska vara en lista", field="pages")
+            raise _bad("payload.pages_not_list", field="pages")
         self._items: list[dict] = []
         for p, page in enumerate(pages):
             if not isinstance(page, dict) or not isinstance(page.get("items", []), list):
-                raise _bad(f"pages[{p}] ska vara ett objekt med en lista items",
-                           field=f"pages[{p}]")
+                raise _bad("payload.page_not_object", where=f"pages[{p}]", field=f"pages[{p}]")
             for i, item in enumerate(page.get("items", [])):
                 where = f"pages[{p}].items[{i}]"
                 if not isinstance(item, dict):
-                    raise _bad(f"{where} ska vara ett objekt", field=where)
+                    raise _bad("payload.item_not_object", where=where, field=where)
                 self._check_refs(item, where)
                 self._items.append(item)
         if not self._items:
-            raise UnreadableFile("Importen innehåller inga aktiviteter.", code="no_data_rows")
+            raise UnreadableFile(render("payload.no_items"), code="no_data_rows")
         self.total_rows = len(self._items)
 
     def _check_refs(self, item: dict, where: str) -> None:
@@ -106,65 +115,39 @@ class StructuredSource:
             if ref is None:
                 continue  # the planner's default ring/group
             if _key(ref) not in known:
-                raise _bad(f"{where}.{field} {ref!r} finns inte i structure", field=f"{where}.{field}")
+                raise _bad("payload.unknown_ref", where=f"{where}.{field}", ref=ref,
+                           declared="structure", field=f"{where}.{field}")
         label = _label_ref(item)
         if label is not None and _key(label) not in self._labels:
-            raise _bad(f"{where}.labelId {label!r} finns inte i structure.labels",
-                       field=f"{where}.labelId")
+            raise _bad("payload.unknown_ref", where=f"{where}.labelId", ref=label,
+                       declared="structure.labels", field=f"{where}.labelId")
 
     def __iter__(self) -> Iterator[Row]:
         for number, item in enumerate(self._items, start=1):
             yield self._row(number, item)
 
     def _row(self, number: int, item: dict) -> Row:
-        def reject(column: str | None, reason: str) -> Rejection:
-            values = tuple(cap(_text(item.get(k))) for k in
-                           ("name", "startDate", "endDate", "ringId", "activityId", "description"))
-            return Rejection(row_number=number, column=column, reason=reason, values=values)
-
-        name = _text(item.get("name")).strip()
-        if not name:
-            return reject("name", "Namn saknas")
-        if len(name) > MAX_NAME:
-            return reject("name", f"Namnet är längre än {MAX_NAME} tecken ({len(name)})")
-        raw_start = _text(item.get("startDate")).strip()
-        if not raw_start:
-            return reject("startDate", "Startdatum saknas")
-        try:
-            start = _DATES.parse(raw_start)
-        except DateError:
-            return reject("startDate", f"Ogiltigt startdatum: '{cap(raw_start, 100)}'")
-        raw_end = _text(item.get("endDate")).strip()
-        end = start
-        if raw_end:
-            try:
-                end = _DATES.parse(raw_end)
-            except DateError:
-                return reject("endDate", f"Ogiltigt slutdatum: '{cap(raw_end, 100)}'")
-        if end < start:
-            return reject("endDate", "Slutdatum före startdatum")
-        span = end.year - start.year
-        if span > MAX_SPAN_YEARS or (
-            span == MAX_SPAN_YEARS and (end.month, end.day) > (start.month, start.day)
-        ):
-            return reject("endDate", f"Aktiviteten spänner över mer än {MAX_SPAN_YEARS} år")
+        # The rules are the CSV rows' (importer.read.validate); here only the fields are found
+        # and the structure's ids resolved to the names it declares.
         ring = item.get("ringId")
         group = item.get("activityId")
         label = _label_ref(item)
-        description = _text(item.get("description")).strip()
-        return Activity(
-            row_number=number, name=name, start=start, end=end,
-            ring=None if ring is None else self._rings[_key(ring)],
-            group=None if group is None else self._groups[_key(group)],
-            label=None if label is None else self._labels[_key(label)],
-            description=cap(description, MAX_DESCRIPTION) if description else None,
+        return _RULES.validate(
+            number, _text(item.get("name")), _text(item.get("startDate")),
+            _text(item.get("endDate")),
+            None if ring is None else self._rings[_key(ring)],
+            None if group is None else self._groups[_key(group)],
+            None if label is None else self._labels[_key(label)],
+            _text(item.get("description")),
+            tuple(_text(item.get(k)) for k in _VALUES),
         )
 
 
 def _entries(structure: dict, field: str) -> list[dict]:
     entries = structure.get(field) or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise _bad(f"structure.{field} ska vara en lista av objekt", field=f"structure.{field}")
+        raise _bad("payload.not_list_of_objects", where=f"structure.{field}",
+                   field=f"structure.{field}")
     return entries
 
 
@@ -176,19 +159,20 @@ def _key(ref: Any) -> str:
 def _id(entry: dict, where: str, seen: dict) -> str:
     ref = entry.get("id")
     if ref is None or isinstance(ref, dict | list | bool) or _key(ref) == "":
-        raise _bad(f"{where}.id saknas", field=f"{where}.id")
+        raise _bad("payload.id_missing", where=f"{where}.id", field=f"{where}.id")
     if _key(ref) in seen:
-        raise _bad(f"{where}.id {ref!r} förekommer två gånger", field=f"{where}.id")
+        raise _bad("payload.id_twice", where=f"{where}.id", ref=ref, field=f"{where}.id")
     return _key(ref)
 
 
 def _name(entry: dict, where: str) -> str:
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise _bad(f"{where}.name saknas", field=f"{where}.name")
+        raise _bad("payload.name_missing", where=f"{where}.name", field=f"{where}.name")
     name = name.strip()
     if len(name) > MAX_PARENT_NAME:
-        raise _bad(f"{where}.name är längre än {MAX_PARENT_NAME} tecken", field=f"{where}.name")
+        raise _bad("payload.name_too_long", where=f"{where}.name", limit=MAX_PARENT_NAME,
+                   field=f"{where}.name")
     return name
 
 
@@ -197,7 +181,7 @@ def _color(entry: dict, where: str) -> str | None:
     if color is None or color == "":
         return None
     if not isinstance(color, str) or not _COLOR.match(color):
-        raise _bad(f"{where}.color ska vara #RRGGBB, inte {color!r}", field=f"{where}.color")
+        raise _bad("payload.bad_color", where=f"{where}.color", value=color, field=f"{where}.color")
     return color.upper()
 
 

@@ -1,0 +1,203 @@
+"""The rules for one activity, whatever the source: cells in, an Activity or a Rejection out.
+
+"Parse at the edge, compute in the middle": a source (the CSV reader, the structured JSON
+body) finds a row's cells and hands their text here, with the DateColumn that reads each
+date column (its day/month order and serials are decided per column by the source). What
+makes a row an activity is decided here, once:
+
+- the name is required and at most MAX_NAME characters (rejected, never cut: a cut name
+  would silently become another activity);
+- the start is required and readable, the end readable when given (no end: a one-day item),
+  the end not before the start, and the whole span at most MAX_SPAN_YEARS;
+- ring, group and label are at most MAX_PARENT_NAME characters (rejected, never cut);
+- the description is cut at MAX_DESCRIPTION characters with a visible marker;
+- names, parents and the description are trimmed; an empty one is None;
+- a rejection keeps the row's raw cells, each cut at MAX_CELL, for errors.csv.
+
+Reasons are Swedish, from importer.messages. Pure: no I/O, no state changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import attrs
+
+from importer.messages import render
+from importer.model import Activity, Rejection, Row
+from importer.read.construct import positional
+from importer.read.dates import MAX_YEAR, MIN_YEAR, DateColumn, DateError
+
+MAX_NAME = 200
+MAX_PARENT_NAME = 100
+MAX_DESCRIPTION = 10_000
+MAX_CELL = 10_000  # raw cells kept in a rejection are cut here, so errors.csv stays sane
+MAX_QUOTED = 100  # an unreadable date is quoted in its reason up to this length
+MAX_SPAN_YEARS = 10
+#: What ends a text cut by `cap`: a visible marker, so nobody takes it for the whole text.
+TRUNCATED = " […]"
+
+_fromisoformat = date.fromisoformat
+_activity = positional(Activity)
+
+
+def cap(text: str, limit: int = MAX_CELL) -> str:
+    """`text` if it has at most `limit` characters, else its start and TRUNCATED, `limit`
+    characters in all (`limit` must exceed len(TRUNCATED))."""
+    return text if len(text) <= limit else text[: limit - len(TRUNCATED)] + TRUNCATED
+
+
+def spans_too_long(start: date, end: date) -> bool:
+    """Whether `end` is later than the same day MAX_SPAN_YEARS years after `start`.
+
+    The one statement of the rule: 2020-01-01..2030-01-01 is allowed, ..2030-01-02 is not. A
+    29 February start is measured to 28 February: 2024-02-29..2034-02-28 is allowed,
+    ..2034-03-01 is not.
+    """
+    years = end.year - start.year
+    return years >= MAX_SPAN_YEARS and (
+        years > MAX_SPAN_YEARS or (end.month, end.day) > (start.month, start.day))
+
+
+@attrs.frozen(kw_only=True)
+class Blame:
+    """What a rejection names as its `column` for each field of a source: the header of the
+    cell (CSV) or the JSON field ("startDate"). None: the source has no such place."""
+
+    name: str | None = None
+    start: str | None = None
+    end: str | None = None
+    ring: str | None = None
+    group: str | None = None
+    label: str | None = None
+
+
+class Rules:
+    """The validation of one source's rows: its Blame and its date columns, fixed up front.
+
+    `start_dates`/`end_dates` read the start and end cells (`end_dates` defaults to
+    `start_dates`). With `ranges` a date cell may hold a whole range (`2025-01-01 – 2025-03-31`,
+    `20250101-20251231`): in the start cell it gives start and end, in the end cell its last
+    day is the end. Without it each cell is one date (the JSON form's startDate/endDate).
+    """
+
+    __slots__ = ("blame", "end_dates", "ranges", "start_dates")
+
+    def __init__(self, blame: Blame, *, start_dates: DateColumn, end_dates: DateColumn | None = None,
+                 ranges: bool = False):
+        self.blame = blame
+        self.start_dates = start_dates
+        self.end_dates = end_dates or start_dates
+        self.ranges = ranges
+
+    def validate(self, row_number: int, name: str, raw_start: str, raw_end: str,
+                 ring: str | None, group: str | None, label: str | None,
+                 description: str | None, values: Sequence[str]) -> Row:
+        """An Activity for a row that follows the rules, else a Rejection naming the first
+        broken rule (in the order of the module docstring), its Blame and `values` capped.
+
+        Texts are as the source found them (this trims them); "" or None is an empty cell.
+        Never raises for any cell text.
+        """
+        name = name.strip()
+        if not name:
+            return self._reject(row_number, values, self.blame.name, render("row.name_missing"))
+        if len(name) > MAX_NAME:
+            return self._reject(row_number, values, self.blame.name,
+                                render("row.name_too_long", limit=MAX_NAME, length=len(name)))
+        end = None
+        try:
+            if len(raw_start) == 10 and raw_start[4] == "-" and raw_start[7] == "-":
+                # The hot path: an ISO date, no range, no whitespace.
+                start = _fromisoformat(raw_start)
+                if not MIN_YEAR <= start.year <= MAX_YEAR:
+                    start = self.start_dates.parse(raw_start)  # raises with the reason
+            elif self.ranges:
+                start, end = self.start_dates.parse_range(raw_start)
+            else:
+                start = self.start_dates.parse(raw_start)
+        except ValueError as exc:
+            if not raw_start.strip():
+                reason = render("row.start_missing")
+            else:
+                reason = _unreadable(raw_start, exc, "row.start_invalid", "row.start_invalid_because")
+            return self._reject(row_number, values, self.blame.start, reason)
+        from_end_cell = False  # the end is to blame where it came from
+        if raw_end:
+            try:
+                if len(raw_end) == 10 and raw_end[4] == "-" and raw_end[7] == "-":
+                    end = _fromisoformat(raw_end)
+                    if not MIN_YEAR <= end.year <= MAX_YEAR:
+                        end = self.end_dates.parse(raw_end)
+                elif raw_end.strip():
+                    end = self._end_of(raw_end)
+            except ValueError as exc:
+                return self._reject(row_number, values, self.blame.end,
+                                    _unreadable(raw_end, exc, "row.end_invalid",
+                                                "row.end_invalid_because"))
+            from_end_cell = True
+        if end is None:
+            end = start
+        elif end < start:
+            return self._reject(row_number, values, self._end_blame(from_end_cell),
+                                render("row.end_before_start"))
+        # The year test only spares nearly every row the call; spans_too_long is the rule.
+        elif end.year - start.year >= MAX_SPAN_YEARS and spans_too_long(start, end):
+            return self._reject(row_number, values, self._end_blame(from_end_cell),
+                                render("row.span_too_long", years=MAX_SPAN_YEARS))
+        if ring:
+            ring = ring.strip() or None
+            if ring is not None and len(ring) > MAX_PARENT_NAME:
+                return self._too_long(row_number, values, self.blame.ring, ring)
+        else:
+            ring = None
+        if group:
+            group = group.strip() or None
+            if group is not None and len(group) > MAX_PARENT_NAME:
+                return self._too_long(row_number, values, self.blame.group, group)
+        else:
+            group = None
+        if label:
+            label = label.strip() or None
+            if label is not None and len(label) > MAX_PARENT_NAME:
+                return self._too_long(row_number, values, self.blame.label, label)
+        else:
+            label = None
+        if description:
+            description = description.strip() or None
+            if description is not None and len(description) > MAX_DESCRIPTION:
+                description = cap(description, MAX_DESCRIPTION)
+        else:
+            description = None
+        return _activity(row_number, name, start, end, ring, group, label, description)
+
+    def _end_blame(self, from_end_cell: bool) -> str | None:
+        return self.blame.end if from_end_cell else self.blame.start
+
+    def _end_of(self, raw: str) -> date:
+        if not self.ranges:
+            return self.end_dates.parse(raw)
+        # An end cell holding a range means its last day.
+        start, end = self.end_dates.parse_range(raw)
+        return end or start
+
+    def _too_long(self, row_number: int, values: Sequence[str], column: str | None,
+                  value: str) -> Rejection:
+        return self._reject(row_number, values, column, render(
+            "row.parent_too_long", column=column, limit=MAX_PARENT_NAME, length=len(value)))
+
+    @staticmethod
+    def _reject(row_number: int, values: Sequence[str], column: str | None,
+                reason: str) -> Rejection:
+        return Rejection(row_number=row_number, column=column, reason=reason,
+                         values=tuple(cap(v) for v in values))
+
+
+def _unreadable(raw: str, exc: ValueError, key: str, key_because: str) -> str:
+    """The reason for an unreadable date cell: the cell quoted (`key`), and why when the
+    DateColumn knows more than "not a date", a year out of range or missing (`key_because`)."""
+    value = cap(raw.strip(), MAX_QUOTED)
+    if not isinstance(exc, DateError) or exc.key == "date.invalid":
+        return render(key, value=value)
+    return render(key_because, value=value, detail=str(exc))
