@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import attrs
 
 from importer.errors import BadRequest
+from importer.messages import render
 from importer.read import dates
 
 FIELDS = ("name", "start", "end", "ring", "group", "label", "description")
@@ -86,9 +87,6 @@ class ColumnMap:
     description: int | None = None
     extras: tuple[int, ...] = ()
     serial_dates: bool = False
-
-    def header(self, index: int | None) -> str | None:
-        return None if index is None else self.headers[index]
 
     def as_mapping(self) -> dict[str, str]:
         """Field -> header text, the form a client sends back as `mapping`."""
@@ -192,26 +190,26 @@ def detect(
 
 def _from_mapping(headers: tuple[str, ...], mapping: dict) -> dict[str, int]:
     if not isinstance(mapping, dict):
-        raise BadRequest("mapping ska vara ett JSON-objekt", code="bad_mapping")
+        raise BadRequest(render("mapping.not_object"), code="bad_mapping")
     by_exact = {h: i for i, h in reversed(list(enumerate(headers)))}
     by_loose = {normalise(h): i for i, h in reversed(list(enumerate(headers)))}
     chosen = {}
     for field, header in mapping.items():
         if field not in FIELDS:
             raise BadRequest(
-                f"Okänt fält i mapping: '{field}' (tillåtna: {', '.join(FIELDS)})",
+                render("mapping.unknown_field", field=field, allowed=", ".join(FIELDS)),
                 code="bad_mapping", details={"field": field},
             )
         if header is None or header == "":
             continue
         if not isinstance(header, str):
-            raise BadRequest(f"mapping.{field} ska vara en rubrik (text)", code="bad_mapping",
+            raise BadRequest(render("mapping.not_text", field=field), code="bad_mapping",
                              details={"field": field})
         index = by_exact.get(header.strip(), by_loose.get(normalise(header)))
         if index is None:
             raise BadRequest(
-                f"Kolumnen '{header}' (mapping.{field}) finns inte i filen. "
-                f"Rubriker: {', '.join(headers)}",
+                render("mapping.no_such_column", header=header, field=field,
+                       headers=", ".join(headers)),
                 code="bad_mapping", details={"field": field, "header": header},
             )
         chosen[field] = index

@@ -9,36 +9,35 @@ import itertools
 from collections.abc import Iterator
 
 from importer.errors import UnreadableFile
+from importer.messages import render
 
 # Big enough for any cell of a 100 MiB upload; the default (128 KiB) would make one giant cell
-# abort the whole file. Rows cap their cells themselves (see rows.py).
+# abort the whole file. Rows cap their cells themselves (see validate.py).
 csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))
 
 DELIMITERS = (",", ";", "\t")
 SNIFF_LINES = 30
 
+# Magic bytes and the catalogue key of what the file then is (importer.messages).
 _MAGIC = (
-    (b"PK\x03\x04", "en Excel- eller zip-fil (xlsx)"),
-    (b"\xd0\xcf\x11\xe0", "en Excel-fil (xls)"),
-    (b"%PDF", "en PDF-fil"),
-    (b"\x89PNG", "en PNG-bild"),
-    (b"\xff\xd8\xff", "en JPEG-bild"),
-    (b"GIF8", "en GIF-bild"),
-    (b"\x1f\x8b", "en gzip-fil"),
-    (b"7z\xbc\xaf", "en 7z-fil"),
-    (b"Rar!", "en rar-fil"),
+    (b"PK\x03\x04", "file.kind_xlsx"),
+    (b"\xd0\xcf\x11\xe0", "file.kind_xls"),
+    (b"%PDF", "file.kind_pdf"),
+    (b"\x89PNG", "file.kind_png"),
+    (b"\xff\xd8\xff", "file.kind_jpeg"),
+    (b"GIF8", "file.kind_gif"),
+    (b"\x1f\x8b", "file.kind_gzip"),
+    (b"7z\xbc\xaf", "file.kind_7z"),
+    (b"Rar!", "file.kind_rar"),
 )
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13, 12)) + b"\x7f"
 
 
 def not_text(prefix: bytes) -> None:
     """Raise `not_text` for a binary file, naming what it looks like when the magic says."""
-    for magic, what in _MAGIC:
+    for magic, kind in _MAGIC:
         if prefix.startswith(magic):
-            raise UnreadableFile(
-                f"Filen ser ut som {what}, inte en CSV-fil. Exportera den som CSV och försök igen.",
-                code="not_text",
-            )
+            raise UnreadableFile(render("file.looks_like", kind=render(kind)), code="not_text")
     if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return
     sample = prefix[:65536]
@@ -48,10 +47,7 @@ def not_text(prefix: bytes) -> None:
     # Text files have no control bytes apart from tab and line ends; a few stray NULs are
     # tolerated (and stripped), a binary file has them everywhere.
     if controls * 100 > len(sample) * 2:
-        raise UnreadableFile(
-            "Filen är inte en textfil (CSV). Exportera kalkylbladet som CSV och försök igen.",
-            code="not_text",
-        )
+        raise UnreadableFile(render("file.not_text"), code="not_text")
 
 
 def encoding_of(data: bytes, *, complete: bool = True) -> str:
