@@ -1,0 +1,95 @@
+"""The worker's transitions of an import job: claim, progress, complete, fail, cancel,
+requeue, and settling orphans. Each runs on the connection it is given, in its transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from importer.db import AsyncConn
+from importer.jobs.lifecycle.values import Claim, ProgressReport, Totals
+from importer.model import ACTIVE, JobStatus
+from importer.queries import q
+
+
+async def claim(conn: AsyncConn, job_id: UUID) -> Claim | JobStatus | None:
+    """Start an attempt: the Claim; else `cancelled` when the job was cancelled while its task
+    waited (it is ended here, nothing was written), else None (ended already, or no such job)."""
+    row = await (await conn.execute(q("job_claim"), {"job_id": job_id})).fetchone()
+    if row is not None:
+        return Claim.from_row(row)
+    if await _end(conn, job_id, JobStatus.CANCELLED, from_=(JobStatus.CANCELLING,)):
+        return JobStatus.CANCELLED
+    return None
+
+
+async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
+                         report: ProgressReport) -> JobStatus | None:
+    """Write one progress report; returns the job's status (`cancelling` asks the attempt to
+    stop), or None when the row is no longer this attempt's."""
+    row = await (await conn.execute(q("job_progress_set"), {
+        "job_id": job_id, "attempt": attempt, "step": report.step, "text": report.text[:200],
+        "progress": report.percent, "processed": report.processed, "total": report.total,
+        "rejected": report.rejected, "eta": report.eta_seconds, **report.counts})).fetchone()
+    return None if row is None else JobStatus(row["status"])
+
+
+async def status_of(conn: AsyncConn, job_id: UUID, attempt: int) -> JobStatus | None:
+    """The job's committed status, or None when another attempt owns the row now."""
+    row = await (await conn.execute(q("job_status_get"), {"job_id": job_id})).fetchone()
+    return JobStatus(row["status"]) if row and row["attempts"] == attempt else None
+
+
+async def complete(conn: AsyncConn, claim: Claim, totals: Totals) -> bool:
+    """Mark the attempt completed, in its data transaction. False: the job was cancelled or
+    taken over meanwhile, and the caller must roll its data back."""
+    row = await (await conn.execute(q("job_complete"), {
+        "job_id": claim.job_id, "attempt": claim.attempt, "processed": totals.processed,
+        "total": totals.total, "rejected": totals.rejected, "rings": totals.rings,
+        "groups": totals.groups, "labels": totals.labels, "pages": totals.pages,
+        "items": totals.items})).fetchone()
+    return row is not None
+
+
+async def fail(conn: AsyncConn, claim: Claim, *, code: str, message: str, processed: int = 0,
+               rejected: int = 0) -> bool:
+    """End the attempt `failed` with an error code and a message for a person (cut at 2,000
+    characters). False: the row is no longer this attempt's."""
+    return await _end(conn, claim.job_id, JobStatus.FAILED, attempt=claim.attempt,
+                      from_=(JobStatus.PROCESSING, JobStatus.CANCELLING), code=code, message=message,
+                      details={"attempt": claim.attempt}, processed=processed, rejected=rejected)
+
+
+async def cancelled(conn: AsyncConn, claim: Claim) -> bool:
+    """End the attempt `cancelled` (it saw `cancelling` and rolled back)."""
+    return await _end(conn, claim.job_id, JobStatus.CANCELLED, attempt=claim.attempt,
+                      from_=(JobStatus.PROCESSING, JobStatus.CANCELLING))
+
+
+async def requeue(conn: AsyncConn, claim: Claim, reason: str) -> bool:
+    """Put the job back in the queue after a transient failure the queue will retry; the
+    attempt count is kept, `reason` is shown in its current step."""
+    return await _end(conn, claim.job_id, JobStatus.PENDING, attempt=claim.attempt,
+                      from_=(JobStatus.PROCESSING,), text=f"Nytt försök snart: {reason}")
+
+
+async def settle_orphans(conn: AsyncConn) -> list[UUID]:
+    """End the active jobs whose queue task has ended for good without recording an end (the
+    database was unreachable at that moment): `cancelling` ones cancelled, others failed."""
+    rows = await (await conn.execute(q("import_jobs_orphans_settle"))).fetchall()
+    return [row["id"] for row in rows]
+
+
+async def _end(conn: AsyncConn, job_id: UUID, status: JobStatus, *, from_: tuple[JobStatus, ...],
+               attempt: int | None = None, text: str | None = None, code: str | None = None,
+               message: str | None = None, details: dict[str, Any] | None = None,
+               processed: int = 0, rejected: int = 0) -> bool:
+    assert status not in ACTIVE or status == JobStatus.PENDING
+    row = await (await conn.execute(q("job_end"), {
+        "job_id": job_id, "status": status.value, "from": [s.value for s in from_],
+        "attempt": attempt, "text": text, "code": code, "message": message,
+        "details": Jsonb(details) if details is not None else None,
+        "processed": processed, "rejected": rejected})).fetchone()
+    return row is not None

@@ -1,0 +1,218 @@
+"""The API's transitions of an import job: submit, retry, cancel, and the reads of jobs.
+
+Each opens its own pipelined transaction as the request's user (importer.db.as_user), so
+row-level security makes another user's job a 404.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import procrastinate
+import psycopg
+from psycopg.types.json import Jsonb
+
+from importer.db import AsyncConn, Pool, as_user
+from importer.errors import BadRequest, Conflict, NotFound, TooManyActiveJobs
+from importer.jobs.lifecycle.values import (
+    IMPORT_QUEUE,
+    IMPORT_TASK,
+    AlreadySubmitted,
+    FileContent,
+    JobObject,
+    NewJob,
+    Submitted,
+    one_row,
+)
+from importer.model import RETRYABLE, TERMINAL, ImportMode, JobStatus
+from importer.queries import q
+
+log = logging.getLogger(__name__)
+
+# The unique constraint an Idempotency-Key race violates (schema/0003): the first job wins.
+IDEMPOTENCY_CONSTRAINT = "import_jobs_user_idempotency_key"
+# Imports of ordinary files end in seconds, so a client may try again soon.
+RETRY_AFTER_SECONDS = 5
+NIL_UUID = UUID(int=0)
+
+
+async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: NewJob,
+                 file: FileContent, max_active: int, idempotency_key: str | None) -> Submitted:
+    """Store the file, create the job row and queue its task, in one transaction of two round
+    trips: a job never exists without its task, nor a task without its job.
+
+    Raises NotFound (no such wheel of this user's) and TooManyActiveJobs (`max_active` active
+    jobs already); nothing is written then. A replayed `idempotency_key` returns the first job
+    with `created` False.
+    """
+    try:
+        async with as_user(pool, user_id) as conn:
+            task_id, job_id = await _admit(conn, queue, user_id=user_id, wheel_id=job.wheel_id,
+                                           max_active=max_active, idempotency_key=idempotency_key)
+            # Neither INSERT is waited for: they travel with the COMMIT.
+            file_id = uuid.uuid4()
+            await conn.execute(q("import_file_insert"), {
+                "id": file_id, "user_id": user_id, "media_type": file.media_type,
+                "size_bytes": len(file.content), "sha256": file.sha256, "content": file.content})
+            inserted = await _insert(conn, job_id=job_id, task_id=task_id, user_id=user_id, job=job,
+                                     file_id=file_id, idempotency_key=idempotency_key)
+    except AlreadySubmitted as replay:
+        return Submitted(job=JobObject(replay.job), created=False)
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
+            raise
+        # The user lock makes this unlikely; should two requests still race, the first wins.
+        async with as_user(pool, user_id) as conn:
+            row = await (await conn.execute(q("import_job_by_key"), {
+                "user_id": user_id, "idempotency_key": idempotency_key})).fetchone()
+        if row is None:  # the first job of that key was purged meanwhile: nothing to answer with
+            raise
+        return Submitted(job=JobObject(row["job"]), created=False)
+    return Submitted(job=await _inserted(inserted), created=True)
+
+
+async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: UUID,
+                max_active: int) -> JobObject:
+    """A new job (`retry_of` = `job_id`) that imports the same stored file again.
+
+    Raises NotFound, Conflict `job_not_retryable` (the job is not failed or cancelled) and
+    TooManyActiveJobs.
+    """
+    async with as_user(pool, user_id) as conn:
+        old = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
+        if old is None:
+            raise NotFound("No such job.")
+        if old["status"] not in RETRYABLE:
+            raise Conflict(f"Only a failed or cancelled job can be retried, not a {old['status']} one.",
+                           code="job_not_retryable", details={"status": old["status"]})
+        task_id, new_id = await _admit(conn, queue, user_id=user_id, wheel_id=old["wheel_id"],
+                                       max_active=max_active, idempotency_key=None)
+        inserted = await _insert(conn, job_id=new_id, task_id=task_id, user_id=user_id, job=NewJob(
+            wheel_id=old["wheel_id"], file_name=old["file_name"], mode=ImportMode(old["mode"]),
+            mapping=old["mapping"], notify=old["notify"]), file_id=old["file_id"], retry_of=job_id)
+    return await _inserted(inserted)
+
+
+async def cancel(pool: Pool, queue: procrastinate.App, *, user_id: UUID,
+                 job_id: UUID) -> JobObject:
+    """Cancel a job: a pending one ends `cancelled` at once (its queued task with it), a running
+    one becomes `cancelling` and its worker rolls back and ends it; asking again is harmless.
+
+    Raises NotFound, and Conflict `job_finished` for a job that has ended.
+    """
+    async with as_user(pool, user_id) as conn:
+        row = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
+        if row is None:
+            raise NotFound("No such job.")
+        status = JobStatus(row["status"])
+        if status in TERMINAL:
+            raise Conflict(f"The job has already ended ({status}).", code="job_finished",
+                           details={"status": status.value})
+        if status == JobStatus.PENDING:
+            job = (await one_row(await conn.execute(q("import_job_cancel_pending"), {"job_id": job_id})))["job"]
+            if row["procrastinate_job_id"] is not None:
+                # Its queued task too, in the same transaction (a task already taken by a
+                # worker is not `todo` any more; that worker's claim then skips the job).
+                await queue.job_manager.cancel_job_by_id_async(row["procrastinate_job_id"], connection=conn)
+        elif status == JobStatus.PROCESSING:
+            job = (await one_row(await conn.execute(q("import_job_cancel_running"), {"job_id": job_id})))["job"]
+        else:  # cancelling already: nothing more to do
+            job = (await one_row(await conn.execute(q("import_job_get"), {"job_id": job_id})))["job"]
+    return JobObject(job)
+
+
+async def get(pool: Pool, *, user_id: UUID, job_id: UUID) -> JobObject:
+    """One job of the user's. Raises NotFound."""
+    async with as_user(pool, user_id) as conn:
+        row = await (await conn.execute(q("import_job_get"), {"job_id": job_id})).fetchone()
+    if row is None:
+        raise NotFound("No such job.")
+    return JobObject(row["job"])
+
+
+async def get_on(conn: AsyncConn, job_id: UUID) -> JobObject | None:
+    """One job, on a connection the caller holds (a stream's first event, under as_user)."""
+    row = await (await conn.execute(q("import_job_get"), {"job_id": job_id})).fetchone()
+    return None if row is None else JobObject(row["job"])
+
+
+async def exists(conn: AsyncConn, job_id: UUID) -> bool:
+    """Whether the job is there (and, under as_user, the user's)."""
+    return await (await conn.execute(q("import_job_exists"), {"job_id": job_id})).fetchone() is not None
+
+
+async def list_jobs(pool: Pool, *, user_id: UUID, status: JobStatus | None,
+                    wheel_id: UUID | None, before: UUID | datetime | None, limit: int) -> list[JobObject]:
+    """The user's jobs, newest first, at most `limit`, those created before `before` (a job id:
+    the last of the previous page; or a moment). Raises BadRequest for a job id not the user's."""
+    async with as_user(pool, user_id) as conn:
+        before_at, before_id = None, NIL_UUID
+        if isinstance(before, UUID):
+            row = await (await conn.execute(q("import_job_cursor"), {"job_id": before})).fetchone()
+            if row is None:
+                raise BadRequest("before names no job of yours.", details={"parameter": "before"})
+            before_at, before_id = row["created_at"], row["id"]
+        elif before is not None:
+            before_at = before
+        rows = await (await conn.execute(q("import_job_list"), {
+            "status": status, "wheel_id": wheel_id, "before_at": before_at, "before_id": before_id,
+            "limit": limit})).fetchall()
+    return [JobObject(r["job"]) for r in rows]
+
+
+async def _admit(conn: AsyncConn, queue: procrastinate.App, *, user_id: UUID, wheel_id: UUID,
+                 max_active: int, idempotency_key: str | None) -> tuple[int, UUID]:
+    """Lock the user, check key, wheel and active-jobs limit with a snapshot taken after the
+    lock, and queue the new job's task: `(task id, new job id)`; one round trip in a pipelined
+    transaction (importer.db.as_user).
+
+    The server runs the statements in order: in READ COMMITTED the check's snapshot is taken
+    when it starts, after the lock is granted. The task is queued before the checks' verdict is
+    read, because reading its id is what sends them all; when the checks refuse, the exception
+    raised here rolls the transaction back, task included.
+    """
+    await conn.execute(q("user_lock"), {"user_id": user_id})
+    checked = await conn.execute(q("import_submit_check"), {
+        "user_id": user_id, "wheel_id": wheel_id, "idempotency_key": idempotency_key})
+    job_id = uuid.uuid4()
+    task_id: int = await queue.configure_task(name=IMPORT_TASK, queue=IMPORT_QUEUE, connection=conn).defer_async(
+        job_id=str(job_id))
+    row = await one_row(checked)
+    if row["existing"] is not None:
+        raise AlreadySubmitted(row["existing"])
+    if not row["wheel_found"]:
+        raise NotFound("No such wheel.")
+    if row["active"] >= max_active:
+        raise TooManyActiveJobs(
+            f"You already have {row['active']} active imports (at most {max_active}); "
+            "try again when one has finished.",
+            retry_after=RETRY_AFTER_SECONDS, details={"active": row["active"], "limit": max_active})
+    return task_id, job_id
+
+
+async def _insert(conn: AsyncConn, *, job_id: UUID, task_id: int, user_id: UUID, job: NewJob,
+                  file_id: UUID, retry_of: UUID | None = None,
+                  idempotency_key: str | None = None) -> psycopg.AsyncCursor[dict[str, Any]]:
+    """The job row of an admission (whose task is queued already), on the caller's connection:
+    both commit or neither does. Its result is read by `_inserted` once the transaction has
+    ended: the INSERT then travels with the COMMIT, one round trip fewer, and a failed INSERT
+    (an Idempotency-Key race) raises where the transaction ends."""
+    return await conn.execute(q("import_job_insert"), {
+        "id": job_id, "user_id": user_id, "wheel_id": job.wheel_id, "file_id": file_id,
+        "file_name": job.file_name, "mode": job.mode.value,
+        "mapping": Jsonb(job.mapping) if job.mapping is not None else None,
+        "notify": job.notify, "retry_of": retry_of, "idempotency_key": idempotency_key,
+        "procrastinate_job_id": task_id})
+
+
+async def _inserted(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> JobObject:
+    # Logged here, after the commit: Procrastinate's own line is written when the task is
+    # queued, before the checks' verdict, so it is kept quiet (importer.logs.setup).
+    job = JobObject((await one_row(cursor))["job"])
+    log.info("import queued", extra={"job_id": str(job.id), "wheel_id": job.data["wheel_id"],
+                                     "retry_of": job.data["retry_of"]})
+    return job

@@ -1,0 +1,131 @@
+"""What the job's transitions take and give: the job object, a claim, reports and totals."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import attrs
+import psycopg
+
+from importer.model import ImportMode, JobStatus
+
+#: The Procrastinate task that runs an import, and its queue (importer/jobs/import_task.py).
+IMPORT_TASK = "run_import"
+IMPORT_QUEUE = "imports"
+
+
+@attrs.frozen
+class JobObject:
+    """The job object of API.md, as `import_job_json_v1` (schema/0004) builds it: a JSON object
+    with `id`, `status`, counts, `error`, `links` … The API answers with `data` as it is."""
+
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> UUID:
+        return UUID(str(self.data["id"]))
+
+    @property
+    def status(self) -> JobStatus:
+        return JobStatus(self.data["status"])
+
+    @property
+    def location(self) -> str:
+        """The job's own URL path (`links.self`), for a `Location` header."""
+        return str(self.data["links"]["self"])
+
+
+@attrs.frozen(kw_only=True)
+class NewJob:
+    """What a submitted job is made of; a retry copies it from the job it retries."""
+
+    wheel_id: UUID
+    file_name: str
+    mode: ImportMode
+    mapping: dict[str, Any] | None
+    notify: bool
+
+
+@attrs.frozen(kw_only=True)
+class FileContent:
+    """An upload's bytes as `import_files` stores them; `media_type` says how to read them."""
+
+    content: bytes | bytearray
+    sha256: bytes
+    media_type: str
+
+
+@attrs.frozen(kw_only=True)
+class Submitted:
+    """A submit's outcome: the job, and whether this request created it (False: the
+    Idempotency-Key named a job this user had submitted already)."""
+
+    job: JobObject
+    created: bool
+
+
+@attrs.frozen(kw_only=True)
+class Claim:
+    """The job as an attempt starts it (`claim`): what the attempt reads and where it writes."""
+
+    job_id: UUID
+    wheel_id: UUID
+    file_id: UUID
+    file_name: str
+    mode: ImportMode
+    mapping: dict[str, Any] | None
+    attempt: int
+    wheel_year: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Claim:
+        return cls(job_id=row["id"], wheel_id=row["wheel_id"], file_id=row["file_id"],
+                   file_name=row["file_name"], mode=ImportMode(row["mode"]), mapping=row["mapping"],
+                   attempt=row["attempts"], wheel_year=row["wheel_year"])
+
+
+@attrs.frozen(kw_only=True)
+class ProgressReport:
+    """One progress write of an attempt: step, its text (cut at 200 characters), percent 0-100,
+    rows, ETA in seconds (None: unknown) and what the data transaction created so far."""
+
+    step: str
+    text: str
+    percent: int
+    processed: int
+    total: int
+    rejected: int
+    eta_seconds: int | None
+    counts: dict[str, int]
+
+
+@attrs.frozen(kw_only=True)
+class Totals:
+    """What a completed attempt did: rows read and rejected, and what it created."""
+
+    processed: int
+    total: int
+    rejected: int
+    rings: int
+    groups: int
+    labels: int
+    pages: int
+    items: int
+
+
+class AlreadySubmitted(Exception):
+    """The Idempotency-Key names a job of this user's. Raised inside the submit transaction so
+    that it rolls back, task included, and `submit` answers with that job."""
+
+    def __init__(self, job: dict[str, Any]):
+        super().__init__(job["id"])
+        self.job = job
+
+
+async def one_row(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> dict[str, Any]:
+    """The row a statement always returns (an INSERT/UPDATE … RETURNING that matched, a count)."""
+    row = await cursor.fetchone()
+    if row is None:
+        raise RuntimeError("a statement that returns one row returned none")
+    return row
