@@ -1,4 +1,10 @@
-"""Configuration from the environment (the table in API.md), parsed once at the edge."""
+"""Configuration from the environment (the table in API.md), parsed once per process at its edge.
+
+Each entry point (`importer serve`, `importer worker`, the other `importer` commands and the
+stock Procrastinate CLI through importer/tasks.py) calls `Settings.from_env()` once and hands
+the value down: to the aiohttp app as `keys.SETTINGS`, to tasks through the job context
+(`importer.jobs.app.settings_of`). Nothing reads the environment at import time.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,37 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from procrastinate.app import WorkerOptions
 
 log = logging.getLogger(__name__)
 
 DEV_JWT_SECRET = "development-secret-do-not-use-in-production"
+LOG_FORMATS = ("auto", "json", "text")
+# Seconds before the first retry of a failed e-mail send; doubled for each further one.
+DEFAULT_EMAIL_RETRY_WAIT = 30
 
 
 class ConfigError(ValueError):
-    """An environment variable holds a value the service cannot use."""
+    """An environment variable holds a value the service cannot use; the message names it."""
+
+
+# The one parser of the environment: an unset or blank variable gives the default, anything
+# else must parse or start-up stops with a ConfigError naming the variable.
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    return None if raw is None or raw.strip() == "" else raw
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
+    """A whole number of at least `minimum`."""
+    raw = _raw(env, name)
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -31,8 +53,108 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds, fractions allowed."""
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0:  # also refuses nan
+        raise ConfigError(f"{name} must be positive, not {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, default)
+    if value not in choices:
+        raise ConfigError(f"{name} must be {', '.join(choices[:-1])} or {choices[-1]}, not {value!r}")
+    return value
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name) or default
+
+
+@attrs.frozen(kw_only=True)
+class WorkerSettings:
+    """How fast a dead worker is noticed and its imports run again.
+
+    A worker beats every `heartbeat` seconds; one silent for `stalled_after` seconds is dead,
+    and the recovery task (every `recovery_every` seconds, 1 to 59) puts its running imports
+    back in the queue. On SIGTERM a worker lets running jobs finish for `shutdown_grace`
+    seconds, then aborts them; an aborted import is rolled back and retried by another worker.
+    """
+
+    heartbeat: float = 5.0
+    stalled_after: float = 30.0
+    recovery_every: int = 10
+    shutdown_grace: float = 20.0
+
+    @property
+    def recovery_cron(self) -> str:
+        # croniter's optional sixth field is seconds.
+        return f"* * * * * */{self.recovery_every}"
+
+    def worker_options(self) -> WorkerOptions:
+        """Keyword arguments of procrastinate's run_worker (part of App.worker_defaults)."""
+        return {
+            "update_heartbeat_interval": self.heartbeat,
+            "stalled_worker_timeout": self.stalled_after,
+            "shutdown_graceful_timeout": self.shutdown_grace,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class LoadSettings:
+    """Tunables of an import's load (importer/load); the defaults are what the bench measured as fastest.
+
+    Rows are read `chunk_rows` at a time with at most `in_flight` chunks ahead of the COPY;
+    progress is written at most every `progress_interval` s and a cancel looked for every
+    `cancel_check_interval` s. Of a job's rejected rows, `max_stored_rejections` are kept for
+    errors.csv (all are counted).
+    """
+
+    chunk_rows: int = 5000
+    in_flight: int = 3
+    max_stored_rejections: int = 10_000
+    progress_interval: float = 0.1
+    cancel_check_interval: float = 0.2
+    # Files at least this large (bytes) are read in a child process; below it the process start
+    # costs more than the GIL does (a 1,929-row file is ~150 kB).
+    process_min_bytes: int = 2_000_000
+    # Items per COPY statement: fewer statements cost fewer round trips, but the statement
+    # trigger's transition table (and its sort) grows with them.
+    statement_rows: int = 10_000
+
+
+def _worker(env: Mapping[str, str]) -> WorkerSettings:
+    default = WorkerSettings()
+    worker = WorkerSettings(
+        heartbeat=_seconds(env, "IMPORTER_WORKER_HEARTBEAT_SECONDS", default.heartbeat),
+        stalled_after=_seconds(env, "IMPORTER_WORKER_STALLED_SECONDS", default.stalled_after),
+        # Whole seconds within a minute: the cron's seconds field is `*/N`.
+        recovery_every=min(59, max(1, int(_seconds(
+            env, "IMPORTER_RECOVERY_EVERY_SECONDS", default.recovery_every)))),
+        shutdown_grace=_seconds(env, "IMPORTER_WORKER_SHUTDOWN_GRACE_SECONDS", default.shutdown_grace),
+    )
+    if worker.stalled_after <= worker.heartbeat:
+        raise ConfigError("IMPORTER_WORKER_STALLED_SECONDS must exceed IMPORTER_WORKER_HEARTBEAT_SECONDS")
+    return worker
+
+
+def _load(env: Mapping[str, str]) -> LoadSettings:
+    default = LoadSettings()
+    return LoadSettings(max_stored_rejections=_int(
+        env, "IMPORTER_MAX_STORED_REJECTIONS", default.max_stored_rejections))
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
+    """Everything configurable, with API.md's and README's defaults; see `from_env`."""
+
     database_url: str | None
     jwt_secret: str
     smtp_url: str | None
@@ -44,10 +166,12 @@ class Settings:
     data_dir: Path
     cors_origins: tuple[str, ...]
     log_format: str
-    # The completion e-mail (importer/email_task.py); defaults so that other callers need not care.
+    # The completion e-mail (importer/mail); defaults so that other callers need not care.
     email_from: str = "Årshjul <noreply@localhost>"
-    email_retry_wait: int = 30
+    email_retry_wait: int = DEFAULT_EMAIL_RETRY_WAIT
     email_failure_min_seconds: int = 5
+    worker: WorkerSettings = attrs.field(factory=WorkerSettings)
+    load: LoadSettings = attrs.field(factory=LoadSettings)
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -59,26 +183,26 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """All settings from `env` (default: os.environ); raises ConfigError naming a bad variable."""
         env = os.environ if env is None else env
         origins = tuple(o.strip() for o in env.get("IMPORTER_CORS_ORIGINS", "").split(",") if o.strip())
-        log_format = env.get("IMPORTER_LOG_FORMAT", "auto")
-        if log_format not in ("auto", "json", "text"):
-            raise ConfigError(f"IMPORTER_LOG_FORMAT must be auto, json or text, not {log_format!r}")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
-            jwt_secret=env.get("IMPORTER_JWT_SECRET") or DEV_JWT_SECRET,
+            jwt_secret=_str(env, "IMPORTER_JWT_SECRET", DEV_JWT_SECRET),
             smtp_url=env.get("SMTP_URL") or None,
             email_threshold=_int(env, "IMPORTER_EMAIL_THRESHOLD", 200),
             max_upload_bytes=_int(env, "IMPORTER_MAX_UPLOAD_BYTES", 104_857_600, minimum=1),
             max_active_jobs=_int(env, "IMPORTER_MAX_ACTIVE_JOBS", 3, minimum=1),
             retention_days=_int(env, "IMPORTER_RETENTION_DAYS", 7, minimum=1),
-            app_url=(env.get("APP_URL") or "http://localhost:8080").rstrip("/"),
-            data_dir=Path(env.get("IMPORTER_DATA_DIR") or ".data"),
+            app_url=_str(env, "APP_URL", "http://localhost:8080").rstrip("/"),
+            data_dir=Path(_str(env, "IMPORTER_DATA_DIR", ".data")),
             cors_origins=origins,
-            log_format=log_format,
-            email_from=env.get("IMPORTER_EMAIL_FROM") or "Årshjul <noreply@localhost>",
-            email_retry_wait=_int(env, "IMPORTER_EMAIL_RETRY_WAIT", 30),
+            log_format=_choice(env, "IMPORTER_LOG_FORMAT", "auto", LOG_FORMATS),
+            email_from=_str(env, "IMPORTER_EMAIL_FROM", "Årshjul <noreply@localhost>"),
+            email_retry_wait=_int(env, "IMPORTER_EMAIL_RETRY_WAIT", DEFAULT_EMAIL_RETRY_WAIT),
             email_failure_min_seconds=_int(env, "IMPORTER_EMAIL_FAILURE_MIN_SECONDS", 5),
+            worker=_worker(env),
+            load=_load(env),
         )
 
     def warn_if_insecure(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from importer.settings import DEV_JWT_SECRET, ConfigError, Settings
+from importer.settings import DEV_JWT_SECRET, ConfigError, LoadSettings, Settings, WorkerSettings
 
 
 def test_defaults_are_those_of_the_contract():
@@ -31,8 +31,48 @@ def test_values_are_read_and_trimmed():
 
 @pytest.mark.parametrize("name,value", [("IMPORTER_MAX_ACTIVE_JOBS", "three"),
                                         ("IMPORTER_MAX_UPLOAD_BYTES", "0"),
-                                        ("IMPORTER_LOG_FORMAT", "xml")])
+                                        ("IMPORTER_LOG_FORMAT", "xml"),
+                                        ("IMPORTER_EMAIL_RETRY_WAIT", "soon"),
+                                        ("IMPORTER_MAX_STORED_REJECTIONS", "many"),
+                                        ("IMPORTER_RECOVERY_EVERY_SECONDS", "often")])
 def test_bad_values_are_refused_with_the_variable_named(name, value):
     """A value the service cannot use stops start-up with a message naming the variable."""
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_load_defaults_and_the_stored_rejections_override():
+    """The load's tunables default to the bench's best; IMPORTER_MAX_STORED_REJECTIONS sets its cap."""
+    assert Settings.from_env({}).load == LoadSettings()
+    assert (LoadSettings().chunk_rows, LoadSettings().process_min_bytes, LoadSettings().statement_rows) == (
+        5000, 2_000_000, 10_000)
+    assert Settings.from_env({"IMPORTER_MAX_STORED_REJECTIONS": "25"}).load.max_stored_rejections == 25
+
+
+# Worker timings (formerly tests/unit/test_worker_config.py).
+
+def test_defaults_and_overrides():
+    """Unset variables give the defaults; set ones override them and reach the worker options."""
+    assert Settings.from_env({}).worker == WorkerSettings()
+    config = Settings.from_env({"IMPORTER_WORKER_HEARTBEAT_SECONDS": "0.5",
+                                "IMPORTER_WORKER_STALLED_SECONDS": "2",
+                                "IMPORTER_RECOVERY_EVERY_SECONDS": "3",
+                                "IMPORTER_WORKER_SHUTDOWN_GRACE_SECONDS": "1"}).worker
+    assert config.worker_options() == {"update_heartbeat_interval": 0.5, "stalled_worker_timeout": 2.0,
+                                       "shutdown_graceful_timeout": 1.0}
+    assert config.recovery_cron == "* * * * * */3"
+
+
+def test_stalled_timeout_must_exceed_heartbeat():
+    """A worker would be declared dead between two of its own heartbeats: refused."""
+    with pytest.raises(ConfigError):
+        Settings.from_env({"IMPORTER_WORKER_HEARTBEAT_SECONDS": "5",
+                           "IMPORTER_WORKER_STALLED_SECONDS": "5"})
+
+
+def test_bad_numbers_are_refused():
+    """Non-numbers and non-positive values are configuration errors, not silent defaults."""
+    for value in ("soon", "0", "-1"):
+        with pytest.raises(ConfigError):
+            Settings.from_env({"IMPORTER_WORKER_HEARTBEAT_SECONDS": value})
+
