@@ -12,6 +12,10 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from procrastinate.job_context import JobContext
+from procrastinate.middleware import AsyncCallNext
+from procrastinate.worker import Worker
+
 # Attributes every LogRecord has; anything else was passed with `extra=` and is emitted.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -43,7 +47,7 @@ class ContextFilter(logging.Filter):
         return True
 
 
-async def job_log_middleware(call_next, context, worker):
+async def job_log_middleware(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:
     """Procrastinate worker middleware: the job's ids on every log line of its task."""
     job = context.job
     kwargs = job.task_kwargs or {}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
 from importer.db import ALIVE_BYPASS_SECONDS, database_url, make_pool
-from importer.jobs import app as tasks
+from importer.jobs.app import make_app
 from importer.jobs.worker import pool_size, run_worker
 from importer.settings import Settings
 from server import auth, keys, middlewares, routes
@@ -36,7 +36,7 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None,
     app[keys.KNOWN_USERS] = set()
     # Deferring runs on the request's own connection (`configure(connection=conn)`), so the
     # API never needs the procrastinate app opened on a pool of its own.
-    app[keys.PROCRASTINATE] = tasks.app
+    app[keys.PROCRASTINATE] = make_app(settings)
     app.cleanup_ctx.append(_pool_ctx(settings, pool))
     app.cleanup_ctx.append(hub_ctx)
     server_metrics.setup(app)  # after pool and hub: /metrics reads both
@@ -48,7 +48,10 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None,
     return app
 
 
-def _pool_ctx(settings: Settings, given: AsyncConnectionPool | None):
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def _pool_ctx(settings: Settings, given: AsyncConnectionPool | None) -> CleanupContext:
     async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
         if given is not None:
             app[keys.POOL] = given
@@ -66,13 +69,13 @@ def _pool_ctx(settings: Settings, given: AsyncConnectionPool | None):
     return pool_ctx
 
 
-def _worker_ctx(settings: Settings, concurrency: int):
+def _worker_ctx(settings: Settings, concurrency: int) -> CleanupContext:
     async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         # Its own pool: a running import holds connections for its whole transaction, and
         # must not starve the API's requests of theirs.
         pool = make_pool(database_url(settings), min_size=1, max_size=pool_size(concurrency), name="worker")
         await pool.open(wait=True, timeout=30)
-        task = asyncio.create_task(run_worker(pool, concurrency), name="in-process worker")
+        task = asyncio.create_task(run_worker(pool, concurrency, settings=settings), name="in-process worker")
         task.add_done_callback(_worker_ended)
         try:
             yield
@@ -85,6 +88,6 @@ def _worker_ctx(settings: Settings, concurrency: int):
     return worker_ctx
 
 
-def _worker_ended(task: asyncio.Task) -> None:
+def _worker_ended(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("the in-process worker stopped", exc_info=task.exception())

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import procrastinate
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
@@ -12,8 +11,9 @@ from importer.tokens import Claims
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", AsyncConnectionPool)
-# The procrastinate App the API defers with (importer.jobs.app.app).
-PROCRASTINATE = web.AppKey("procrastinate", Any)
+# The procrastinate App (importer.jobs.app.make_app) the API queues and cancels tasks with, on
+# its request's own connection: never opened.
+PROCRASTINATE = web.AppKey("procrastinate", procrastinate.App)
 # (user id, e-mail) pairs this process has already written to `users`: no write per request.
 KNOWN_USERS = web.AppKey("known_users", set)
 

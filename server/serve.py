@@ -9,6 +9,7 @@ import argparse
 import datetime
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -35,10 +36,12 @@ async def dev_wheel(app: web.Application) -> uuid.UUID:
             year = datetime.date.today().year
             row = await (await conn.execute(q("wheel_create"), {
                 "owner_id": DEV_USER_ID, "title": f"Utveckling {year}", "year": year})).fetchone()
-    return row["id"]
+    assert row is not None  # wheel_create returns the wheel it created
+    wheel_id: uuid.UUID = row["id"]
+    return wheel_id
 
 
-def dev_token_on_startup(host: str, port: int, notice: list[str]):
+def dev_token_on_startup(host: str, port: int, notice: list[str]) -> Callable[[web.Application], Awaitable[None]]:
     """An on_startup hook that prepares the sign-in URL; it is printed once the server listens."""
 
     async def on_startup(app: web.Application) -> None:

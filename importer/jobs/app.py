@@ -1,26 +1,41 @@
-"""The Procrastinate app. `procrastinate --app=importer.jobs.app.app worker` runs the same worker
-as `importer worker`: the task modules are imported by the worker through import_paths.
+"""The Procrastinate App, made from the process' settings by `make_app(settings)`.
+
+Task modules (TASK_MODULES) define their tasks on a `TaskBlueprint` at import, which reads no
+environment and opens nothing. `make_app` adds them to an App together with everything that
+depends on configuration: the connector's pool, the worker's timings, the periodic schedules,
+and the settings themselves, which every task reads with `settings_of(context)`.
+
+Entry points make the App: `importer worker` and `importer serve --with-worker` through
+importer.jobs.worker.run_worker, the API through server.app.create_app, the stock CLI
+(`procrastinate --app=importer.tasks.app worker`) through importer/tasks.py.
 
 Tasks reach the database through `context.app.connector.pool`, which is always a pool made by
 importer.db.make_pool (autocommit, dict rows): `importer worker` and `importer serve` open the
-app with their own pool, and the stock CLI gets one from the factory below.
+App on their own pool, and the stock CLI gets one from the connector's pool factory.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import importlib
+import logging
+from typing import Any, cast
 
 import procrastinate
+from procrastinate.app import WorkerOptions
+from procrastinate.manager import JobManager
+from procrastinate.middleware import WorkerMiddleware
 from psycopg_pool import AsyncConnectionPool
 
-from importer.db import database_url, make_pool
+from importer.db import Pool, database_url, make_pool
 from importer.jobs.connector import ReconnectingPsycopgConnector
 from importer.logs import job_log_middleware
 from importer.metrics import task_metrics_middleware
 from importer.settings import Settings
-from importer.worker_config import WorkerConfig
 
-# Modules that define tasks with `@app.task`; each registers itself when imported.
+log = logging.getLogger(__name__)
+
+# Modules that define tasks on a module-level `blueprint`; make_app adds each one's tasks.
 TASK_MODULES = [
     "importer.jobs.import_task",
     "importer.mail.email_task",
@@ -28,30 +43,94 @@ TASK_MODULES = [
     "importer.jobs.retention",
 ]
 
+# The key of the Settings in each job's JobContext.additional_context.
+SETTINGS_KEY = "settings"
+
 # Every log line of a task's work carries its job id (importer/logs.py); tasks running and
 # their run time are counted per worker process (importer/metrics.py).
-LOG_MIDDLEWARE = {"worker_middleware": [job_log_middleware, task_metrics_middleware]}
+WORKER_MIDDLEWARE: list[WorkerMiddleware] = [job_log_middleware, task_metrics_middleware]
 
 
-def _pool_factory(**kwargs: Any) -> AsyncConnectionPool:
-    # Resolved when the worker opens the app, not at import: importing this module must not
-    # start a database. With DATABASE_URL unset this starts the embedded Postgres.
-    kwargs.pop("open", None)
-    kwargs.pop("check", None)
-    return make_pool(database_url(Settings.from_env()), max_size=20, name="procrastinate")
+class TaskBlueprint(procrastinate.Blueprint):
+    """A Blueprint whose tasks can be deferred on a caller's connection before any App exists.
+
+    Procrastinate's Blueprint refuses `task.configure()` until an App has adopted its tasks
+    (UnboundTaskError). Deferring with `connection=conn`, as the API and the loader do, needs
+    only the SQL of a JobManager, never a pool: this blueprint has one on a connector that is
+    never opened, so a task defined here can be deferred that way from any process. Deferring
+    without a connection needs an opened App (its connector raises AppNotOpen otherwise).
+
+    Once `make_app` has added the tasks to an App, they defer through that App (Procrastinate
+    binds a task to the last App that adds it).
+    """
+
+    def will_configure_task(self) -> None:
+        pass  # a task defined here may be configured before an App exists: see the class docstring
+
+    @functools.cached_property
+    def job_manager(self) -> JobManager:
+        return JobManager(connector=procrastinate.PsycopgConnector())
 
 
-def make_connector() -> procrastinate.PsycopgConnector:
-    # Its LISTEN loop survives a database restart (importer/connector.py).
-    return ReconnectingPsycopgConnector(pool_factory=_pool_factory)
+def _blueprints() -> list[procrastinate.Blueprint]:
+    # Imported when first needed, not with this module: the task modules import settings_of
+    # and TaskBlueprint from here.
+    return [importlib.import_module(name).blueprint for name in TASK_MODULES]
+
+
+def make_app(settings: Settings) -> procrastinate.App:
+    """The App of this service, configured by `settings`; opening it is the caller's business.
+
+    Opened without a pool (`app.open_async()`, as the stock CLI does) it makes its own with
+    database_url(settings), which starts the embedded Postgres when DATABASE_URL is unset; making
+    the App itself touches no database. Every worker of the App gets `settings` in its jobs'
+    context (`settings_of`), the heartbeat, stalled-worker and shutdown timings of
+    settings.worker, and the log and metrics middlewares.
+    """
+    from importer.jobs import recovery, retention
+
+    # Typed AsyncConnectionPool[Any]: Procrastinate's signature wants tuple rows, ours are dicts.
+    def pool_factory(**_procrastinate_defaults: Any) -> AsyncConnectionPool[Any]:
+        # Our pool (autocommit, dict rows, checked connections) instead of Procrastinate's
+        # defaults. Called when the App is opened without a pool, not when it is made.
+        return make_pool(database_url(settings), max_size=20, name="procrastinate")
+
+    worker_defaults: WorkerOptions = {
+        **settings.worker.worker_options(),
+        "worker_middleware": list(WORKER_MIDDLEWARE),
+        "additional_context": {SETTINGS_KEY: settings},
+    }
+    # Its LISTEN loop survives a database restart (importer/jobs/connector.py).
+    app = procrastinate.App(connector=ReconnectingPsycopgConnector(pool_factory=pool_factory),
+                            worker_defaults=worker_defaults)
+    for blueprint in _blueprints():
+        # No namespace: a namespace would rename `run_import` to `ns:run_import`, and the rows of
+        # procrastinate_jobs and recovery's get_stalled_jobs(task_name=...) use the bare names.
+        app.add_tasks_from(blueprint, namespace="")
+    app.periodic(cron=settings.worker.recovery_cron)(recovery.recover_stalled_imports)
+    app.periodic(cron=retention.CRON)(retention.purge_old_imports_task)
+    return app
+
+
+def settings_of(context: procrastinate.JobContext) -> Settings:
+    """The Settings the running worker's App was made with (make_app puts them in the context).
+
+    Raises LookupError when the worker runs an App that make_app did not make.
+    """
+    settings = context.additional_context.get(SETTINGS_KEY)
+    if not isinstance(settings, Settings):
+        raise LookupError("the job context carries no Settings: run workers on an App from make_app()")
+    return settings
+
+
+def pool_of(context: procrastinate.JobContext) -> Pool:
+    """The pool the running worker's App was opened on: always one of importer.db.make_pool."""
+    connector = context.app.connector
+    if not isinstance(connector, procrastinate.PsycopgConnector):
+        raise TypeError(f"the App's connector is a {type(connector).__name__}, not make_app's")
+    return cast(Pool, connector.pool)
 
 
 def queue_names() -> list[str]:
     """The queues this service's tasks run on (Procrastinate's built-in tasks left out)."""
-    app.perform_import_paths()
-    return sorted({task.queue for task in app.tasks.values() if not task.name.startswith("builtin:")})
-
-
-# Heartbeat, stalled-worker and shutdown timings apply to the stock CLI worker too.
-app = procrastinate.App(connector=make_connector(), import_paths=TASK_MODULES,
-                        worker_defaults={**WorkerConfig.from_env().worker_options(), **LOG_MIDDLEWARE})
+    return sorted({task.queue for blueprint in _blueprints() for task in blueprint.tasks.values()})

@@ -8,11 +8,14 @@ from uuid import UUID
 import psycopg
 from procrastinate import JobContext, RetryStrategy
 
-from importer.jobs.app import app
-from importer.load.attempt import TransientImportError, run_job
+from importer.errors import TransientImportError
+from importer.jobs.app import TaskBlueprint, pool_of, settings_of
+from importer.load.attempt import run_job
 
 TASK_NAME = "run_import"
 QUEUE = "imports"
+
+blueprint = TaskBlueprint()
 
 # What a retry can fix: a lost connection, a serialization failure or deadlock (the data
 # transaction rolled back whole), a worker shut down mid-import. A bad file is never retried:
@@ -20,11 +23,14 @@ QUEUE = "imports"
 IMPORT_RETRY = RetryStrategy(
     max_attempts=3,
     exponential_wait=2,
-    retry_exceptions={TransientImportError, psycopg.OperationalError, asyncio.CancelledError},
+    # Typed as Exception classes, but matched with isinstance: CancelledError (a BaseException)
+    # works, and is what an import interrupted by a worker's shutdown raises.
+    retry_exceptions={TransientImportError, psycopg.OperationalError,
+                      asyncio.CancelledError},  # type: ignore[arg-type]
 )
 
 
-@app.task(name=TASK_NAME, queue=QUEUE, pass_context=True, retry=IMPORT_RETRY)
+@blueprint.task(name=TASK_NAME, queue=QUEUE, pass_context=True, retry=IMPORT_RETRY)
 async def run_import(context: JobContext, job_id: str) -> None:
     """Import the stored file of `job_id` into its wheel; a job already ended is left alone.
 
@@ -36,4 +42,4 @@ async def run_import(context: JobContext, job_id: str) -> None:
     def will_retry(exc: BaseException) -> bool:
         return IMPORT_RETRY.get_retry_decision(exception=exc, job=job) is not None
 
-    await run_job(context.app.connector.pool, UUID(job_id), will_retry=will_retry)
+    await run_job(pool_of(context), UUID(job_id), will_retry=will_retry, settings=settings_of(context))

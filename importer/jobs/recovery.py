@@ -8,15 +8,17 @@ from procrastinate import JobContext
 from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
-from importer.jobs.app import app
+from importer.db import Pool
+from importer.jobs.app import TaskBlueprint, pool_of, settings_of
 from importer.jobs.import_task import IMPORT_RETRY, TASK_NAME
 from importer.queries import q
-from importer.worker_config import WorkerConfig
 
 log = logging.getLogger(__name__)
 
 QUEUE = "maintenance"
-CONFIG = WorkerConfig.from_env()
+
+# Its schedule, every settings.worker.recovery_every seconds, is set by make_app.
+blueprint = TaskBlueprint()
 
 
 async def recover_stalled_imports_now(job_manager: JobManager, *, stalled_after: float,
@@ -44,7 +46,7 @@ async def recover_stalled_imports_now(job_manager: JobManager, *, stalled_after:
     return len(stalled)
 
 
-async def settle_orphaned_imports(pool) -> int:
+async def settle_orphaned_imports(pool: Pool) -> int:
     """End imports whose queue job ended without the task recording an end."""
     async with pool.connection() as conn:
         rows = await (await conn.execute(q("import_jobs_orphans_settle"))).fetchall()
@@ -54,10 +56,10 @@ async def settle_orphaned_imports(pool) -> int:
     return len(rows)
 
 
-@app.periodic(cron=CONFIG.recovery_cron)
-@app.task(name="recover_stalled_imports", queue=QUEUE, pass_context=True)
+@blueprint.task(name="recover_stalled_imports", queue=QUEUE, pass_context=True)
 async def recover_stalled_imports(context: JobContext, timestamp: int) -> None:
     """Every few seconds: stalled imports back to the queue, orphaned ones settled."""
-    await recover_stalled_imports_now(context.app.job_manager, stalled_after=CONFIG.stalled_after,
+    await recover_stalled_imports_now(context.app.job_manager,
+                                      stalled_after=settings_of(context).worker.stalled_after,
                                       max_attempts=IMPORT_RETRY.max_attempts)
-    await settle_orphaned_imports(context.app.connector.pool)
+    await settle_orphaned_imports(pool_of(context))

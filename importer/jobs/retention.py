@@ -7,18 +7,21 @@ import time
 
 import attrs
 from procrastinate import JobContext
-from psycopg_pool import AsyncConnectionPool
 
-from importer.jobs.app import app
+from importer.db import Pool
+from importer.jobs.app import TaskBlueprint, pool_of, settings_of
 from importer.jobs.recovery import QUEUE
 from importer.queries import q
-from importer.settings import Settings
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 # One run stops after this many batches per table; the next run (an hour later) goes on.
 MAX_BATCHES = 200
+# Hourly, at minute 17; make_app registers the schedule.
+CRON = "17 * * * *"
+
+blueprint = TaskBlueprint()
 
 
 @attrs.frozen(kw_only=True)
@@ -28,7 +31,7 @@ class Purged:
     queue_jobs: int
 
 
-async def _purge(pool: AsyncConnectionPool, query: str, days: int, batch: int, max_batches: int) -> int:
+async def _purge(pool: Pool, query: str, days: int, batch: int, max_batches: int) -> int:
     total = 0
     for _ in range(max_batches):
         # One transaction per batch, as the login role: the deletes cascade into tables (and
@@ -41,7 +44,7 @@ async def _purge(pool: AsyncConnectionPool, query: str, days: int, batch: int, m
     return total
 
 
-async def purge_old_imports(pool: AsyncConnectionPool, *, days: int, batch: int = BATCH,
+async def purge_old_imports(pool: Pool, *, days: int, batch: int = BATCH,
                             max_batches: int = MAX_BATCHES) -> Purged:
     """Delete what finished more than `days` days ago; returns how many rows of each kind went."""
     started = time.monotonic()
@@ -56,9 +59,8 @@ async def purge_old_imports(pool: AsyncConnectionPool, *, days: int, batch: int 
     return purged
 
 
-@app.periodic(cron="17 * * * *")
-@app.task(name="purge_old_imports", queue=QUEUE, queueing_lock="purge_old_imports",
+@blueprint.task(name="purge_old_imports", queue=QUEUE, queueing_lock="purge_old_imports",
           pass_context=True)
 async def purge_old_imports_task(context: JobContext, timestamp: int) -> None:
     """Hourly: purge finished imports older than IMPORTER_RETENTION_DAYS."""
-    await purge_old_imports(context.app.connector.pool, days=Settings.from_env().retention_days)
+    await purge_old_imports(pool_of(context), days=settings_of(context).retention_days)

@@ -12,8 +12,8 @@ import psycopg
 from procrastinate import exceptions as procrastinate_exceptions
 from psycopg.rows import dict_row
 
-from importer.db import AsyncConn, as_worker
-from importer.jobs.app import app
+from importer.db import AsyncConn, Pool, as_worker
+from importer.jobs.app import TaskBlueprint, pool_of, settings_of
 from importer.mail.compose import ImportEmailFacts, Kind, compose
 from importer.mail.mailer import deliver
 from importer.queries import q
@@ -26,6 +26,8 @@ QUEUE = "emails"
 # seconds in between: 30 s, 1, 2 and 4 min by default, so a mail server down for a few minutes
 # still gets the message.
 MAX_TRIES = 5
+
+blueprint = TaskBlueprint()
 
 # Errors of the caller's transaction: they must reach the caller, whose transaction is lost.
 _DATABASE_ERRORS = (psycopg.Error, procrastinate_exceptions.ConnectorException)
@@ -71,16 +73,15 @@ async def _queue(conn: AsyncConn, facts: ImportEmailFacts, kind: Kind) -> bool:
         return await cur.fetchone() is not None
 
 
-async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *,
-                                settings: Settings | None = None) -> None:
+async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *, settings: Settings) -> None:
     """Queue the job's e-mail, if it gets one, in the caller's transaction that ends the job.
 
     The record in import_emails and the procrastinate job commit or roll back with the job's
-    end, so an e-mail is queued exactly when the job ends. Errors of our own are logged, never
-    raised into the import; database errors are the caller's transaction's and propagate.
+    end, so an e-mail is queued exactly when the job ends. `settings` decide whether it gets
+    one (decide). Errors of our own are logged, never raised into the import; database errors
+    are the caller's transaction's and propagate.
     """
     try:
-        settings = settings or Settings.from_env()
         facts = await _facts(conn, job_id)
         if facts is None:
             log.warning("no e-mail: import job %s does not exist", job_id, extra={"job_id": str(job_id)})
@@ -118,16 +119,16 @@ class EmailRetry(procrastinate.BaseRetryStrategy):
         return procrastinate.RetryDecision(retry_in={"seconds": base * 2 ** job.attempts})
 
 
-async def _record(pool: Any, name: str, **params: Any) -> dict[str, Any] | None:
+async def _record(pool: Pool, name: str, **params: Any) -> dict[str, Any] | None:
     async with as_worker(pool) as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(q(name), params)
         return await cur.fetchone() if cur.description else None
 
 
-@app.task(name="send_import_email", queue=QUEUE, pass_context=True, retry=EmailRetry())
+@blueprint.task(name="send_import_email", queue=QUEUE, pass_context=True, retry=EmailRetry())
 async def send_import_email(context: procrastinate.JobContext, job_id: str) -> None:
     """Compose and send the e-mail queued for an ended job; never touches the job itself."""
-    pool = context.app.connector.pool
+    pool = pool_of(context)
     extra = {"job_id": job_id}
     async with as_worker(pool) as conn:
         facts = await _facts(conn, job_id)
@@ -143,8 +144,8 @@ async def send_import_email(context: procrastinate.JobContext, job_id: str) -> N
     if facts is None:  # cannot happen: the record cascades with the job
         return
     last_try = context.job is not None and context.job.attempts + 1 >= MAX_TRIES
+    settings = settings_of(context)
     try:
-        settings = Settings.from_env()
         message = compose(facts, claim["kind"], recipient=claim["recipient"],
                           app_url=settings.app_url, sender=settings.email_from)
         where = await deliver(message, settings, tag=f"{job_id}-{claim['kind']}")

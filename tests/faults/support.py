@@ -83,7 +83,7 @@ def start_server(env: dict[str, str], data_dir: Path, name: str = "server") -> t
 
 def start_worker(env: dict[str, str], data_dir: Path, name: str = "worker", stock: bool = False) -> Proc:
     if stock:
-        args = ["-m", "procrastinate", "--app=importer.jobs.app.app", "worker"]
+        args = ["-m", "procrastinate", "--app=importer.tasks.app", "worker"]
     else:
         args = ["-m", "importer.cli", "worker", "--concurrency", "2"]
     return start(name, args, env, data_dir)

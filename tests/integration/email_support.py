@@ -10,10 +10,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-import procrastinate
 from aiosmtpd.controller import Controller
 
-from importer.jobs.app import app
+from importer.jobs.app import make_app
+from importer.settings import Settings
 from tests.factories import make_job, make_user, make_wheel
 from tests.processes import free_port
 
@@ -79,13 +79,13 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-async def run_email_worker(pool, monkeypatch) -> None:
-    """Run a real procrastinate worker on the test database until the emails queue is empty."""
-    # Only the e-mail task is needed; other task modules are not this test's business.
-    monkeypatch.setattr(app, "import_paths", ["importer.mail.email_task"])
-    monkeypatch.setattr(app, "_import_paths_performed", False)
-    with app.replace_connector(procrastinate.PsycopgConnector()):
-        async with app.open_async(pool):
-            async with asyncio.timeout(60):
-                await app.run_worker_async(queues=["emails"], wait=False, install_signal_handlers=False,
-                                           listen_notify=False, fetch_job_polling_interval=0.1)
+async def run_email_worker(pool) -> None:
+    """Run a real procrastinate worker on the test database until the emails queue is empty.
+
+    Its settings are read from the environment now, as a worker's start-up would read them.
+    """
+    app = make_app(Settings.from_env())
+    async with app.open_async(pool):
+        async with asyncio.timeout(60):
+            await app.run_worker_async(queues=["emails"], wait=False, install_signal_handlers=False,
+                                       listen_notify=False, fetch_job_polling_interval=0.1)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from importer.jobs.app import app
-from importer.jobs.connector import ReconnectingPsycopgConnector
+from importer.jobs.app import make_app
 from importer.jobs.import_task import run_import
 from importer.jobs.recovery import recover_stalled_imports_now, settle_orphaned_imports
+from importer.settings import Settings
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row
 
@@ -38,9 +38,9 @@ async def test_stalled_import_is_queued_again_then_failed_when_attempts_run_out(
     """A stalled import is retried; one that already died max_attempts times ends `failed`."""
     fresh_job, fresh_pj = await stalled_import(pool, attempts=0)
     worn_job, worn_pj = await stalled_import(pool, attempts=2)
-    with app.replace_connector(ReconnectingPsycopgConnector()) as bound:
-        async with bound.open_async(pool):
-            handled = await recover_stalled_imports_now(bound.job_manager, stalled_after=1, max_attempts=3)
+    bound = make_app(Settings.from_env({}))
+    async with bound.open_async(pool):
+        handled = await recover_stalled_imports_now(bound.job_manager, stalled_after=1, max_attempts=3)
     assert handled == 2
     assert await queue_row(pool, fresh_pj) == {"status": "todo", "attempts": 1}
     assert (await queue_row(pool, worn_pj))["status"] == "failed"

@@ -84,8 +84,10 @@ async def test_purge_removes_old_finished_imports_and_keeps_the_rest(pool):
 async def test_retention_task_is_periodic_on_the_maintenance_queue():
     """The purge is registered as a periodic Procrastinate task that every worker knows."""
     from importer.jobs import app as tasks
+    from importer.settings import Settings
 
+    app = tasks.make_app(Settings.from_env({}))
     assert "importer.jobs.retention" in tasks.TASK_MODULES
-    task = tasks.app.tasks["purge_old_imports"]
+    task = app.tasks["purge_old_imports"]
     assert task.queue == "maintenance"
-    assert any(p.task is task for p in tasks.app.periodic_registry.periodic_tasks.values())
+    assert any(p.task is task for p in app.periodic_registry.periodic_tasks.values())

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import attrs
 import pytest
 
 from importer.jobs.import_task import run_import
 from importer.jobs.worker import run_worker
-from importer.worker_config import WorkerConfig
+from importer.settings import Settings, WorkerSettings
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row, wait_for
 
@@ -34,14 +37,15 @@ def worker_env(db_url: str, **extra: str) -> dict[str, str]:
 
 def start_worker(db_url: str, *, stock: bool = False, **extra: str) -> subprocess.Popen:
     if stock:
-        cmd = [str(VENV_BIN / "procrastinate"), "--app=importer.jobs.app.app", "worker"]
+        cmd = [str(VENV_BIN / "procrastinate"), "--app=importer.tasks.app", "worker"]
     else:
         cmd = [str(VENV_BIN / "importer"), "worker", "--concurrency", "2"]
     return subprocess.Popen(cmd, cwd=ROOT, env=worker_env(db_url, **extra),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def stop(proc: subprocess.Popen) -> str:
+def stop(proc: subprocess.Popen, tail: int | None = 3000) -> str:
+    """SIGTERM, then the last `tail` characters of the process' stderr (None: all of it)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -49,7 +53,8 @@ def stop(proc: subprocess.Popen) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-    return proc.stderr.read().decode(errors="replace")[-3000:] if proc.stderr else ""
+    text = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    return text if tail is None else text[-tail:]
 
 
 async def submit(pool, content: bytes, **columns):
@@ -71,7 +76,7 @@ async def items_summary(pool, wheel):
 
 
 async def test_stock_procrastinate_cli_runs_an_import(pool, db_url):
-    """`procrastinate --app=importer.jobs.app.app worker` picks up and completes a queued import."""
+    """`procrastinate --app=importer.tasks.app worker` picks up and completes a queued import."""
     wheel, job = await submit(pool, csv_rows(1929))
     proc = start_worker(db_url, stock=True)
     try:
@@ -80,6 +85,36 @@ async def test_stock_procrastinate_cli_runs_an_import(pool, db_url):
         log = stop(proc)
     assert row["status"] == "completed", log
     assert (await items_summary(pool, wheel))["n"] == 1929
+
+
+@pytest.mark.parametrize("stock", [False, True], ids=["importer-worker", "stock-cli"])
+async def test_both_worker_commands_log_json_lines(pool, db_url, stock):
+    """With IMPORTER_LOG_FORMAT=json, `importer worker` and the stock CLI both write only JSON lines."""
+    proc = start_worker(db_url, stock=stock, IMPORTER_LOG_FORMAT="json")
+    try:
+        deadline = time.monotonic() + 60
+        async with pool.connection() as conn:
+            while not (await (await conn.execute(
+                    "SELECT EXISTS (SELECT FROM procrastinate_workers) AS up")).fetchone())["up"]:
+                assert proc.poll() is None and time.monotonic() < deadline, "the worker did not start"
+                await asyncio.sleep(0.1)
+    finally:
+        log = stop(proc, tail=None)
+    # The stock CLI prints this one line itself (procrastinate/cli.py worker_), outside logging.
+    lines = [line for line in log.splitlines() if line.strip() and not line.startswith("Launching a worker on")]
+    assert lines, "the worker logged nothing"
+    entries = [json.loads(line) for line in lines]
+    assert any(entry["logger"].startswith("procrastinate.") for entry in entries), log
+
+
+def test_stock_cli_with_a_bad_setting_stops_naming_the_variable():
+    """The stock CLI refuses to start on a bad variable and says which one, as `importer worker` does."""
+    proc = subprocess.run([str(VENV_BIN / "procrastinate"), "--app=importer.tasks.app", "worker"], cwd=ROOT,
+                          env=worker_env("postgresql://nobody@127.0.0.1:1/none",
+                                         IMPORTER_WORKER_HEARTBEAT_SECONDS="soon"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "IMPORTER_WORKER_HEARTBEAT_SECONDS must be a number of seconds" in proc.stderr, proc.stderr
 
 
 async def test_killed_worker_is_recovered_with_each_item_once(pool, db_url):
@@ -136,8 +171,9 @@ async def test_in_process_worker_skips_a_job_cancelled_while_pending(pool):
         await conn.execute("UPDATE import_jobs SET status = 'cancelled', finished_at = now()"
                            " WHERE id = %s", (cancelled,))
     _wheel, job = await submit(pool, csv_rows(10))
-    config = WorkerConfig(heartbeat=0.5, stalled_after=2, recovery_every=1, shutdown_grace=1)
-    worker = asyncio.create_task(run_worker(pool, 2, config=config))
+    config = WorkerSettings(heartbeat=0.5, stalled_after=2, recovery_every=1, shutdown_grace=1)
+    settings = attrs.evolve(Settings.from_env({}), worker=config)
+    worker = asyncio.create_task(run_worker(pool, 2, settings=settings))
     try:
         row = await wait_for(pool, job, lambda r: r["status"] == "completed", within=30)
     finally:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from importer.settings import DEV_JWT_SECRET, ConfigError, LoadSettings, Settings, WorkerSettings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_are_those_of_the_contract():
@@ -76,3 +83,28 @@ def test_bad_numbers_are_refused():
         with pytest.raises(ConfigError):
             Settings.from_env({"IMPORTER_WORKER_HEARTBEAT_SECONDS": value})
 
+
+def test_no_module_reads_the_environment_when_imported():
+    """Every module of importer/ and server/ imports under unusable settings; the stock CLI's App then refuses them."""
+    script = """
+import importlib, pkgutil, importer, server
+names = [m.name for package in (importer, server)
+         for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+         if not m.name.endswith("__main__")]
+for name in names:
+    importlib.import_module(name)
+import importer.tasks
+from importer.settings import ConfigError
+try:
+    importer.tasks.app
+except ConfigError as exc:
+    print("refused:", exc)
+"""
+    bad = {name: "bad" for name in ("IMPORTER_LOG_FORMAT", "IMPORTER_MAX_ACTIVE_JOBS", "IMPORTER_EMAIL_RETRY_WAIT",
+                                    "IMPORTER_MAX_STORED_REJECTIONS", "IMPORTER_WORKER_HEARTBEAT_SECONDS",
+                                    "IMPORTER_RECOVERY_EVERY_SECONDS", "IMPORTER_RETENTION_DAYS")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("IMPORTER_")}, **bad}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("refused: IMPORTER_"), proc.stdout + proc.stderr
