@@ -88,6 +88,7 @@ def make_app(settings: Settings) -> procrastinate.App:
     settings.worker, and the log and metrics middlewares.
     """
     from importer.jobs import recovery, retention
+    from importer.mail import email_task
 
     # Typed AsyncConnectionPool[Any]: Procrastinate's signature wants tuple rows, ours are dicts.
     def pool_factory(**_procrastinate_defaults: Any) -> AsyncConnectionPool[Any]:
@@ -109,6 +110,8 @@ def make_app(settings: Settings) -> procrastinate.App:
         app.add_tasks_from(blueprint, namespace="")
     app.periodic(cron=settings.worker.recovery_cron)(recovery.recover_stalled_imports)
     app.periodic(cron=retention.CRON)(retention.purge_old_imports_task)
+    # A retry strategy has no job context, so the wait parsed at start-up is given here.
+    email_task.send_import_email.retry_strategy = email_task.EmailRetry(base_wait=settings.email_retry_wait)
     return app
 
 

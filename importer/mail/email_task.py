@@ -17,7 +17,7 @@ from importer.jobs.app import TaskBlueprint, pool_of, settings_of
 from importer.mail.compose import ImportEmailFacts, Kind, compose
 from importer.mail.mailer import deliver
 from importer.queries import q
-from importer.settings import Settings
+from importer.settings import DEFAULT_EMAIL_RETRY_WAIT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +105,22 @@ async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *, settings
         log.exception("could not queue the e-mail of import job %s", job_id, extra={"job_id": str(job_id)})
 
 
+@attrs.frozen(kw_only=True)
 class EmailRetry(procrastinate.BaseRetryStrategy):
-    """Bounded exponential backoff; the base wait is read when needed, so tests can make it 0."""
+    """Bounded exponential backoff: `base_wait` seconds after the first failed try, doubled after
+    each further one, MAX_TRIES tries in all.
+
+    `base_wait` is settings.email_retry_wait, parsed at start-up: make_app gives the task a
+    strategy with it, so a bad IMPORTER_EMAIL_RETRY_WAIT stops start-up and never reaches here.
+    """
+
+    base_wait: int
 
     def get_retry_decision(self, *, exception: BaseException,
                            job: procrastinate.jobs.Job) -> procrastinate.RetryDecision | None:
         if job.attempts + 1 >= MAX_TRIES:
             return None
-        try:
-            base = Settings.from_env().email_retry_wait
-        except ValueError:
-            base = Settings.email_retry_wait
-        return procrastinate.RetryDecision(retry_in={"seconds": base * 2 ** job.attempts})
+        return procrastinate.RetryDecision(retry_in={"seconds": self.base_wait * 2 ** job.attempts})
 
 
 async def _record(pool: Pool, name: str, **params: Any) -> dict[str, Any] | None:
@@ -125,7 +129,9 @@ async def _record(pool: Pool, name: str, **params: Any) -> dict[str, Any] | None
         return await cur.fetchone() if cur.description else None
 
 
-@blueprint.task(name="send_import_email", queue=QUEUE, pass_context=True, retry=EmailRetry())
+# The default wait until make_app gives the task the wait of the process' settings.
+@blueprint.task(name="send_import_email", queue=QUEUE, pass_context=True,
+                retry=EmailRetry(base_wait=DEFAULT_EMAIL_RETRY_WAIT))
 async def send_import_email(context: procrastinate.JobContext, job_id: str) -> None:
     """Compose and send the e-mail queued for an ended job; never touches the job itself."""
     pool = pool_of(context)
