@@ -19,10 +19,13 @@ Language per audience (API.md, "Language"):
 `code`s never change with the language; only these texts do.
 
 Each entry is a key and a Swedish template with named `str.format` placeholders (Babel's
-`python-brace-format`). English comes later as an `en` table with the same keys and
-placeholders (or a gettext catalogue loaded into it): callers keep calling
-`render(key, **params)`, and a request's language is passed as `language=`. A key missing from
-a language falls back to Swedish, so a partial translation never breaks a message.
+`python-brace-format`). English comes later as an `en` table in CATALOGUES with the same keys
+and placeholders (or a gettext catalogue loaded into one): `render(key, **params)` stays the
+Swedish default and `render_in(language, key, **params)` answers in a request's language. A
+key missing from a language falls back to Swedish, so a partial translation never breaks a
+message. Texts made before the request's language is known (raised errors, stored rejection
+reasons) would then carry their key and params to the edge and be rendered there, as
+DateError already does.
 """
 
 from __future__ import annotations
@@ -108,12 +111,17 @@ SV: Mapping[str, str] = {
 CATALOGUES: dict[str, Mapping[str, str]] = {SWEDISH: SV}
 
 
-def render(key: str, /, *, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
-    """The text of `key` in `language` (Swedish when that language lacks it), with `params`
-    filled into its placeholders.
+def render(key: str, /, **params: object) -> str:
+    """The Swedish text of `key` with `params` filled into its placeholders.
 
-    Raises KeyError for a key no catalogue defines, or a placeholder `params` does not fill.
+    Raises KeyError for a key the catalogue lacks, or a placeholder `params` does not fill.
     """
+    return render_in(DEFAULT_LANGUAGE, key, **params)
+
+
+def render_in(language: str, key: str, /, **params: object) -> str:
+    """The text of `key` in `language` (Swedish when that language lacks it or is unknown),
+    with `params` filled into its placeholders. Raises KeyError as `render` does."""
     template = CATALOGUES.get(language, SV).get(key)
     if template is None:
         template = SV[key]

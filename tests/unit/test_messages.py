@@ -10,7 +10,7 @@ import pytest
 
 from importer import messages
 from importer.errors import BadRequest
-from importer.messages import SV, placeholders, render
+from importer.messages import SV, placeholders, render, render_in
 from importer.read.csv_source import open_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,9 +56,9 @@ def test_a_new_language_is_only_new_entries(monkeypatch):
     """Adding a language table makes render answer in it, key by key, with Swedish for the
     keys it lacks and for unknown languages."""
     monkeypatch.setitem(messages.CATALOGUES, "en", {"row.name_missing": "Name missing"})
-    assert render("row.name_missing", language="en") == "Name missing"
-    assert render("row.start_missing", language="en") == "Startdatum saknas"
-    assert render("row.name_missing", language="fi") == "Namn saknas"
+    assert render_in("en", "row.name_missing") == "Name missing"
+    assert render_in("en", "row.start_missing") == "Startdatum saknas"
+    assert render_in("fi", "row.name_missing") == render("row.name_missing") == "Namn saknas"
 
 
 def test_bad_mapping_reads_alike_from_the_api_and_the_reader():

@@ -37,7 +37,7 @@ def near_the_span_boundary(draw):
     return start, end
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(near_the_span_boundary(), min_size=1, max_size=20))
 def test_csv_and_json_sources_agree_on_the_span_boundary(pairs):
     """The CSV and the JSON source reject exactly the same start/end pairs as longer than 10
