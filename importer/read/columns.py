@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -101,7 +102,7 @@ def known_header(header: str) -> bool:
 
 
 def detect(
-    headers: Sequence[str], sample: Sequence[Sequence[str]], mapping: dict | None = None
+    headers: Sequence[str], sample: Sequence[Sequence[str]], mapping: dict[str, Any] | None = None
 ) -> ColumnMap:
     """Decide the columns. `sample` is a few data rows (padded or not) used for sniffing."""
     headers = tuple(h.replace("\ufeff", "").strip() for h in headers)
@@ -188,7 +189,7 @@ def detect(
     return ColumnMap(headers=headers, extras=extras, serial_dates=serials, **chosen)
 
 
-def _from_mapping(headers: tuple[str, ...], mapping: dict) -> dict[str, int]:
+def _from_mapping(headers: tuple[str, ...], mapping: dict[str, Any]) -> dict[str, int]:
     if not isinstance(mapping, dict):
         raise BadRequest(render("mapping.not_object"), code="bad_mapping")
     by_exact = {h: i for i, h in reversed(list(enumerate(headers)))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
@@ -41,7 +42,7 @@ class Layout:
     day_first_end: bool | None
 
 
-def sniff(prefix: bytes, *, mapping: dict | None = None, complete: bool) -> None:
+def sniff(prefix: bytes, *, mapping: dict[str, Any] | None = None, complete: bool) -> None:
     """Raise UnreadableFile (or BadRequest for a mapping naming no header) for an upload that
     cannot be an import, judged from its first bytes. `complete` says `prefix` is the whole
     file; otherwise the last, possibly cut, line is ignored and "no data rows" is not judged.
@@ -61,7 +62,7 @@ def sniff(prefix: bytes, *, mapping: dict | None = None, complete: bool) -> None
 
 
 def open_csv(
-    data: bytes, *, file_name: str, mapping: dict | None = None, default_year: int | None = None
+    data: bytes, *, file_name: str, mapping: dict[str, Any] | None = None, default_year: int | None = None
 ) -> CsvSource:
     """Read an uploaded CSV. Raises UnreadableFile (codes not_text, empty_file, no_header,
     no_usable_column, no_data_rows) or BadRequest (bad_mapping). `default_year` completes dates
@@ -129,7 +130,7 @@ class CsvSource:
                                          (layout.columns.end, layout.day_first_end))
             if index is not None and decided is None
         ]
-        evidence: dict[int, bool | None] = dict.fromkeys(undecided)
+        evidence: dict[int | None, bool | None] = dict.fromkeys(undecided)
         count = 0
         is_blank = reading.is_blank
         if not undecided:
@@ -178,7 +179,7 @@ def _check_bytes(prefix: bytes, *, complete: bool) -> None:
     reading.not_text(prefix)
 
 
-def _layout(text: str, *, mapping: dict | None, date_order: bool = True) -> Layout:
+def _layout(text: str, *, mapping: dict[str, Any] | None, date_order: bool = True) -> Layout:
     """Delimiter, header row and columns of a prefix; `date_order=False` leaves the day-first
     verdicts undecided (None), which only the reader needs."""
     delimiter = reading.delimiter_of(text)
@@ -217,7 +218,7 @@ def _layout(text: str, *, mapping: dict | None, date_order: bool = True) -> Layo
                   day_first_end=day_first[1])
 
 
-def _header_at(found: list[tuple[int, list[str]]], mapping: dict | None) -> int:
+def _header_at(found: list[tuple[int, list[str]]], mapping: dict[str, Any] | None) -> int:
     """Which of the first records is the header: the first naming two known columns (or every
     header the mapping names), else the very first. Excel sheets often open with a title line
     ("Årsplan 2026") above the real header; such lines are skipped, not imported."""

@@ -31,7 +31,7 @@ def _bad(key: str, /, *, field: str | None = None, **params: Any) -> BadRequest:
     return BadRequest(message, code="bad_payload", details={} if field is None else {"field": field})
 
 
-def parse_payload(body: bytes | str | dict) -> tuple[str, str, StructuredSource]:
+def parse_payload(body: bytes | str | dict[str, Any]) -> tuple[str, str, StructuredSource]:
     """`(mode, file_name, source)` from the JSON body of API.md's third form.
 
     Raises BadRequest (code `bad_payload`) for anything structural: not JSON, not an object,
@@ -66,7 +66,7 @@ class StructuredSource:
     client put an item on does not matter: pages follow from the item's dates.
     """
 
-    def __init__(self, payload: dict, *, file_name: str):
+    def __init__(self, payload: dict[str, Any], *, file_name: str):
         self.file_name = file_name
         structure = payload.get("structure")
         if structure is None:
@@ -76,7 +76,7 @@ class StructuredSource:
         rings = _entries(structure, "rings")
         groups = _entries(structure, "activityGroups")
         labels = _entries(structure, "labels")
-        self._rings = {}
+        self._rings: dict[str, str] = {}
         declared_rings = []
         for i, ring in enumerate(rings):
             where = f"structure.rings[{i}]"
@@ -95,7 +95,7 @@ class StructuredSource:
         pages = payload.get("pages")
         if not isinstance(pages, list):
             raise _bad("payload.pages_not_list", field="pages")
-        self._items: list[dict] = []
+        self._items: list[dict[str, Any]] = []
         for p, page in enumerate(pages):
             if not isinstance(page, dict) or not isinstance(page.get("items", []), list):
                 raise _bad("payload.page_not_object", where=f"pages[{p}]", field=f"pages[{p}]")
@@ -109,7 +109,7 @@ class StructuredSource:
             raise UnreadableFile(render("payload.no_items"), code="no_data_rows")
         self.total_rows = len(self._items)
 
-    def _check_refs(self, item: dict, where: str) -> None:
+    def _check_refs(self, item: dict[str, Any], where: str) -> None:
         for field, known in (("ringId", self._rings), ("activityId", self._groups)):
             ref = item.get(field)
             if ref is None:
@@ -126,7 +126,7 @@ class StructuredSource:
         for number, item in enumerate(self._items, start=1):
             yield self._row(number, item)
 
-    def _row(self, number: int, item: dict) -> Row:
+    def _row(self, number: int, item: dict[str, Any]) -> Row:
         # The rules are the CSV rows' (importer.read.validate); here only the fields are found
         # and the structure's ids resolved to the names it declares.
         ring = item.get("ringId")
@@ -143,7 +143,7 @@ class StructuredSource:
         )
 
 
-def _entries(structure: dict, field: str) -> list[dict]:
+def _entries(structure: dict[str, Any], field: str) -> list[dict[str, Any]]:
     entries = structure.get(field) or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _bad("payload.not_list_of_objects", where=f"structure.{field}",
@@ -156,7 +156,7 @@ def _key(ref: Any) -> str:
     return str(ref)
 
 
-def _id(entry: dict, where: str, seen: dict) -> str:
+def _id(entry: dict[str, Any], where: str, seen: dict[str, Any]) -> str:
     ref = entry.get("id")
     if ref is None or isinstance(ref, dict | list | bool) or _key(ref) == "":
         raise _bad("payload.id_missing", where=f"{where}.id", field=f"{where}.id")
@@ -165,7 +165,7 @@ def _id(entry: dict, where: str, seen: dict) -> str:
     return _key(ref)
 
 
-def _name(entry: dict, where: str) -> str:
+def _name(entry: dict[str, Any], where: str) -> str:
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _bad("payload.name_missing", where=f"{where}.name", field=f"{where}.name")
@@ -176,7 +176,7 @@ def _name(entry: dict, where: str) -> str:
     return name
 
 
-def _color(entry: dict, where: str) -> str | None:
+def _color(entry: dict[str, Any], where: str) -> str | None:
     color = entry.get("color")
     if color is None or color == "":
         return None
@@ -185,7 +185,7 @@ def _color(entry: dict, where: str) -> str | None:
     return color.upper()
 
 
-def _colored(entries: list[dict], where: str) -> tuple[dict[str, str], list[DeclaredColored]]:
+def _colored(entries: list[dict[str, Any]], where: str) -> tuple[dict[str, str], list[DeclaredColored]]:
     names: dict[str, str] = {}
     declared = []
     for i, entry in enumerate(entries):
@@ -196,7 +196,7 @@ def _colored(entries: list[dict], where: str) -> tuple[dict[str, str], list[Decl
     return names, declared
 
 
-def _label_ref(item: dict) -> Any:
+def _label_ref(item: dict[str, Any]) -> Any:
     label = item.get("labelId")
     if label is None:
         # The original client sent `labelIds: [...]`; an item has at most one label.
