@@ -53,7 +53,10 @@ def stop(proc: subprocess.Popen, tail: int | None = 3000) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-    text = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    text = ""
+    if proc.stderr:
+        with proc.stderr:  # closed here, or its file is left to the garbage collector (ResourceWarning)
+            text = proc.stderr.read().decode(errors="replace")
     return text if tail is None else text[-tail:]
 
 
