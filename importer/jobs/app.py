@@ -1,7 +1,7 @@
 """The Procrastinate App, made from the process' settings by `make_app(settings)`.
 
-Task modules (TASK_MODULES) define their tasks on a `TaskBlueprint` at import, which reads no
-environment and opens nothing. `make_app` adds them to an App together with everything that
+Task modules (TASK_MODULES) define their tasks on a `TaskBlueprint` (importer/jobs/context.py)
+at import, which reads no environment and opens nothing. `make_app` adds them to an App together with everything that
 depends on configuration: the connector's pool, the worker's timings, the periodic schedules,
 and the settings themselves, which every task reads with `settings_of(context)`.
 
@@ -16,66 +16,36 @@ App on their own pool, and the stock CLI gets one from the connector's pool fact
 
 from __future__ import annotations
 
-import functools
-import importlib
 import logging
-from typing import Any, cast
+from typing import Any
 
 import procrastinate
 from procrastinate.app import WorkerOptions
-from procrastinate.manager import JobManager
 from procrastinate.middleware import WorkerMiddleware
 from psycopg_pool import AsyncConnectionPool
 
-from importer.db import Pool, database_url, make_pool
+from importer.db import database_url, make_pool
+from importer.jobs import import_task, recovery, retention
 from importer.jobs.connector import ReconnectingPsycopgConnector
+from importer.jobs.context import SETTINGS_KEY
 from importer.logs import job_log_middleware
+from importer.mail import email_task
 from importer.metrics import task_metrics_middleware
 from importer.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Modules that define tasks on a module-level `blueprint`; make_app adds each one's tasks.
-TASK_MODULES = [
-    "importer.jobs.import_task",
-    "importer.mail.email_task",
-    "importer.jobs.recovery",
-    "importer.jobs.retention",
-]
-
-# The key of the Settings in each job's JobContext.additional_context.
-SETTINGS_KEY = "settings"
+# Modules that define tasks on a module-level `blueprint` (importer.jobs.context.TaskBlueprint);
+# make_app adds each one's tasks.
+TASK_MODULES = [import_task.__name__, email_task.__name__, recovery.__name__, retention.__name__]
 
 # Every log line of a task's work carries its job id (importer/logs.py); tasks running and
 # their run time are counted per worker process (importer/metrics.py).
 WORKER_MIDDLEWARE: list[WorkerMiddleware] = [job_log_middleware, task_metrics_middleware]
 
 
-class TaskBlueprint(procrastinate.Blueprint):
-    """A Blueprint whose tasks can be deferred on a caller's connection before any App exists.
-
-    Procrastinate's Blueprint refuses `task.configure()` until an App has adopted its tasks
-    (UnboundTaskError). Deferring with `connection=conn`, as the API and the loader do, needs
-    only the SQL of a JobManager, never a pool: this blueprint has one on a connector that is
-    never opened, so a task defined here can be deferred that way from any process. Deferring
-    without a connection needs an opened App (its connector raises AppNotOpen otherwise).
-
-    Once `make_app` has added the tasks to an App, they defer through that App (Procrastinate
-    binds a task to the last App that adds it).
-    """
-
-    def will_configure_task(self) -> None:
-        pass  # a task defined here may be configured before an App exists: see the class docstring
-
-    @functools.cached_property
-    def job_manager(self) -> JobManager:
-        return JobManager(connector=procrastinate.PsycopgConnector())
-
-
 def _blueprints() -> list[procrastinate.Blueprint]:
-    # Imported when first needed, not with this module: the task modules import settings_of
-    # and TaskBlueprint from here.
-    return [importlib.import_module(name).blueprint for name in TASK_MODULES]
+    return [import_task.blueprint, email_task.blueprint, recovery.blueprint, retention.blueprint]
 
 
 def make_app(settings: Settings) -> procrastinate.App:
@@ -87,9 +57,6 @@ def make_app(settings: Settings) -> procrastinate.App:
     context (`settings_of`), the heartbeat, stalled-worker and shutdown timings of
     settings.worker, and the log and metrics middlewares.
     """
-    from importer.jobs import recovery, retention
-    from importer.mail import email_task
-
     # Typed AsyncConnectionPool[Any]: Procrastinate's signature wants tuple rows, ours are dicts.
     def pool_factory(**_procrastinate_defaults: Any) -> AsyncConnectionPool[Any]:
         # Our pool (autocommit, dict rows, checked connections) instead of Procrastinate's
@@ -113,25 +80,6 @@ def make_app(settings: Settings) -> procrastinate.App:
     # A retry strategy has no job context, so the wait parsed at start-up is given here.
     email_task.send_import_email.retry_strategy = email_task.EmailRetry(base_wait=settings.email_retry_wait)
     return app
-
-
-def settings_of(context: procrastinate.JobContext) -> Settings:
-    """The Settings the running worker's App was made with (make_app puts them in the context).
-
-    Raises LookupError when the worker runs an App that make_app did not make.
-    """
-    settings = context.additional_context.get(SETTINGS_KEY)
-    if not isinstance(settings, Settings):
-        raise LookupError("the job context carries no Settings: run workers on an App from make_app()")
-    return settings
-
-
-def pool_of(context: procrastinate.JobContext) -> Pool:
-    """The pool the running worker's App was opened on: always one of importer.db.make_pool."""
-    connector = context.app.connector
-    if not isinstance(connector, procrastinate.PsycopgConnector):
-        raise TypeError(f"the App's connector is a {type(connector).__name__}, not make_app's")
-    return cast(Pool, connector.pool)
 
 
 def queue_names() -> list[str]:

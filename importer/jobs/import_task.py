@@ -9,11 +9,13 @@ import psycopg
 from procrastinate import JobContext, RetryStrategy
 
 from importer.errors import TransientImportError
-from importer.jobs.app import TaskBlueprint, pool_of, settings_of
+from importer.jobs import lifecycle
+from importer.jobs.context import TaskBlueprint, pool_of, settings_of
 from importer.load.attempt import run_job
 
-TASK_NAME = "run_import"
-QUEUE = "imports"
+# The job's lifecycle queues this task when it creates a job, so it names them.
+TASK_NAME = lifecycle.IMPORT_TASK
+QUEUE = lifecycle.IMPORT_QUEUE
 
 blueprint = TaskBlueprint()
 

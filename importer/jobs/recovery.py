@@ -9,9 +9,9 @@ from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
 from importer.db import Pool
-from importer.jobs.app import TaskBlueprint, pool_of, settings_of
+from importer.jobs import lifecycle
+from importer.jobs.context import TaskBlueprint, pool_of, settings_of
 from importer.jobs.import_task import IMPORT_RETRY, TASK_NAME
-from importer.queries import q
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +49,11 @@ async def recover_stalled_imports_now(job_manager: JobManager, *, stalled_after:
 async def settle_orphaned_imports(pool: Pool) -> int:
     """End imports whose queue job ended without the task recording an end."""
     async with pool.connection() as conn:
-        rows = await (await conn.execute(q("import_jobs_orphans_settle"))).fetchall()
-    for row in rows:
-        log.error("import %s had no end recorded after its task ended; marked failed", row["id"],
-                  extra={"job_id": str(row["id"])})
-    return len(rows)
+        settled = await lifecycle.settle_orphans(conn)
+    for job_id in settled:
+        log.error("import %s had no end recorded after its task ended; marked failed", job_id,
+                  extra={"job_id": str(job_id)})
+    return len(settled)
 
 
 @blueprint.task(name="recover_stalled_imports", queue=QUEUE, pass_context=True)

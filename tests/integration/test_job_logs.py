@@ -11,6 +11,7 @@ import pytest
 from importer import logs
 from importer.jobs.import_task import run_import
 from importer.jobs.worker import run_worker
+from importer.settings import Settings
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row
 
@@ -67,7 +68,7 @@ async def test_every_log_line_of_an_import_run_by_a_worker_carries_its_job_id(po
     root.addHandler(collect)
     root.setLevel(logging.INFO)
     try:
-        await run_worker(pool, 1, wait=False, queues=["imports"])
+        await run_worker(pool, 1, settings=Settings.from_env({}), wait=False, queues=["imports"])
     finally:
         root.removeHandler(collect)
         root.setLevel(old_level)

@@ -8,7 +8,8 @@ import pytest
 from procrastinate import JobContext
 from procrastinate.jobs import Job
 
-from importer.jobs.app import make_app, settings_of
+from importer.jobs.app import make_app
+from importer.jobs.context import settings_of
 from importer.settings import Settings
 
 TASK_NAMES = {"run_import", "send_import_email", "recover_stalled_imports", "purge_old_imports"}
