@@ -46,7 +46,10 @@ def pg_server() -> Iterator[str]:
         yield url
         return
     if _docker_answers():
-        from testcontainers.postgres import PostgresContainer
+        try:
+            from testcontainers.community.postgres import PostgresContainer
+        except ImportError:  # testcontainers before its community/ split
+            from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:15", driver=None) as container:
             yield container.get_connection_url()

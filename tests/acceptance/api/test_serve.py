@@ -41,3 +41,4 @@ def test_dev_token_url_signs_in_to_an_existing_wheel(db_url):
             assert json.load(resp)["id"] == wheel
     finally:
         stop(proc)
+        proc.stdout.close()  # else the pipe is left to the garbage collector (ResourceWarning)
