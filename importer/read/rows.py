@@ -28,11 +28,11 @@ class RowBuilder:
         def header(index: int | None) -> str | None:
             return None if index is None else headers[index]
 
-        self.rules = Rules(
+        self.rules: Rules[list[str]] = Rules(
             Blame(name=header(columns.name), start=header(columns.start), end=header(columns.end),
                   ring=header(columns.ring), group=header(columns.group),
                   label=header(columns.label)),
-            start_dates=start, end_dates=end, ranges=True)
+            start_dates=start, end_dates=end, ranges=True, cells_of=_as_read)
         self._description = columns.description
         self._extras = tuple((i, headers[i]) for i in columns.extras)
         # Unpacked once per pass by `rows`, not loaded attribute by attribute per record.
@@ -80,3 +80,8 @@ class RowBuilder:
             if value:
                 parts.append(f"{header}: {value}")
         return " • ".join(parts) if parts else None
+
+
+def _as_read(record: list[str]) -> list[str]:
+    # A rejection keeps the record as it was read: not padded, not cut to the header.
+    return record

@@ -14,14 +14,20 @@ from importer.read.dates import DateColumn
 from importer.read.validate import MAX_PARENT_NAME, Blame, Rules
 
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}$")
-# Items are validated like CSV rows; a rejection blames the JSON field. Each date field holds
-# one date (no ranges), read day-first where the order is ambiguous.
-_RULES = Rules(
-    Blame(name="name", start="startDate", end="endDate", ring="ringId", group="activityId",
-          label="labelId"),
-    start_dates=DateColumn(day_first=True), ranges=False)
 # The item fields a rejection keeps as its raw values, in this order.
 _VALUES = ("name", "startDate", "endDate", "ringId", "activityId", "description")
+
+
+def _values(item: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(_text(item.get(k)) for k in _VALUES)
+
+
+# Items are validated like CSV rows; a rejection blames the JSON field. Each date field holds
+# one date (no ranges), read day-first where the order is ambiguous.
+_RULES: Rules[dict[str, Any]] = Rules(
+    Blame(name="name", start="startDate", end="endDate", ring="ringId", group="activityId",
+          label="labelId"),
+    start_dates=DateColumn(day_first=True), ranges=False, cells_of=_values)
 
 
 def _bad(key: str, /, *, field: str | None = None, **params: Any) -> BadRequest:
@@ -139,7 +145,7 @@ class StructuredSource:
             None if group is None else self._groups[_key(group)],
             None if label is None else self._labels[_key(label)],
             _text(item.get("description")),
-            tuple(_text(item.get(k)) for k in _VALUES),
+            item,
         )
 
 

@@ -19,8 +19,9 @@ Reasons are Swedish, from importer.messages. Pure: no I/O, no state changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -40,6 +41,8 @@ TRUNCATED = " […]"
 
 _fromisoformat = date.fromisoformat
 _activity = positional(Activity)
+#: A row as its source read it (a CSV record, a JSON item): handed through to `cells_of`.
+R = TypeVar("R")
 
 
 def cap(text: str, limit: int = MAX_CELL) -> str:
@@ -73,38 +76,42 @@ class Blame:
     label: str | None = None
 
 
-class Rules:
-    """The validation of one source's rows: its Blame and its date columns, fixed up front.
+class Rules(Generic[R]):
+    """The validation of one source's rows: its Blame, its date columns and how a rejection
+    gets the raw cells of a row, fixed up front.
 
     `start_dates`/`end_dates` read the start and end cells (`end_dates` defaults to
     `start_dates`). With `ranges` a date cell may hold a whole range (`2025-01-01 – 2025-03-31`,
     `20250101-20251231`): in the start cell it gives start and end, in the end cell its last
     day is the end. Without it each cell is one date (the JSON form's startDate/endDate).
+    `cells_of(raw)` gives the raw cells a rejection keeps; it runs only for rejected rows.
     """
 
-    __slots__ = ("blame", "end_dates", "ranges", "start_dates")
+    __slots__ = ("blame", "cells_of", "end_dates", "ranges", "start_dates")
 
     def __init__(self, blame: Blame, *, start_dates: DateColumn, end_dates: DateColumn | None = None,
-                 ranges: bool = False):
+                 ranges: bool = False, cells_of: Callable[[R], Sequence[str]]):
         self.blame = blame
         self.start_dates = start_dates
         self.end_dates = end_dates or start_dates
         self.ranges = ranges
+        self.cells_of = cells_of
 
     def validate(self, row_number: int, name: str, raw_start: str, raw_end: str,
                  ring: str | None, group: str | None, label: str | None,
-                 description: str | None, values: Sequence[str]) -> Row:
+                 description: str | None, raw: R) -> Row:
         """An Activity for a row that follows the rules, else a Rejection naming the first
-        broken rule (in the order of the module docstring), its Blame and `values` capped.
+        broken rule (in the order of the module docstring), its Blame and the row's raw
+        cells (`cells_of(raw)`), each capped.
 
         Texts are as the source found them (this trims them); "" or None is an empty cell.
         Never raises for any cell text.
         """
         name = name.strip()
         if not name:
-            return self._reject(row_number, values, self.blame.name, render("row.name_missing"))
+            return self._reject(row_number, raw, self.blame.name, render("row.name_missing"))
         if len(name) > MAX_NAME:
-            return self._reject(row_number, values, self.blame.name,
+            return self._reject(row_number, raw, self.blame.name,
                                 render("row.name_too_long", limit=MAX_NAME, length=len(name)))
         end = None
         try:
@@ -122,7 +129,7 @@ class Rules:
                 reason = render("row.start_missing")
             else:
                 reason = _unreadable(raw_start, exc, "row.start_invalid", "row.start_invalid_because")
-            return self._reject(row_number, values, self.blame.start, reason)
+            return self._reject(row_number, raw, self.blame.start, reason)
         from_end_cell = False  # the end is to blame where it came from
         if raw_end:
             try:
@@ -133,35 +140,35 @@ class Rules:
                 elif raw_end.strip():
                     end = self._end_of(raw_end)
             except ValueError as exc:
-                return self._reject(row_number, values, self.blame.end,
+                return self._reject(row_number, raw, self.blame.end,
                                     _unreadable(raw_end, exc, "row.end_invalid",
                                                 "row.end_invalid_because"))
             from_end_cell = True
         if end is None:
             end = start
         elif end < start:
-            return self._reject(row_number, values, self._end_blame(from_end_cell),
+            return self._reject(row_number, raw, self._end_blame(from_end_cell),
                                 render("row.end_before_start"))
         # The year test only spares nearly every row the call; spans_too_long is the rule.
         elif end.year - start.year >= MAX_SPAN_YEARS and spans_too_long(start, end):
-            return self._reject(row_number, values, self._end_blame(from_end_cell),
+            return self._reject(row_number, raw, self._end_blame(from_end_cell),
                                 render("row.span_too_long", years=MAX_SPAN_YEARS))
         if ring:
             ring = ring.strip() or None
             if ring is not None and len(ring) > MAX_PARENT_NAME:
-                return self._too_long(row_number, values, self.blame.ring, ring)
+                return self._too_long(row_number, raw, self.blame.ring, ring)
         else:
             ring = None
         if group:
             group = group.strip() or None
             if group is not None and len(group) > MAX_PARENT_NAME:
-                return self._too_long(row_number, values, self.blame.group, group)
+                return self._too_long(row_number, raw, self.blame.group, group)
         else:
             group = None
         if label:
             label = label.strip() or None
             if label is not None and len(label) > MAX_PARENT_NAME:
-                return self._too_long(row_number, values, self.blame.label, label)
+                return self._too_long(row_number, raw, self.blame.label, label)
         else:
             label = None
         if description:
@@ -182,16 +189,13 @@ class Rules:
         start, end = self.end_dates.parse_range(raw)
         return end or start
 
-    def _too_long(self, row_number: int, values: Sequence[str], column: str | None,
-                  value: str) -> Rejection:
-        return self._reject(row_number, values, column, render(
+    def _too_long(self, row_number: int, raw: R, column: str | None, value: str) -> Rejection:
+        return self._reject(row_number, raw, column, render(
             "row.parent_too_long", column=column, limit=MAX_PARENT_NAME, length=len(value)))
 
-    @staticmethod
-    def _reject(row_number: int, values: Sequence[str], column: str | None,
-                reason: str) -> Rejection:
+    def _reject(self, row_number: int, raw: R, column: str | None, reason: str) -> Rejection:
         return Rejection(row_number=row_number, column=column, reason=reason,
-                         values=tuple(cap(v) for v in values))
+                         values=tuple(cap(v) for v in self.cells_of(raw)))
 
 
 def _unreadable(raw: str, exc: ValueError, key: str, key_because: str) -> str:

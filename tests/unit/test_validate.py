@@ -61,8 +61,9 @@ def test_csv_and_json_sources_agree_on_the_span_boundary(pairs):
 
 DAY = DateColumn(day_first=True)
 CSV_RULES = Rules(Blame(name="Aktivitet", start="Start", end="Slut", ring="Ring", group="Grupp",
-                        label="Etikett"), start_dates=DAY, ranges=True)
-JSON_RULES = Rules(Blame(name="name", start="startDate", end="endDate"), start_dates=DAY)
+                        label="Etikett"), start_dates=DAY, ranges=True, cells_of=tuple)
+JSON_RULES = Rules(Blame(name="name", start="startDate", end="endDate"), start_dates=DAY,
+                   cells_of=tuple)
 
 
 def check(rules, name="Möte", start="2026-01-01", end="", ring=None, group=None, label=None,
