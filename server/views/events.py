@@ -13,6 +13,7 @@ from aiohttp_sse import EventSourceResponse, sse_response
 
 from importer.db import as_user
 from importer.errors import NotFound
+from importer.jobs import lifecycle
 from importer.queries import q
 from server import keys
 from server.hub import HUB, JobEvent, Subscription
@@ -93,10 +94,10 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     sub = hub.subscribe_job(job_id)
     try:
         async with as_user(request.app[keys.POOL], user_id) as conn:
-            row = await (await conn.execute(q("events_job_get"), {"job_id": job_id})).fetchone()
-        if row is None:
+            job = await lifecycle.get_on(conn, job_id)
+        if job is None:
             raise NotFound("No such import job.")
-        first = JobEvent.from_job(row["job"], user_id=user_id)
+        first = JobEvent.from_job(job.data, user_id=user_id)
         if first.terminal and first.seq <= seen:
             # Already seen to its end. 204 is what tells an EventSource not to reconnect.
             return web.Response(status=204)
@@ -138,10 +139,10 @@ async def user_events(request: web.Request) -> web.StreamResponse:
             rows = await (await conn.execute(q("events_user_jobs"), {"user_id": user_id})).fetchall()
         async with _stream(request, sub) as resp:
             for row in rows:
-                event = JobEvent.from_job(row["job"], user_id=user_id)
-                if event.seq > seen.get(event.job_id, 0):
-                    await resp.send(event.data, id=f"{event.job_id}:{event.seq}", event=event.name)
-                    seen[event.job_id] = event.seq
+                current = JobEvent.from_job(row["job"], user_id=user_id)
+                if current.seq > seen.get(current.job_id, 0):
+                    await resp.send(current.data, id=f"{current.job_id}:{current.seq}", event=current.name)
+                    seen[current.job_id] = current.seq
             while (event := await sub.get()) is not None:
                 if event.seq <= seen.get(event.job_id, 0):
                     continue
