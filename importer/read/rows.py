@@ -43,8 +43,9 @@ class RowBuilder:
     def rows(self, records: Iterable[tuple[int, list[str]]]) -> Iterator[Row]:
         """A row for each `(row_number, cells)` record, skipping blank records.
 
-        The loop is the CSV hot path: the plan is unpacked once, and the only call per record
-        is the validation (`cells` without a name are the only ones tested for blankness).
+        The loop is the CSV hot path: the plan is unpacked once, each record costs one
+        Python call (the validation), and only a record without a name is tested for being
+        blank.
         """
         (width, name_at, start_at, end_at, ring_at, group_at, label_at, description_at,
          extras, validate) = self._plan

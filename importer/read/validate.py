@@ -30,6 +30,9 @@ from importer.model import Activity, Rejection, Row
 from importer.read.construct import positional
 from importer.read.dates import MAX_YEAR, MIN_YEAR, DateColumn, DateError
 
+# The schema's CHECKs (schema/0001.domain.sql): items_name_length, wheel_rings_/
+# activity_groups_/labels_name_length, items_description_length. Checked here first, so a bad
+# row is one rejection instead of a failed COPY.
 MAX_NAME = 200
 MAX_PARENT_NAME = 100
 MAX_DESCRIPTION = 10_000
