@@ -84,7 +84,14 @@ def _seq(header: str | None) -> int:
 
 
 async def job_events(request: web.Request) -> web.StreamResponse:
-    """GET /api/imports/{job_id}/events: the job's current state, then each change, until it ends."""
+    """GET /api/imports/{job_id}/events: 200 text/event-stream, the job's current state, then each
+    change (`id:` its seq), until its terminal event ends the stream.
+
+    204 when `Last-Event-ID` shows the client has seen the job's terminal event (so an
+    EventSource stops reconnecting). 404 `not_found` for no such job, another user's, or a job_id
+    that is not a UUID; 401 without a token (header or `access_token` query parameter); 503
+    `database_unavailable`. Errors come as JSON, before the stream starts.
+    """
     hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
     job_id = _job_id(request)
@@ -129,7 +136,12 @@ def _last_seen(header: str | None) -> dict[str, int]:
 
 
 async def user_events(request: web.Request) -> web.StreamResponse:
-    """GET /api/events: the user's active and recent jobs, then every change of any of them."""
+    """GET /api/events: 200 text/event-stream, the user's active jobs and those finished in the
+    last day (the newest 100; `id:` `<job id>:<seq>`), then every change of any of the user's
+    jobs, until the client leaves or the server shuts down.
+
+    401 without a token (header or `access_token` query parameter); 503 `database_unavailable`.
+    """
     hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
     seen = _last_seen(request.headers.get("Last-Event-ID"))

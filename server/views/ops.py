@@ -20,6 +20,7 @@ READY_TIMEOUT = 2.0
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: 200 `{"status": "ok"}` while the process runs; asks nothing of the database."""
     return web.json_response({"status": "ok"})
 
 
@@ -37,6 +38,8 @@ async def _database_answers(request: web.Request) -> bool:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """GET /readyz: 200 `{"status": "ready", "checks": {...}}` while the database answers within
+    2 s and the hub is listening; else 503 `not_ready` with the same `checks` in `details`."""
     hub = request.app.get(HUB)
     checks = {"database": await _database_answers(request),
               "listen": bool(hub is not None and hub.is_listening)}
@@ -46,10 +49,15 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: 200, the Prometheus text format (README "Health, metrics, logs").
+
+    Still 200 when the database does not answer: `importer_metrics_database_up` is 0 then.
+    """
     # The default registry and the app's database collector (server/metrics.py).
     body = await asyncio.to_thread(server_metrics.render, request.app)
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
 
 
 async def openapi(request: web.Request) -> web.Response:
+    """GET /api/openapi.json: 200 the OpenAPI document (server/openapi.py); needs no token."""
     return web.json_response(document())

@@ -57,6 +57,7 @@ def _index_html() -> str:
 
 
 async def index(request: web.Request) -> web.Response:
+    """GET /: 200 the web page (text/html) under a strict CSP, never cached without revalidation."""
     return web.Response(
         text=_index_html(),
         content_type="text/html",
@@ -66,6 +67,10 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def static(request: web.Request) -> web.StreamResponse:
+    """GET /static/{name}: 200 one of STATIC_FILES, cached for good when `?v=` is its current hash.
+
+    404 `not_found` for any other name.
+    """
     name = request.match_info["name"]
     if name not in STATIC_FILES:
         raise web.HTTPNotFound(text="not found")

@@ -1,4 +1,9 @@
-"""Wheels: create, list, read with counts, and their items."""
+"""Wheels: create, list, read with counts, and their items.
+
+Every route here also answers what any /api/ route may (server/middlewares.py): 401
+`missing_token`/`invalid_token`/`token_expired`, 503 `database_unavailable` with Retry-After,
+500 `internal_error`. Another user's wheel is a 404, like a missing one.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +42,12 @@ def parse_new_wheel(body: dict[str, Any]) -> tuple[str, int]:
 
 
 async def create(request: web.Request) -> web.Response:
+    """POST /api/wheels `{"title", "year"}`: 201 the wheel (counts all 0), with `Location`.
+
+    400 `bad_request` for a title not 1 to 200 characters, a year outside 1900-2100, or a body
+    that is not a JSON object; 413 `payload_too_large` over 64 KiB; 415
+    `unsupported_media_type` unless the body is application/json.
+    """
     title, year = parse_new_wheel(await json_object(request))
     uid = user_id(request)
     async with as_user(_pool(request), uid) as conn:
@@ -46,12 +57,16 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def list_own(request: web.Request) -> web.Response:
+    """GET /api/wheels: 200 `{"wheels": [...]}`, the user's wheels newest first (their counts are
+    not computed here: all 0; GET /api/wheels/{wheel_id} has them)."""
     async with as_user(_pool(request), user_id(request)) as conn:
         rows = await (await conn.execute(q("wheel_list"))).fetchall()
     return json_response({"wheels": [_wheel(r) for r in rows]})
 
 
 async def get(request: web.Request) -> web.Response:
+    """GET /api/wheels/{wheel_id}: 200 the wheel with its counts of rings, groups, labels, pages
+    and items; 404 `not_found` for no such wheel (or a wheel_id that is not a UUID)."""
     wheel_id = path_uuid(request, "wheel_id", "wheel")
     async with as_user(_pool(request), user_id(request)) as conn:
         row = await (await conn.execute(q("wheel_get"), {"wheel_id": wheel_id})).fetchone()
@@ -61,6 +76,12 @@ async def get(request: web.Request) -> web.Response:
 
 
 async def items(request: web.Request) -> web.Response:
+    """GET /api/wheels/{wheel_id}/items?year=: 200 `{"items": [...]}`, each with the names of its
+    ring, group and label and its page's year; `year` keeps one page.
+
+    400 `bad_request` for a year that is not a whole number in 1900-2100; 404 `not_found` for no
+    such wheel.
+    """
     wheel_id = path_uuid(request, "wheel_id", "wheel")
     year = query_int(request, "year", default=None, low=1900, high=2100)
     async with as_user(_pool(request), user_id(request)) as conn:
