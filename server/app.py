@@ -8,9 +8,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from psycopg_pool import AsyncConnectionPool
 
-from importer.db import ALIVE_BYPASS_SECONDS, database_url, make_pool
+from importer.db import ALIVE_BYPASS_SECONDS, Pool, database_url, make_pool
 from importer.jobs.app import make_app
 from importer.jobs.worker import pool_size, run_worker
 from importer.settings import Settings
@@ -18,14 +17,14 @@ from server import auth, keys, middlewares, routes
 from server import metrics as server_metrics
 from server.hub import hub_ctx, hub_on_shutdown
 
-log = logging.getLogger("server")
+log = logging.getLogger(__name__)
 
 # Room above the upload limit for multipart framing and the small form fields. Bodies are
 # streamed, so this is only aiohttp's cap for request.read()/post(), which no view uses on uploads.
 BODY_OVERHEAD = 1 << 20
 
 
-def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None,
+def create_app(settings: Settings, *, pool: Pool | None = None,
                with_worker: bool = False, worker_concurrency: int = 2) -> web.Application:
     """The aiohttp app. A `pool` passed in is used and left open; otherwise the app opens its own."""
     app = web.Application(
@@ -51,7 +50,7 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None,
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
-def _pool_ctx(settings: Settings, given: AsyncConnectionPool | None) -> CleanupContext:
+def _pool_ctx(settings: Settings, given: Pool | None) -> CleanupContext:
     async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
         if given is not None:
             app[keys.POOL] = given

@@ -6,11 +6,13 @@ import procrastinate
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
+from importer.db import Pool
 from importer.settings import Settings
 from importer.tokens import Claims
 
 SETTINGS = web.AppKey("settings", Settings)
-POOL = web.AppKey("pool", AsyncConnectionPool)
+# The API pool (importer.db.make_pool): dict rows, so the annotation, not the class, types it.
+POOL: web.AppKey[Pool] = web.AppKey("pool", AsyncConnectionPool)
 # The procrastinate App (importer.jobs.app.make_app) the API queues and cancels tasks with, on
 # its request's own connection: never opened.
 PROCRASTINATE = web.AppKey("procrastinate", procrastinate.App)

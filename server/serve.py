@@ -20,7 +20,7 @@ from importer.settings import Settings
 from server import keys
 from server.app import create_app
 
-log = logging.getLogger("server")
+log = logging.getLogger(__name__)
 
 # The one user a development token signs in as, so that its wheel survives restarts.
 DEV_USER_ID = uuid.UUID("00000000-0000-4000-8000-00000000d3e0")

@@ -10,7 +10,7 @@ from importer.db import database_url
 from importer.migrate import migrate as apply_migrations
 from importer.settings import Settings
 
-log = logging.getLogger("importer")
+log = logging.getLogger(__name__)
 
 
 def migrate(args: argparse.Namespace) -> int:

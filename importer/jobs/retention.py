@@ -9,7 +9,7 @@ import attrs
 from procrastinate import JobContext
 
 from importer.db import Pool
-from importer.jobs.app import TaskBlueprint, pool_of, settings_of
+from importer.jobs.context import TaskBlueprint, pool_of, settings_of
 from importer.jobs.recovery import QUEUE
 from importer.queries import q
 

@@ -13,7 +13,7 @@ from procrastinate import exceptions as procrastinate_exceptions
 from psycopg.rows import dict_row
 
 from importer.db import AsyncConn, Pool, as_worker
-from importer.jobs.app import TaskBlueprint, pool_of, settings_of
+from importer.jobs.context import TaskBlueprint, pool_of, settings_of
 from importer.mail.compose import ImportEmailFacts, Kind, compose
 from importer.mail.mailer import deliver
 from importer.queries import q

@@ -13,6 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from importer.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from importer.jobs import lifecycle
+from importer.messages import render
 from importer.model import ImportMode
 from importer.read.csv_source import sniff as sniff_csv
 from importer.read.structured import parse_payload
@@ -69,7 +70,6 @@ def parse_mapping(raw: str | None) -> dict[str, Any] | None:
     Raises BadRequest(bad_mapping) with the catalogue's `mapping.*` text, the same as the
     reader's check of the headers (importer/read/columns.py), so one code reads alike.
     """
-    from importer.messages import render  # (here, not at the top: a one-function change)
 
     if raw is None or raw.strip() == "":
         return None
@@ -184,7 +184,7 @@ def sniff(upload: Upload) -> None:
     """422 now, before any job exists, for a file that cannot be an import at all."""
     if upload.media_type != "text/csv":
         return
-    sniff_csv(upload.content[:SNIFF_BYTES], mapping=upload.mapping,
+    sniff_csv(bytes(upload.content[:SNIFF_BYTES]), mapping=upload.mapping,
               complete=len(upload.content) <= SNIFF_BYTES)
 
 
