@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import attrs
@@ -105,16 +105,31 @@ class Declared:
     labels: tuple[DeclaredColored, ...] = ()
 
 
+@attrs.frozen(kw_only=True)
+class JobWarning:
+    """Something about a file a person should know before (preview) and after (job) importing
+    it, though nothing is rejected for it: `code` is stable (API.md, "Review before import":
+    date_order_assumed, unmapped_column, duplicate_items, long_items, same_dates,
+    encoding_repaired, other_sheets); the message for a person is the catalogue's
+    `warning.<code>` (importer/messages.py) rendered with `details`, which also go out as JSON.
+    """
+
+    code: str
+    details: dict[str, Any] = attrs.field(factory=dict)
+
+
 class Source(Protocol):
     """What the loader reads: a file turned into rows, streamed.
 
     `total_rows` is known before iterating (a cheap first pass), for progress and ETA.
     Iterating yields every data row exactly once, as an Activity or a Rejection, in file order.
+    `warnings` are what reading the file found worth saying (known once it is opened).
     """
 
     file_name: str
     total_rows: int
     declared: Declared
+    warnings: tuple[JobWarning, ...]
 
     def __iter__(self) -> Iterator[Row]: ...
 

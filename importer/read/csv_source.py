@@ -11,7 +11,7 @@ import attrs
 
 from importer.errors import UnreadableFile
 from importer.messages import render
-from importer.model import Declared, Row
+from importer.model import Declared, JobWarning, Row
 from importer.read import columns as cols
 from importer.read import dates
 from importer.read import text as reading
@@ -91,6 +91,7 @@ class CsvSource:
     """
 
     declared = Declared()
+    warnings: tuple[JobWarning, ...] = ()
 
     def __init__(self, data: bytes, encoding: str, layout: Layout, *, file_name: str,
                  default_year: int | None = None):

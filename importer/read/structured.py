@@ -9,7 +9,7 @@ from typing import Any
 
 from importer.errors import BadRequest, UnreadableFile
 from importer.messages import render
-from importer.model import Declared, DeclaredColored, DeclaredRing, ImportMode, Row
+from importer.model import Declared, DeclaredColored, DeclaredRing, ImportMode, JobWarning, Row
 from importer.read.dates import DateColumn
 from importer.read.validate import MAX_PARENT_NAME, Blame, Rules
 
@@ -71,6 +71,8 @@ class StructuredSource:
     order within each page); a rejection's `column` is the JSON field to blame. The page a
     client put an item on does not matter: pages follow from the item's dates.
     """
+
+    warnings: tuple[JobWarning, ...] = ()  # a client that mapped its file said what it meant
 
     def __init__(self, payload: dict[str, Any], *, file_name: str):
         self.file_name = file_name
