@@ -1,4 +1,4 @@
--- The import job's lifecycle (importer/jobs/lifecycle.py, the only module that names these).
+-- The import job's lifecycle (importer/jobs/lifecycle/, the only code that names these).
 -- Every write of the worker names the attempt it belongs to, so that a stale run (a worker
 -- presumed dead that still runs) cannot overwrite the state of the attempt that replaced it.
 -- The API's statements run under importer.db.as_user: row-level security scopes them to the

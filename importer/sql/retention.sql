@@ -1,4 +1,4 @@
--- Retention (importer/retention.py): finished imports older than IMPORTER_RETENTION_DAYS go,
+-- Retention (importer/jobs/retention.py): finished imports older than IMPORTER_RETENTION_DAYS go,
 -- with their rejected rows and e-mail records (ON DELETE CASCADE), the uploads no job refers to
 -- any more, and Procrastinate's finished jobs. Each statement handles at most %(batch)s rows,
 -- so that a purge never holds many locks or a long transaction; the task loops over batches.
