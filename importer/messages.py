@@ -105,7 +105,30 @@ SV: Mapping[str, str] = {
     "payload.name_too_long": "{where} är längre än {limit} tecken",
     "payload.bad_color": "{where} ska vara #RRGGBB, inte {value!r}",
     "payload.no_items": "Importen innehåller inga aktiviteter.",
+    # Warnings about a file (importer.model.JobWarning), on a preview and on its job: rendered by
+    # render_warning, which adds `<list>_text` for each list in the details and `order_words`.
+    "warning.date_order_assumed": "Alla datum i kolumnen '{column}' kan läsas på två sätt ({ambiguous} st); "
+                                  "de lästes med {order_words}. Välj datumordning om det blev fel.",
+    "warning.unmapped_column": "Kolumner med data som inget fält tar: {columns_text}.",
+    "warning.duplicate_items": "{count} aktiviteter finns redan i årshjulet.",
+    "warning.long_items": "{count} aktiviteter är längre än 300 dagar.",
+    "warning.same_dates": "Alla aktiviteter har samma datum ({date}).",
+    "warning.encoding_repaired": "{bytes} byte var inte giltig text i filens teckenkodning och ersattes "
+                                 "(på {rows} rader).",
+    "warning.other_sheets": "Arbetsboken har fler blad med data: {sheets_text}. Bladet '{sheet}' lästes.",
 }
+
+#: A warning's key in the catalogue, by its code (importer.model.WARNINGS).
+WARNING_KEYS = {
+    "date_order_assumed": "warning.date_order_assumed",
+    "unmapped_column": "warning.unmapped_column",
+    "duplicate_items": "warning.duplicate_items",
+    "long_items": "warning.long_items",
+    "same_dates": "warning.same_dates",
+    "encoding_repaired": "warning.encoding_repaired",
+    "other_sheets": "warning.other_sheets",
+}
+ORDER_WORDS = {"day_first": "dagen före månaden", "month_first": "månaden före dagen"}
 
 #: Language code -> its table. Adding English is adding `"en": EN` with the keys of SV.
 CATALOGUES: dict[str, Mapping[str, str]] = {SWEDISH: SV}
@@ -126,6 +149,20 @@ def render_in(language: str, key: str, /, **params: object) -> str:
     if template is None:
         template = SV[key]
     return template.format_map(params)
+
+
+def render_warning(code: str, details: Mapping[str, object], language: str = DEFAULT_LANGUAGE) -> str:
+    """The text of a warning (importer.model.JobWarning) for a person: its details fill the
+    template, each list among them also as `<name>_text` ("a, b, c"), a date order code also
+    as `order_words`. Raises KeyError for an unknown code or a detail the template lacks."""
+    params: dict[str, object] = dict(details)
+    for name, value in details.items():
+        if isinstance(value, list | tuple):
+            params[f"{name}_text"] = ", ".join(str(v) for v in value)
+    order = details.get("order")
+    if isinstance(order, str):
+        params["order_words"] = ORDER_WORDS.get(order, order)
+    return render_in(language, WARNING_KEYS[code], **params)
 
 
 def placeholders(template: str) -> frozenset[str]:

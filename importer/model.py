@@ -105,6 +105,11 @@ class Declared:
     labels: tuple[DeclaredColored, ...] = ()
 
 
+#: The stable warning codes (API.md, "Review before import"), in the contract's order.
+WARNINGS = ("date_order_assumed", "unmapped_column", "duplicate_items", "long_items", "same_dates",
+            "encoding_repaired", "other_sheets")
+
+
 @attrs.frozen(kw_only=True)
 class JobWarning:
     """Something about a file a person should know before (preview) and after (job) importing
@@ -114,7 +119,7 @@ class JobWarning:
     `warning.<code>` (importer/messages.py) rendered with `details`, which also go out as JSON.
     """
 
-    code: str
+    code: str = attrs.field(validator=attrs.validators.in_(WARNINGS))
     details: dict[str, Any] = attrs.field(factory=dict)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from importer.model import ImportMode, JobStatus
+from importer.model import WARNINGS, ImportMode, JobStatus
 
 STATUSES = [s.value for s in JobStatus]
 STEPS = ["queued", "parsing", "deleting", "rings", "groups", "labels", "pages", "items", "finishing", "done"]
 MODES = [m.value for m in ImportMode]
+WARNING_CODES = list(WARNINGS)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -87,7 +88,9 @@ SCHEMAS: dict[str, Any] = {
         "current_step": {"type": "string", "maxLength": 200},
         "total_items": _int(), "processed_items": _int(), "rejected_rows": _int(),
         "eta_seconds": _nullable(_int()),
-        "counts": COUNTS,
+        "counts": _obj({k: _int() for k in ("rings", "groups", "labels", "pages", "items",
+                                            "skipped_duplicates")}),
+        "warnings": {"type": "array", "items": _ref("Warning")},
         "error": _nullable(_obj({"code": {"type": "string"}, "message": {"type": "string"}})),
         "attempts": _int(),
         "retry_of": _nullable(UUID),
@@ -95,6 +98,9 @@ SCHEMAS: dict[str, Any] = {
         "seq": _int(1),
         "links": _obj({"self": {"type": "string"}, "events": {"type": "string"}, "errors": {"type": "string"}}),
     }),
+    "Warning": {**_obj({"code": {"type": "string", "enum": WARNING_CODES},
+                        "message": {"type": "string"}, "details": {"type": "object"}}),
+                "description": "Something about the file worth knowing; nothing was rejected for it."},
     "JobList": _obj({"jobs": {"type": "array", "items": _ref("Job")}}),
     "NewWheel": {**_obj({"title": {"type": "string", "minLength": 1, "maxLength": 200},
                          "year": _int(1900, maximum=2100)}), "example": {"title": "Plan 2026", "year": 2026}},

@@ -11,12 +11,14 @@ import pytest
 from importer import messages
 from importer.errors import BadRequest
 from importer.messages import SV, placeholders, render, render_in
+from importer.model import WARNINGS
 from importer.read.csv_source import open_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 # Keys appear as string literals: render("row.name_missing"), DateError("date.invalid"), ...
-KEY = re.compile(r"""["']((?:row|date|file|mapping|payload)\.[a-z0-9_]+)["']""")
-USERS = [*sorted((ROOT / "importer" / "read").glob("*.py")), ROOT / "server" / "views" / "imports.py"]
+KEY = re.compile(r"""["']((?:row|date|file|mapping|payload|warning)\.[a-z0-9_]+)["']""")
+USERS = [*sorted((ROOT / "importer" / "read").glob("*.py")), ROOT / "server" / "views" / "imports.py",
+         ROOT / "importer" / "messages.py"]
 
 
 def used_keys() -> set[str]:
@@ -75,3 +77,14 @@ def test_bad_mapping_reads_alike_from_the_api_and_the_reader():
     with pytest.raises(BadRequest) as not_json:
         parse_mapping("{not json")
     assert (not_json.value.code, not_json.value.message) == ("bad_mapping", render("mapping.not_json"))
+
+
+def test_every_warning_code_has_a_message_that_renders_its_details():
+    """Each code of the contract has a catalogue entry, and render_warning fills it from details,
+    lists joined and the date order in words."""
+    assert set(messages.WARNING_KEYS) == set(WARNINGS)
+    text = messages.render_warning("other_sheets", {"sheet": "Plan", "sheets": ["Budget", "Arkiv"]})
+    assert text == "Arbetsboken har fler blad med data: Budget, Arkiv. Bladet 'Plan' lästes."
+    text = messages.render_warning("date_order_assumed", {"column": "Start", "ambiguous": 12,
+                                                          "order": "day_first", "source": "default"})
+    assert "dagen före månaden" in text and "'Start'" in text and "12" in text
