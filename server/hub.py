@@ -75,7 +75,7 @@ class JobEvent:
 
     @classmethod
     def from_job(cls, job: dict[str, Any], user_id: Any = None) -> JobEvent:
-        """From a job object (as the trigger or import_job_json_v1 gives it); user_id is stripped."""
+        """From a job object (as the trigger or import_job_json_v2 gives it); user_id is stripped."""
         job = dict(job)
         owner = job.pop("user_id", user_id)
         data = json.dumps(job, separators=(",", ":"), ensure_ascii=False, default=str)

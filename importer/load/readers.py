@@ -21,7 +21,7 @@ from uuid import UUID
 
 from importer.errors import ImporterError, InvalidInput
 from importer.load.produce import Chunk, Plan, produce
-from importer.model import Declared, Source
+from importer.model import Declared, JobWarning, Source
 from importer.read.sources import open_source
 
 
@@ -38,6 +38,7 @@ class ThreadReader:
         self.source = source
         self.total_rows = source.total_rows
         self.declared: Declared = source.declared
+        self.warnings: tuple[JobWarning, ...] = source.warnings
         self._slots = threading.Semaphore(in_flight)
         self._stop = threading.Event()
         self._queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()
@@ -140,7 +141,7 @@ def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: 
         content = read_stored_file(conninfo, file_id, size)
         source = open_source(media_type, content, file_name, mapping, default_year=default_year)
         del content  # the source keeps what it needs
-        conn.send(("opened", source.total_rows, source.declared))
+        conn.send(("opened", source.total_rows, source.declared, source.warnings))
         message = conn.recv()
         if message is None:
             return
@@ -197,6 +198,7 @@ class ProcessReader:
         self._thread: threading.Thread | None = None
         self.total_rows = 0
         self.declared = Declared()
+        self.warnings: tuple[JobWarning, ...] = ()
 
     async def open(self) -> None:
         """Start the child and wait until it has read the file once (or refused it)."""
@@ -211,7 +213,7 @@ class ProcessReader:
         message = await asyncio.to_thread(self._recv)
         if message[0] == "error":
             raise _rebuild_error(*message[1:])
-        _, self.total_rows, self.declared = message
+        _, self.total_rows, self.declared, self.warnings = message
 
     def _recv(self) -> tuple[Any, ...]:
         try:

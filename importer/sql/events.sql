@@ -12,7 +12,7 @@ LISTEN import_jobs; SELECT now() AS now;
 -- After a lost LISTEN connection: every job a client streams, and every job of a user with an
 -- open /api/events that is active or changed since shortly before the connection was lost.
 -- Runs as the owner: the hub routes by user_id like the trigger, and strips it before sending.
-SELECT import_job_json_v1(j) || jsonb_build_object('user_id', j.user_id) AS job
+SELECT import_job_json_v2(j) || jsonb_build_object('user_id', j.user_id) AS job
   FROM import_jobs j
  WHERE j.id = ANY(%(job_ids)s::uuid[])
     OR (j.user_id = ANY(%(user_ids)s::uuid[])
@@ -22,7 +22,7 @@ SELECT import_job_json_v1(j) || jsonb_build_object('user_id', j.user_id) AS job
 -- The first events of /api/events (under as_user): active jobs and those finished in the last
 -- day, at most the newest 100, oldest first so that a client applies them in order.
 SELECT job FROM (
-    SELECT import_job_json_v1(j) AS job, j.created_at, j.id
+    SELECT import_job_json_v2(j) AS job, j.created_at, j.id
       FROM import_jobs j
      WHERE j.user_id = %(user_id)s
        AND (j.status IN ('pending', 'processing', 'cancelling')

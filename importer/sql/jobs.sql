@@ -17,11 +17,11 @@ SELECT id FROM users WHERE id = %(user_id)s FOR UPDATE;
 SELECT (SELECT count(*) FROM import_jobs
          WHERE user_id = %(user_id)s AND status IN ('pending', 'processing', 'cancelling')) AS active,
        EXISTS (SELECT 1 FROM year_wheels WHERE id = %(wheel_id)s) AS wheel_found,
-       (SELECT import_job_json_v1(j) FROM import_jobs j
+       (SELECT import_job_json_v2(j) FROM import_jobs j
          WHERE j.user_id = %(user_id)s AND j.idempotency_key = %(idempotency_key)s) AS existing;
 
 -- name: import_job_by_key
-SELECT import_job_json_v1(j) AS job FROM import_jobs j
+SELECT import_job_json_v2(j) AS job FROM import_jobs j
 WHERE j.user_id = %(user_id)s AND j.idempotency_key = %(idempotency_key)s;
 
 -- name: import_file_insert
@@ -29,26 +29,27 @@ INSERT INTO import_files (id, user_id, media_type, size_bytes, sha256, content)
 VALUES (%(id)s, %(user_id)s, %(media_type)s, %(size_bytes)s, %(sha256)s, %(content)s);
 
 -- name: import_job_insert
-INSERT INTO import_jobs (id, user_id, wheel_id, file_id, file_name, mode, mapping, notify,
-                         retry_of, idempotency_key, procrastinate_job_id)
+INSERT INTO import_jobs (id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order,
+                         notify, retry_of, idempotency_key, procrastinate_job_id)
 VALUES (%(id)s, %(user_id)s, %(wheel_id)s, %(file_id)s, %(file_name)s, %(mode)s, %(mapping)s,
-        %(notify)s, %(retry_of)s, %(idempotency_key)s, %(procrastinate_job_id)s)
-RETURNING import_job_json_v1(import_jobs.*) AS job;
+        %(date_order)s, %(notify)s, %(retry_of)s, %(idempotency_key)s, %(procrastinate_job_id)s)
+RETURNING import_job_json_v2(import_jobs.*) AS job;
 
 -- ---------------------------------------------------------------------------------------------
 -- Reading jobs (API, streams).
 
 -- name: import_job_get
-SELECT import_job_json_v1(j) AS job FROM import_jobs j WHERE j.id = %(job_id)s;
+SELECT import_job_json_v2(j) AS job FROM import_jobs j WHERE j.id = %(job_id)s;
 
 -- name: import_job_lock
-SELECT id, wheel_id, file_id, file_name, mode, mapping, notify, status, procrastinate_job_id
+SELECT id, wheel_id, file_id, file_name, mode, mapping, date_order, notify, status,
+       procrastinate_job_id
 FROM import_jobs WHERE id = %(job_id)s FOR UPDATE;
 
 -- name: import_job_list
 -- Newest first, keyset-paged on (created_at, id): `before_at`/`before_id` is the last job of
 -- the previous page (or a timestamp with the nil UUID, meaning "created before then").
-SELECT import_job_json_v1(j) AS job FROM import_jobs j
+SELECT import_job_json_v2(j) AS job FROM import_jobs j
 WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
   AND (%(wheel_id)s::uuid IS NULL OR j.wheel_id = %(wheel_id)s::uuid)
   AND (%(before_at)s::timestamptz IS NULL
@@ -70,11 +71,11 @@ SELECT 1 AS found FROM import_jobs WHERE id = %(job_id)s;
 UPDATE import_jobs
    SET status = 'cancelling', current_step = 'Avbryter...'
  WHERE id = %(job_id)s AND status = 'processing'
-RETURNING import_job_json_v1(import_jobs.*) AS job;
+RETURNING import_job_json_v2(import_jobs.*) AS job;
 
 -- name: import_job_cancel_pending
 -- Not started: cancelled at once (the worker's claim skips a cancelled job).
-SELECT import_job_json_v1(e) AS job
+SELECT import_job_json_v2(e) AS job
   FROM import_job_end_v1(%(job_id)s, 'cancelled', ARRAY['pending']) e;
 
 -- ---------------------------------------------------------------------------------------------
@@ -88,9 +89,10 @@ UPDATE import_jobs
        step = 'parsing', current_step = 'Läser fil...', progress = 0,
        processed_items = 0, rejected_rows = 0, eta_seconds = NULL,
        created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0,
-       created_items = 0, error_code = NULL, error_message = NULL, error_details = NULL
+       created_items = 0, error_code = NULL, error_message = NULL, error_details = NULL,
+       warnings = '[]', skipped_duplicates = 0
  WHERE id = %(job_id)s AND status IN ('pending', 'processing')
-RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, attempts, status,
+RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order, attempts, status,
           (SELECT w.year FROM year_wheels w WHERE w.id = import_jobs.wheel_id) AS wheel_year;
 
 -- name: job_status_get
@@ -107,6 +109,13 @@ UPDATE import_jobs
        rejected_rows = %(rejected)s, eta_seconds = %(eta)s,
        created_rings = %(rings)s, created_groups = %(groups)s, created_labels = %(labels)s,
        created_pages = %(pages)s, created_items = %(items)s
+ WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
+RETURNING status;
+
+-- name: job_warnings_set
+-- What reading the file found worth saying, once it is opened: shown while the import runs and
+-- after it has ended, whatever the end.
+UPDATE import_jobs SET warnings = %(warnings)s
  WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
 RETURNING status;
 

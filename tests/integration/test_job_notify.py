@@ -11,7 +11,7 @@ import pytest
 from tests.factories import make_job, make_user, make_wheel
 
 JOB_KEYS = {"id", "wheel_id", "file_name", "mode", "status", "progress", "step", "current_step",
-            "total_items", "processed_items", "rejected_rows", "eta_seconds", "counts", "error",
+            "total_items", "processed_items", "rejected_rows", "eta_seconds", "counts", "warnings", "error",
             "attempts", "retry_of", "created_at", "started_at", "finished_at", "seq", "links"}
 
 
@@ -50,7 +50,9 @@ async def test_an_update_delivers_exactly_one_notification_with_the_job_object(p
     assert payload["id"] == str(job)
     assert payload["progress"] == 40
     assert payload["seq"] == 2
-    assert payload["counts"] == {"rings": 0, "groups": 0, "labels": 0, "pages": 0, "items": 0}
+    assert payload["counts"] == {"rings": 0, "groups": 0, "labels": 0, "pages": 0, "items": 0,
+                                 "skipped_duplicates": 0}
+    assert payload["warnings"] == []
     assert payload["links"]["events"] == f"/api/imports/{job}/events"
 
 

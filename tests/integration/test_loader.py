@@ -13,7 +13,7 @@ import pytest
 
 from importer.load import attempt
 from importer.load.readers import read_stored_file
-from importer.model import Activity, Declared, Rejection
+from importer.model import Activity, Declared, JobWarning, Rejection
 from importer.settings import LoadSettings as LoadLimits
 from importer.settings import Settings
 from tests.factories import make_job, make_user, make_wheel
@@ -34,6 +34,7 @@ class ListSource:
     """A Source from a list of rows; `delay` seconds pass before each row after `slow_from`."""
 
     declared = Declared()
+    warnings = ()
 
     def __init__(self, rows, *, delay: float = 0.0, slow_from: int = 0, file_name: str = "t.csv"):
         self.rows = rows
@@ -522,3 +523,20 @@ async def test_created_counts_show_while_items_load_and_reset_on_failure(db_url,
     assert await run_job(pool, bad) == "failed"
     row = await job_row(pool, bad)
     assert (row["created_rings"], row["created_groups"], row["created_items"]) == (0, 0, 0)
+
+
+async def test_the_readers_warnings_are_on_the_job_with_their_messages(pool):
+    """What the source warns about reaches the job row as {code, message, details}, whatever its
+    end, and a new attempt starts without the last one's."""
+    rows = [Activity(row_number=2, name="Lång", start=date(2025, 1, 1), end=date(2025, 12, 31))]
+    source = ListSource(rows)
+    source.warnings = (JobWarning(code="long_items", details={"count": 1}),)
+    _user, _wheel, job = await setup(pool)
+    assert await run_job(pool, job, open_source=source_of(source)) == "completed"
+    row = await job_row(pool, job)
+    assert row["warnings"] == [{"code": "long_items", "details": {"count": 1},
+                                "message": "1 aktiviteter är längre än 300 dagar."}]
+    async with pool.connection() as conn:
+        shown = (await (await conn.execute("SELECT import_job_json_v2(j) AS job FROM import_jobs j WHERE id = %s",
+                                           (job,))).fetchone())["job"]
+    assert shown["warnings"] == row["warnings"] and shown["counts"]["skipped_duplicates"] == 0

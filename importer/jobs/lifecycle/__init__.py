@@ -22,6 +22,7 @@ from importer.jobs.lifecycle.attempts import (
     claim,
     complete,
     fail,
+    note_warnings,
     requeue,
     settle_orphans,
     status_of,
@@ -44,6 +45,6 @@ from importer.jobs.lifecycle.values import (
 __all__ = [
     "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
     "ProgressReport", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete", "exists", "fail",
-    "get", "get_on", "list_jobs", "requeue", "retry", "settle_orphans", "status_of", "submit",
+    "get", "get_on", "list_jobs", "note_warnings", "requeue", "retry", "settle_orphans", "status_of", "submit",
     "write_progress",
 ]

@@ -3,6 +3,8 @@ requeue, and settling orphans. Each runs on the connection it is given, in its t
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +12,8 @@ from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn
 from importer.jobs.lifecycle.values import Claim, ProgressReport, Totals
-from importer.model import ACTIVE, JobStatus
+from importer.messages import render_warning
+from importer.model import ACTIVE, JobStatus, JobWarning
 from importer.queries import q
 
 
@@ -34,6 +37,39 @@ async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
         "progress": report.percent, "processed": report.processed, "total": report.total,
         "rejected": report.rejected, "eta": report.eta_seconds, **report.counts})).fetchone()
     return None if row is None else JobStatus(row["status"])
+
+
+# The warnings go out in every notification of the job: at most this much JSON (the schema's
+# CHECK import_jobs_warnings_size allows 4,000 bytes; Postgres' NOTIFY payload 8,000 in all).
+MAX_WARNINGS_BYTES = 3000
+
+
+def warning_objects(warnings: Sequence[JobWarning]) -> list[dict[str, Any]]:
+    """Warnings as the job object shows them, `{code, message, details}`, the message rendered
+    from the catalogue; details are dropped (the message keeps the gist) where they would make
+    the whole longer than MAX_WARNINGS_BYTES."""
+    shown = [{"code": w.code, "message": render_warning(w.code, w.details), "details": w.details}
+             for w in warnings]
+    for entry in shown:
+        if len(json.dumps(shown, default=str)) <= MAX_WARNINGS_BYTES:
+            break
+        entry["details"] = {}
+    while shown and len(json.dumps(shown, default=str)) > MAX_WARNINGS_BYTES:
+        shown.pop()
+    return shown
+
+
+async def note_warnings(conn: AsyncConn, claim: Claim, warnings: Sequence[JobWarning]) -> JobStatus | None:
+    """Show the file's warnings on the job (an attempt's first write once its reader has opened
+    the file); returns the job's status like write_progress."""
+    row = await (await conn.execute(q("job_warnings_set"), {
+        "job_id": claim.job_id, "attempt": claim.attempt,
+        "warnings": Jsonb(warning_objects(warnings), dumps=_dumps)})).fetchone()
+    return None if row is None else JobStatus(row["status"])
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
 
 
 async def status_of(conn: AsyncConn, job_id: UUID, attempt: int) -> JobStatus | None:

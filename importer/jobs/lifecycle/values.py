@@ -17,7 +17,7 @@ IMPORT_QUEUE = "imports"
 
 @attrs.frozen
 class JobObject:
-    """The job object of API.md, as `import_job_json_v1` (schema/0004) builds it: a JSON object
+    """The job object of API.md, as `import_job_json_v2` (schema/0010) builds it: a JSON object
     with `id`, `status`, counts, `error`, `links` … The API answers with `data` as it is."""
 
     data: dict[str, Any]
@@ -45,6 +45,8 @@ class NewJob:
     mode: ImportMode
     mapping: dict[str, Any] | None
     notify: bool
+    #: "day_first" or "month_first" when the request chose; None: decided from the file.
+    date_order: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +77,7 @@ class Claim:
     file_name: str
     mode: ImportMode
     mapping: dict[str, Any] | None
+    date_order: str | None
     attempt: int
     wheel_year: int
 
@@ -82,7 +85,7 @@ class Claim:
     def from_row(cls, row: dict[str, Any]) -> Claim:
         return cls(job_id=row["id"], wheel_id=row["wheel_id"], file_id=row["file_id"],
                    file_name=row["file_name"], mode=ImportMode(row["mode"]), mapping=row["mapping"],
-                   attempt=row["attempts"], wheel_year=row["wheel_year"])
+                   date_order=row["date_order"], attempt=row["attempts"], wheel_year=row["wheel_year"])
 
 
 @attrs.frozen(kw_only=True)

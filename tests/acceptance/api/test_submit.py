@@ -12,7 +12,7 @@ import pytest
 from tests.acceptance.api.support import CSV, error_of
 
 JOB_KEYS = {"id", "wheel_id", "file_name", "mode", "status", "progress", "step", "current_step",
-            "total_items", "processed_items", "rejected_rows", "eta_seconds", "counts", "error",
+            "total_items", "processed_items", "rejected_rows", "eta_seconds", "counts", "warnings", "error",
             "attempts", "retry_of", "created_at", "started_at", "finished_at", "seq", "links"}
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 STRUCTURED = {
