@@ -110,7 +110,7 @@ SV: Mapping[str, str] = {
     "warning.date_order_assumed": "Alla datum i kolumnen '{column}' kan läsas på två sätt ({ambiguous} st); "
                                   "de lästes med {order_words}. Välj datumordning om det blev fel.",
     "warning.unmapped_column": "Kolumner med data som inget fält tar: {columns_text}.",
-    "warning.duplicate_items": "{count} aktiviteter finns redan i årshjulet.",
+    "warning.duplicate_items": "{count} aktiviteter fanns redan i årshjulet {outcome_words}.",
     "warning.long_items": "{count} aktiviteter är längre än 300 dagar.",
     "warning.same_dates": "Alla aktiviteter har samma datum ({date}).",
     "warning.encoding_repaired": "{bytes} byte var inte giltig text i filens teckenkodning och ersattes "
@@ -129,6 +129,7 @@ WARNING_KEYS = {
     "other_sheets": "warning.other_sheets",
 }
 ORDER_WORDS = {"day_first": "dagen före månaden", "month_first": "månaden före dagen"}
+SKIPPED_WORDS = {True: "och hoppades över", False: "och importerades ändå"}
 
 #: Language code -> its table. Adding English is adding `"en": EN` with the keys of SV.
 CATALOGUES: dict[str, Mapping[str, str]] = {SWEDISH: SV}
@@ -154,7 +155,7 @@ def render_in(language: str, key: str, /, **params: object) -> str:
 def render_warning(code: str, details: Mapping[str, object], language: str = DEFAULT_LANGUAGE) -> str:
     """The text of a warning (importer.model.JobWarning) for a person: its details fill the
     template, each list among them also as `<name>_text` ("a, b, c"), a date order code also
-    as `order_words`. Raises KeyError for an unknown code or a detail the template lacks."""
+    as `order_words`, whether duplicates were skipped as `outcome_words`. Raises KeyError for an unknown code or a detail the template lacks."""
     params: dict[str, object] = dict(details)
     for name, value in details.items():
         if isinstance(value, list | tuple):
@@ -162,6 +163,8 @@ def render_warning(code: str, details: Mapping[str, object], language: str = DEF
     order = details.get("order")
     if isinstance(order, str):
         params["order_words"] = ORDER_WORDS.get(order, order)
+    if "skipped" in details:
+        params["outcome_words"] = SKIPPED_WORDS[bool(details["skipped"])]
     return render_in(language, WARNING_KEYS[code], **params)
 
 

@@ -7,4 +7,5 @@ DROP FUNCTION import_job_json_v2(import_jobs);
 ALTER TABLE import_jobs
     DROP COLUMN warnings,
     DROP COLUMN date_order,
+    DROP COLUMN skip_duplicates,
     DROP COLUMN skipped_duplicates;

@@ -1,10 +1,12 @@
 -- What reading a file found worth saying, on the job: its warnings (API.md, "Review before
--- import"), the date order the request chose, and the count of duplicates skipped.
+-- import"), the date order the request chose, whether items already on the wheel are skipped,
+-- and how many were.
 -- depends: 0008.import-job-end
 
 ALTER TABLE import_jobs
     ADD COLUMN warnings jsonb NOT NULL DEFAULT '[]',
     ADD COLUMN date_order text,
+    ADD COLUMN skip_duplicates boolean NOT NULL DEFAULT true,
     ADD COLUMN skipped_duplicates integer NOT NULL DEFAULT 0,
     ADD CONSTRAINT import_jobs_warnings_list CHECK (jsonb_typeof(warnings) = 'array'),
     -- The notification payload carries them: the worker keeps them small, this keeps it so.

@@ -81,13 +81,22 @@ async def load(pool: Pool, claim: Claim, reader: Reader, progress: Progress,
             raise NoValidRows("Ingen rad i filen kunde bli en aktivitet; se errors.csv",
                               totals.rejections, totals.rejected, totals.processed)
         await progress.step("finishing", "Slutför...", FINISHING)
+        duplicates = skipped = 0
+        if claim.mode == ImportMode.APPEND and existing.pages:
+            # Only a wheel that had pages can have had items: a first import pays nothing.
+            found = await (await conn.execute(q(
+                "items_duplicates_delete" if claim.skip_duplicates else "items_duplicates_count"),
+                {"wheel_id": claim.wheel_id, "job_id": claim.job_id})).fetchone()
+            duplicates = found["n"] if found else 0
+            skipped = duplicates if claim.skip_duplicates else 0
+            totals.items -= skipped
         await conn.execute(q("wheel_pages_order_defer"))
         await conn.execute(q("wheel_pages_renumber"), params)
         await store_rejections(conn, claim.job_id, totals.rejections)
         done = await lifecycle.complete(conn, claim, Totals(
             processed=totals.processed, total=max(progress.total, totals.processed),
             rejected=totals.rejected, rings=totals.rings, groups=totals.groups, labels=totals.labels,
-            pages=totals.pages, items=totals.items))
+            pages=totals.pages, items=totals.items, duplicates=duplicates, skipped_duplicates=skipped))
         if not done:
             # Cancelled (or taken over) between the last check and now: leaving the block by
             # an exception rolls everything back. The status read is of committed state, on

@@ -88,6 +88,32 @@ UPDATE wheel_pages p
           FROM wheel_pages WHERE wheel_id = %(wheel_id)s) r
  WHERE p.id = r.id AND p.page_order <> r.n;
 
+-- name: items_duplicates_delete
+-- Items this import wrote that the wheel had already (API.md: the same name ignoring case and
+-- surrounding space, the same dates, ring and group): deleted in one set-based statement at the
+-- end of the data transaction, so importing a file twice leaves the wheel as after the first.
+WITH skipped AS (
+    DELETE FROM items n
+     USING items o
+     WHERE n.wheel_id = %(wheel_id)s AND n.import_job_id = %(job_id)s
+       AND o.wheel_id = %(wheel_id)s AND o.import_job_id IS DISTINCT FROM %(job_id)s
+       AND lower(btrim(o.name)) = lower(btrim(n.name))
+       AND o.start_date = n.start_date AND o.end_date = n.end_date
+       AND o.ring_id = n.ring_id AND o.group_id = n.group_id
+    RETURNING n.id)
+SELECT count(*) AS n FROM skipped;
+
+-- name: items_duplicates_count
+-- The same comparison for an import that keeps its duplicates (skip_duplicates = false): only
+-- counted, for the duplicate_items warning.
+SELECT count(*) AS n FROM items n
+ WHERE n.wheel_id = %(wheel_id)s AND n.import_job_id = %(job_id)s
+   AND EXISTS (SELECT 1 FROM items o
+                WHERE o.wheel_id = %(wheel_id)s AND o.import_job_id IS DISTINCT FROM %(job_id)s
+                  AND lower(btrim(o.name)) = lower(btrim(n.name))
+                  AND o.start_date = n.start_date AND o.end_date = n.end_date
+                  AND o.ring_id = n.ring_id AND o.group_id = n.group_id);
+
 -- name: items_copy
 COPY items (wheel_id, page_id, ring_id, group_id, label_id, name, start_date, end_date,
             description, cross_year_group_id, import_job_id) FROM STDIN;

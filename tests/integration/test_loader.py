@@ -540,3 +540,40 @@ async def test_the_readers_warnings_are_on_the_job_with_their_messages(pool):
         shown = (await (await conn.execute("SELECT import_job_json_v2(j) AS job FROM import_jobs j WHERE id = %s",
                                            (job,))).fetchone())["job"]
     assert shown["warnings"] == row["warnings"] and shown["counts"]["skipped_duplicates"] == 0
+
+
+async def test_a_file_imported_twice_leaves_the_wheel_unchanged_and_counts_the_duplicates(pool):
+    """In append mode the second import of the same file skips every item the wheel already has
+    (name ignoring case and space, dates, ring, group), counts them and warns; a new row goes in."""
+    user = await make_user(pool)
+    wheel = await make_wheel(pool, user)
+    first = csv_rows(40)
+    await run_job(pool, await make_job(pool, user, wheel, content=first))
+    before = await snapshot(pool, wheel)
+    again = await make_job(pool, user, wheel, content=first)
+    assert await run_job(pool, again) == "completed"
+    assert await snapshot(pool, wheel) == before
+    row = await job_row(pool, again)
+    assert (row["created_items"], row["skipped_duplicates"]) == (0, 40)
+    assert [w["code"] for w in row["warnings"]] == ["duplicate_items"]
+    assert row["warnings"][0]["details"] == {"count": 40, "skipped": True}
+    assert "40 aktiviteter fanns redan i årshjulet och hoppades över" in row["warnings"][0]["message"]
+    with_new = first + "  AKTIVITET 0 ,2025-01-01,2025-01-01,Ring 0,Grupp 0,,\nNytt möte,2026-05-05,,Ekonomi,Möte,,\n".encode()
+    third = await make_job(pool, user, wheel, content=with_new)
+    assert await run_job(pool, third) == "completed"
+    row = await job_row(pool, third)
+    assert (row["created_items"], row["skipped_duplicates"]) == (1, 41)
+
+
+async def test_duplicates_are_kept_and_counted_when_the_import_asks_for_them(pool):
+    """skip_duplicates = false imports the items again and still warns how many were there."""
+    user = await make_user(pool)
+    wheel = await make_wheel(pool, user)
+    content = csv_rows(15)
+    await run_job(pool, await make_job(pool, user, wheel, content=content))
+    again = await make_job(pool, user, wheel, content=content, skip_duplicates=False)
+    assert await run_job(pool, again) == "completed"
+    row = await job_row(pool, again)
+    assert (row["created_items"], row["skipped_duplicates"]) == (15, 0)
+    assert row["warnings"][0]["details"] == {"count": 15, "skipped": False}
+    assert await count(pool, "items", wheel) == 30

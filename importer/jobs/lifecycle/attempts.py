@@ -79,13 +79,17 @@ async def status_of(conn: AsyncConn, job_id: UUID, attempt: int) -> JobStatus | 
 
 
 async def complete(conn: AsyncConn, claim: Claim, totals: Totals) -> bool:
-    """Mark the attempt completed, in its data transaction. False: the job was cancelled or
-    taken over meanwhile, and the caller must roll its data back."""
+    """Mark the attempt completed, in its data transaction, with a `duplicate_items` warning
+    when items were already on the wheel. False: the job was cancelled or taken over meanwhile,
+    and the caller must roll its data back."""
+    found = [JobWarning(code="duplicate_items", details={
+        "count": totals.duplicates, "skipped": totals.skipped_duplicates > 0})] if totals.duplicates else []
     row = await (await conn.execute(q("job_complete"), {
         "job_id": claim.job_id, "attempt": claim.attempt, "processed": totals.processed,
         "total": totals.total, "rejected": totals.rejected, "rings": totals.rings,
         "groups": totals.groups, "labels": totals.labels, "pages": totals.pages,
-        "items": totals.items})).fetchone()
+        "items": totals.items, "skipped_duplicates": totals.skipped_duplicates,
+        "warnings": Jsonb(warning_objects(found), dumps=_dumps)})).fetchone()
     return row is not None
 
 

@@ -47,6 +47,8 @@ class NewJob:
     notify: bool
     #: "day_first" or "month_first" when the request chose; None: decided from the file.
     date_order: str | None = None
+    #: In append mode, leave out items the wheel already has (API.md's `skip_duplicates`).
+    skip_duplicates: bool = True
 
 
 @attrs.frozen(kw_only=True)
@@ -78,6 +80,7 @@ class Claim:
     mode: ImportMode
     mapping: dict[str, Any] | None
     date_order: str | None
+    skip_duplicates: bool
     attempt: int
     wheel_year: int
 
@@ -85,7 +88,8 @@ class Claim:
     def from_row(cls, row: dict[str, Any]) -> Claim:
         return cls(job_id=row["id"], wheel_id=row["wheel_id"], file_id=row["file_id"],
                    file_name=row["file_name"], mode=ImportMode(row["mode"]), mapping=row["mapping"],
-                   date_order=row["date_order"], attempt=row["attempts"], wheel_year=row["wheel_year"])
+                   date_order=row["date_order"], skip_duplicates=row["skip_duplicates"],
+                   attempt=row["attempts"], wheel_year=row["wheel_year"])
 
 
 @attrs.frozen(kw_only=True)
@@ -115,6 +119,9 @@ class Totals:
     labels: int
     pages: int
     items: int
+    #: Items the wheel had already: left out (skip_duplicates) or kept and only counted.
+    duplicates: int = 0
+    skipped_duplicates: int = 0
 
 
 class AlreadySubmitted(Exception):
