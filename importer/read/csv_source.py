@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -103,10 +103,7 @@ class CsvSource:
         if count == 0:
             raise _no_data()
         self.total_rows = count
-        serials = layout.columns.serial_dates
-        start = DateColumn(day_first=day_first_start, serials=serials, default_year=default_year)
-        end = DateColumn(day_first=day_first_end, serials=serials, default_year=default_year)
-        self._builder = RowBuilder(layout.columns, start, end)
+        self._builder = row_builder(layout, day_first_start, day_first_end, default_year)
 
     @property
     def columns(self) -> ColumnMap:
@@ -123,55 +120,73 @@ class CsvSource:
         return records
 
     def _first_pass(self) -> tuple[int, bool, bool]:
-        """Count the rows, and settle a date column's order where the sample left it open:
-        the decision is for the whole column, never row by row."""
+        """Count the rows (on the bytes when no date order is left to settle), else settle()."""
         layout = self.layout
-        undecided = [
-            index for index, decided in ((layout.columns.start, layout.day_first_start),
-                                         (layout.columns.end, layout.day_first_end))
-            if index is not None and decided is None
-        ]
-        evidence: dict[int | None, bool | None] = dict.fromkeys(undecided)
-        count = 0
-        is_blank = reading.is_blank
-        if not undecided:
+        if not _undecided(layout):
             fast = reading.count_records(self._data, self.encoding, layout.delimiter,
                                          skip=layout.header_row)
             if fast is not None:
                 return fast, layout.day_first_start is not False, layout.day_first_end is not False
-            for _, cells in self._data_records():
-                # A first cell with any visible character settles it without a call.
-                if cells and (((first := cells[0]) and not first.isspace())
-                              or not is_blank(cells)):
-                    count += 1
-            return count, layout.day_first_start is not False, layout.day_first_end is not False
-        for _, cells in self._data_records():
-            if is_blank(cells):
-                continue
-            count += 1
-            for index in undecided:
-                # Day-first proof is final; month-first proof holds until contradicted (a
-                # column with both is Swedish with typos, as decide_day_first rules).
-                if evidence[index] is not True and index < len(cells):
-                    found = dates.decide_day_first((cells[index],))
-                    if found is not None:
-                        evidence[index] = found or evidence[index] or False
-        start = layout.day_first_start
-        if start is None:
-            start = evidence.get(layout.columns.start)
-        end = layout.day_first_end
-        if end is None:
-            end = evidence.get(layout.columns.end)
-        # Start and end columns of one file are written alike: one decided column settles the
-        # other; with nothing decided, Swedish day-first it is.
-        if start is None:
-            start = end
-        if end is None:
-            end = start
-        return count, start is not False, end is not False
+        return settle(layout, self._data_records())
 
     def __iter__(self) -> Iterator[Row]:
         return self._builder.rows(self._data_records())
+
+
+def settle(layout: Layout, records: Iterable[tuple[int, list[str]]]) -> tuple[int, bool, bool]:
+    """One pass over a table's data records (those after the header): how many are not blank,
+    and each date column's day-first verdict, settled on the whole column where the sample left
+    it open (the decision is for the column, never row by row)."""
+    undecided = _undecided(layout)
+    evidence: dict[int | None, bool | None] = dict.fromkeys(undecided)
+    count = 0
+    is_blank = reading.is_blank
+    if not undecided:
+        for _, cells in records:
+            # A first cell with any visible character settles it without a call.
+            if cells and (((first := cells[0]) and not first.isspace()) or not is_blank(cells)):
+                count += 1
+        return count, layout.day_first_start is not False, layout.day_first_end is not False
+    for _, cells in records:
+        if is_blank(cells):
+            continue
+        count += 1
+        for index in undecided:
+            # Day-first proof is final; month-first proof holds until contradicted (a
+            # column with both is Swedish with typos, as decide_day_first rules).
+            if evidence[index] is not True and index < len(cells):
+                found = dates.decide_day_first((cells[index],))
+                if found is not None:
+                    evidence[index] = found or evidence[index] or False
+    start = layout.day_first_start
+    if start is None:
+        start = evidence.get(layout.columns.start)
+    end = layout.day_first_end
+    if end is None:
+        end = evidence.get(layout.columns.end)
+    # Start and end columns of one file are written alike: one decided column settles the
+    # other; with nothing decided, Swedish day-first it is.
+    if start is None:
+        start = end
+    if end is None:
+        end = start
+    return count, start is not False, end is not False
+
+
+def _undecided(layout: Layout) -> list[int]:
+    """The date columns whose order the sample left open."""
+    return [index for index, decided in ((layout.columns.start, layout.day_first_start),
+                                         (layout.columns.end, layout.day_first_end))
+            if index is not None and decided is None]
+
+
+def row_builder(layout: Layout, day_first_start: bool, day_first_end: bool,
+                default_year: int | None) -> RowBuilder:
+    """The RowBuilder of a table whose date orders are settled (`settle`)."""
+    serials = layout.columns.serial_dates
+    start = DateColumn(day_first=day_first_start, serials=serials, default_year=default_year)
+    end = DateColumn(day_first=day_first_end, serials=serials, default_year=default_year)
+    return RowBuilder(layout.columns, start, end)
 
 
 def _check_bytes(prefix: bytes, *, complete: bool) -> None:
@@ -184,8 +199,22 @@ def _layout(text: str, *, mapping: dict[str, Any] | None, date_order: bool = Tru
     """Delimiter, header row and columns of a prefix; `date_order=False` leaves the day-first
     verdicts undecided (None), which only the reader needs."""
     delimiter = reading.delimiter_of(text)
+    records = enumerate(reading.records(io.StringIO(text, newline=""), delimiter), 1)
+    return layout_of(records, mapping=mapping, date_order=date_order, delimiter=delimiter)
+
+
+def layout_of(records: Iterable[tuple[int, list[str]]], *, mapping: dict[str, Any] | None,
+              date_order: bool = True, delimiter: str = "") -> Layout:
+    """The layout of a table from its first `(row_number, cells)` records: the one way from
+    records of cells to a header row, columns and date orders, for every reader (CSV here, the
+    spreadsheets in importer/read/spreadsheet.py, whose date cells arrive as ISO text).
+
+    Blank records and title lines above the header are skipped; it reads only as many records
+    as it needs. Raises UnreadableFile (empty_file, no_header, no_usable_column) or BadRequest
+    (bad_mapping). `delimiter` is only recorded (a spreadsheet has none: "").
+    """
     found: list[tuple[int, list[str]]] = []
-    for number, cells in enumerate(reading.records(io.StringIO(text, newline=""), delimiter), 1):
+    for number, cells in records:
         if not reading.is_blank(cells):
             found.append((number, cells))
             if len(found) > HEADER_SEARCH + cols.SAMPLE_ROWS:
