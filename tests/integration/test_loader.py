@@ -96,7 +96,8 @@ async def test_append_reuses_parents_by_name_and_pages_by_year(pool):
     before = await snapshot(pool, wheel)
     content = csv_rows(20, rings=3, groups=2, labels=2).replace(b"Ring 0", b"RING 0").replace(
         b"Grupp 1", b"grupp 1").replace(b"Person 1", b"PERSON 1")
-    job2 = await make_job(pool, user, wheel, content=content)
+    # The same rows again: kept (skip_duplicates off), so that every item shows its parents.
+    job2 = await make_job(pool, user, wheel, content=content, skip_duplicates=False)
     assert await run_job(pool, job2) == "completed"
     after = await snapshot(pool, wheel)
     assert len(after["rings"]) == 3 and len(after["groups"]) == 2 and len(after["labels"]) == 2
@@ -427,7 +428,7 @@ async def test_two_imports_into_one_wheel_serialise(pool):
                          ring=f"Ring {i % 3}", group=f"Grupp {i % 5}", label=f"P{i % 2}")
                 for i in range(3000)]
     user, wheel, job = await setup(pool)
-    job2 = await make_job(pool, user, wheel)
+    job2 = await make_job(pool, user, wheel, skip_duplicates=False)  # the same rows, kept twice
     slow = source_of(ListSource(rows(), delay=0.0002))
     first = asyncio.create_task(run_job(pool, job, open_source=slow, limits=LoadLimits(chunk_rows=300)))
     await wait_for(pool, job, lambda r: r["processed_items"] > 0, within=30)
