@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import prometheus_client
 from aiohttp import web
@@ -18,8 +18,17 @@ from importer.jobs.app import queue_names
 from importer.model import TERMINAL
 from server import keys
 
-if TYPE_CHECKING:  # server.hub imports this module to observe its notifications
-    from server.hub import Hub
+
+class HubCounts(Protocol):
+    """What these metrics read of a hub (server.hub.Hub, which imports this module to observe
+    its notifications: a protocol instead of an import keeps the two apart)."""
+
+    @property
+    def subscriber_count(self) -> int: ...
+
+    dropped_clients: int
+    reconnects: int
+
 
 REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 
@@ -31,7 +40,7 @@ NOTIFICATION_LAG = Histogram(
     "Time from a job's change in the database to its notification in this process' hub; `event` is "
     "created (from created_at, the submit transaction's start) or ended (from finished_at)",
     labelnames=["event"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
-_hubs: list[Hub] = []
+_hubs: list[HubCounts] = []
 SSE_CLIENTS.set_function(lambda: sum(h.subscriber_count for h in _hubs))
 
 
@@ -49,12 +58,12 @@ class HubCollector(Collector):
 prometheus_client.REGISTRY.register(HubCollector())
 
 
-def track_hub(hub: Hub) -> None:
+def track_hub(hub: HubCounts) -> None:
     """Count `hub`'s subscribers in importer_sse_clients (several apps may share a process)."""
     _hubs.append(hub)
 
 
-def untrack_hub(hub: Hub) -> None:
+def untrack_hub(hub: HubCounts) -> None:
     if hub in _hubs:
         _hubs.remove(hub)
 
