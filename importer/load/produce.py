@@ -13,6 +13,7 @@ import attrs
 
 from importer.load.copy_rows import ItemEncoder
 from importer.model import Activity, Existing, ItemRow, NewStructure, Rejection, Source
+from importer.read.findings import LONG_ITEM_DAYS, Findings
 from importer.read.planning import Planner
 
 
@@ -27,6 +28,7 @@ class Chunk:
     rejected: int
     rows: int
     rejections: tuple[Rejection, ...]  # the ones still to store (under the per-job cap)
+    findings: Findings  # of the whole file up to this chunk: the last chunk's are the file's
 
 
 @attrs.frozen(kw_only=True)
@@ -49,17 +51,31 @@ def produce(source: Source, plan: Plan, put: Callable[[Chunk], None]) -> None:
     items: list[ItemRow] = []
     rejections: list[Rejection] = []
     activities = rejected = rows = 0
+    # Findings (importer/read/findings.py), kept inline: a call per row would cost the hot loop.
+    seen = long_items = 0
+    first_start = first_end = None
+    varied = False
 
     def chunk() -> Chunk:
+        first = None if first_start is None or first_end is None else (first_start, first_end)
         return Chunk(new=planner.take_new(), copy_data=encode(items).encode("utf-8"),
                      items=len(items), activities=activities, rejected=rejected, rows=rows,
-                     rejections=tuple(rejections))
+                     rejections=tuple(rejections),
+                     findings=Findings(activities=seen + activities, long_items=long_items,
+                                       first=first, varied=varied))
 
     for row in source:
         rows += 1
         if type(row) is Activity:
             activities += 1
             items.extend(place(row))
+            start, end = row.start, row.end
+            if start != end and (end - start).days > LONG_ITEM_DAYS:
+                long_items += 1
+            if first_start is None:
+                first_start, first_end = start, end
+            elif not varied and (start != first_start or end != first_end):
+                varied = True
         else:
             assert isinstance(row, Rejection)
             rejected += 1
@@ -69,6 +85,7 @@ def produce(source: Source, plan: Plan, put: Callable[[Chunk], None]) -> None:
         if rows >= plan.chunk_rows:
             put(chunk())
             emitted += 1
+            seen += activities
             items, rejections = [], []
             activities = rejected = rows = 0
     if rows or not emitted:

@@ -21,6 +21,7 @@ from importer.load.readers import ProcessReader, ThreadReader
 from importer.mail.email_task import defer_email_if_needed
 from importer.model import Existing, ImportMode, NewStructure, Rejection
 from importer.queries import q
+from importer.read.findings import Findings
 from importer.settings import Settings
 
 Reader = ThreadReader | ProcessReader
@@ -39,6 +40,7 @@ class Tally:
     labels: int = 0
     pages: int = 0
     rejections: list[Rejection] = attrs.Factory(list)
+    findings: Findings = attrs.Factory(Findings)
 
 
 async def load(pool: Pool, claim: Claim, reader: Reader, progress: Progress,
@@ -96,7 +98,8 @@ async def load(pool: Pool, claim: Claim, reader: Reader, progress: Progress,
         done = await lifecycle.complete(conn, claim, Totals(
             processed=totals.processed, total=max(progress.total, totals.processed),
             rejected=totals.rejected, rings=totals.rings, groups=totals.groups, labels=totals.labels,
-            pages=totals.pages, items=totals.items, duplicates=duplicates, skipped_duplicates=skipped))
+            pages=totals.pages, items=totals.items, duplicates=duplicates, skipped_duplicates=skipped),
+            warnings=totals.findings.warnings())
         if not done:
             # Cancelled (or taken over) between the last check and now: leaving the block by
             # an exception rolls everything back. The status read is of committed state, on
@@ -236,6 +239,7 @@ async def _count(chunk: Chunk, totals: Tally, progress: Progress) -> None:
     totals.activities += chunk.activities
     totals.items += chunk.items
     totals.rejections.extend(chunk.rejections)
+    totals.findings = chunk.findings
     progress.counts["items"] = totals.items
     await progress.rows(totals.processed, totals.rejected)
 

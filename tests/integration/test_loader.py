@@ -527,16 +527,19 @@ async def test_created_counts_show_while_items_load_and_reset_on_failure(db_url,
 
 
 async def test_the_readers_warnings_are_on_the_job_with_their_messages(pool):
-    """What the source warns about reaches the job row as {code, message, details}, whatever its
-    end, and a new attempt starts without the last one's."""
+    """What the source warns about reaches the job row as {code, message, details} once the file
+    is opened, and what only the whole file shows (a long item) is added at completion."""
     rows = [Activity(row_number=2, name="Lång", start=date(2025, 1, 1), end=date(2025, 12, 31))]
     source = ListSource(rows)
-    source.warnings = (JobWarning(code="long_items", details={"count": 1}),)
+    source.warnings = (JobWarning(code="encoding_repaired", details={"bytes": 3, "rows": 1}),)
     _user, _wheel, job = await setup(pool)
     assert await run_job(pool, job, open_source=source_of(source)) == "completed"
     row = await job_row(pool, job)
-    assert row["warnings"] == [{"code": "long_items", "details": {"count": 1},
-                                "message": "1 aktiviteter är längre än 300 dagar."}]
+    assert row["warnings"] == [
+        {"code": "encoding_repaired", "details": {"bytes": 3, "rows": 1},
+         "message": "3 byte var inte giltig text i filens teckenkodning och ersattes (på 1 rader)."},
+        {"code": "long_items", "details": {"count": 1, "days": 300},
+         "message": "1 aktiviteter är längre än 300 dagar."}]
     async with pool.connection() as conn:
         shown = (await (await conn.execute("SELECT import_job_json_v2(j) AS job FROM import_jobs j WHERE id = %s",
                                            (job,))).fetchone())["job"]

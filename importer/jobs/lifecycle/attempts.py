@@ -39,9 +39,10 @@ async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
     return None if row is None else JobStatus(row["status"])
 
 
-# The warnings go out in every notification of the job: at most this much JSON (the schema's
-# CHECK import_jobs_warnings_size allows 4,000 bytes; Postgres' NOTIFY payload 8,000 in all).
-MAX_WARNINGS_BYTES = 3000
+# The warnings go out in every notification of the job: the schema allows 4,000 bytes of them
+# (CHECK import_jobs_warnings_size; Postgres' NOTIFY payload is 8,000 in all). They are written
+# twice at most (once the file is opened, and at completion), so each write keeps under half.
+MAX_WARNINGS_BYTES = 1900
 
 
 def warning_objects(warnings: Sequence[JobWarning]) -> list[dict[str, Any]]:
@@ -78,12 +79,15 @@ async def status_of(conn: AsyncConn, job_id: UUID, attempt: int) -> JobStatus | 
     return JobStatus(row["status"]) if row and row["attempts"] == attempt else None
 
 
-async def complete(conn: AsyncConn, claim: Claim, totals: Totals) -> bool:
-    """Mark the attempt completed, in its data transaction, with a `duplicate_items` warning
-    when items were already on the wheel. False: the job was cancelled or taken over meanwhile,
-    and the caller must roll its data back."""
-    found = [JobWarning(code="duplicate_items", details={
-        "count": totals.duplicates, "skipped": totals.skipped_duplicates > 0})] if totals.duplicates else []
+async def complete(conn: AsyncConn, claim: Claim, totals: Totals,
+                   warnings: Sequence[JobWarning] = ()) -> bool:
+    """Mark the attempt completed, in its data transaction, adding `warnings` (what only the
+    whole file showed) and a `duplicate_items` warning when items were already on the wheel.
+    False: the job was cancelled or taken over meanwhile, and the caller must roll its data back."""
+    found = list(warnings)
+    if totals.duplicates:
+        found.append(JobWarning(code="duplicate_items", details={
+            "count": totals.duplicates, "skipped": totals.skipped_duplicates > 0}))
     row = await (await conn.execute(q("job_complete"), {
         "job_id": claim.job_id, "attempt": claim.attempt, "processed": totals.processed,
         "total": totals.total, "rejected": totals.rejected, "rings": totals.rings,
