@@ -1,6 +1,7 @@
 """Import throughput against a bare COPY of the same rows, the 1,929-row time, and peak memory.
 
     .venv/bin/python bench/import_throughput.py [--rows 200000] [--rss-rows 1000000]
+    .venv/bin/python bench/import_throughput.py --format xlsx [--rows 200000] [--rss-megabytes 50]
 
 Uses DATABASE_URL's server (or the embedded Postgres when unset) and a database of its own,
 created, migrated and dropped here. Prints:
@@ -15,6 +16,13 @@ created, migrated and dropped here. Prints:
                        set-based statement trigger): what keeping items complete costs per row
   peak RSS             peak resident memory (VmHWM) of a process that runs one import of
                        --rss-rows rows, and of its reader child process
+With --format xlsx it prints instead, for the same rows written as CSV and as an xlsx workbook
+(dates as date cells, texts as shared strings, as Excel writes them):
+  csv / xlsx import    items/s from the stored file bytes to `completed`, best of --rounds
+  ratio                xlsx / csv (target >= 0.5)
+  50 MB workbook       what the API's sniff says of a workbook of --rss-megabytes, and the peak
+                       RSS of the worker process and its reader child importing it (target
+                       within 1 GB, or refused up front with a clear 413/422)
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 import attrs  # noqa: E402
 
 from importer.db import conninfo_url, database_url, make_pool  # noqa: E402
+from importer.errors import ImporterError  # noqa: E402
 from importer.load.attempt import run_job  # noqa: E402
 from importer.load.copy_rows import ItemEncoder  # noqa: E402
 from importer.load.transaction import insert_structure  # noqa: E402
@@ -49,6 +58,8 @@ from importer.model import Activity, Existing  # noqa: E402
 from importer.queries import q  # noqa: E402
 from importer.read.csv_source import open_csv  # noqa: E402
 from importer.read.planning import Planner  # noqa: E402
+from importer.read.spreadsheet_kinds import XLSX  # noqa: E402
+from importer.read.spreadsheet_sandbox import sniff_workbook  # noqa: E402
 from importer.settings import LoadSettings, Settings  # noqa: E402
 
 
@@ -68,6 +79,45 @@ def generate_csv(rows: int) -> bytes:
     return "".join(out).encode("utf-8")
 
 
+def activity_rows(rows: int):
+    """The rows of generate_csv as values: (name, start, end, ring, group, label, description)."""
+    base = date(2025, 1, 1)
+    for i in range(rows):
+        if i % 50 == 49:
+            start, end = date(2025, 12, 15), date(2026, 1, 15)
+        else:
+            start = base + timedelta(days=(i * 7) % 700)
+            end = start + timedelta(days=i % 30)
+        description = "Årsbokslut och deklaration" if i % 2 else ""
+        yield (f"Aktivitet {i}", start, end, f"Ring {i % 3}", f"Grupp {i % 40}", f"Person {i % 8}",
+               description)
+
+
+def generate_xlsx(rows: int) -> bytes:
+    """The rows of generate_csv as an xlsx workbook: dates as date cells, texts as shared strings."""
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("Aktiviteter")
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ["Aktivitet", "Startdatum", "Slutdatum", "Område", "Kategori", "Etikett",
+                           "Beskrivning"])
+    for r, (name, start, end, ring, group, label, description) in enumerate(activity_rows(rows), 1):
+        sheet.write_string(r, 0, name)
+        sheet.write_datetime(r, 1, start, day)
+        sheet.write_datetime(r, 2, end, day)
+        sheet.write_string(r, 3, ring)
+        sheet.write_string(r, 4, group)
+        sheet.write_string(r, 5, label)
+        if description:
+            sheet.write_string(r, 6, description)
+    book.close()
+    return out.getvalue()
+
+
 def fmt(rate: float) -> str:
     return f"{rate:,.0f}"
 
@@ -81,12 +131,13 @@ async def make_owner(conn) -> tuple[uuid.UUID, uuid.UUID]:
     return user, wheel
 
 
-async def store_job(conn, user, wheel, content: bytes, mode: str = "append") -> uuid.UUID:
+async def store_job(conn, user, wheel, content: bytes, mode: str = "append",
+                    media_type: str = "text/csv") -> uuid.UUID:
     async with conn.transaction():
         file_id = (await (await conn.execute(
             "INSERT INTO import_files (user_id, media_type, size_bytes, sha256, content)"
-            " VALUES (%s, 'text/csv', %s, sha256(%s), %s) RETURNING id",
-            (user, len(content), content, content))).fetchone())["id"]
+            " VALUES (%s, %s, %s, sha256(%s), %s) RETURNING id",
+            (user, media_type, len(content), content, content))).fetchone())["id"]
         return (await (await conn.execute(
             "INSERT INTO import_jobs (user_id, wheel_id, file_id, file_name, mode, notify)"
             " VALUES (%s, %s, %s, 'bench.csv', %s, false) RETURNING id",
@@ -171,10 +222,11 @@ def settings_with(limits: LoadSettings | None) -> Settings:
     return settings if limits is None else attrs.evolve(settings, load=limits)
 
 
-async def full_import(pool, content: bytes, limits: LoadSettings | None = None) -> tuple[int, float, dict]:
+async def full_import(pool, content: bytes, limits: LoadSettings | None = None,
+                      media_type: str = "text/csv") -> tuple[int, float, dict]:
     async with pool.connection() as conn:
         user, wheel = await make_owner(conn)
-        job = await store_job(conn, user, wheel, content)
+        job = await store_job(conn, user, wheel, content, media_type=media_type)
     began = time.perf_counter()
     status = await run_job(pool, job, settings=settings_with(limits))
     elapsed = time.perf_counter() - began
@@ -223,6 +275,66 @@ async def bench(url: str, rows: int, limits: LoadSettings, rounds: int) -> None:
         await integrity_costs(url, pool, content, rounds)
     finally:
         await pool.close()
+
+
+async def bench_xlsx(url: str, rows: int, limits: LoadSettings, rounds: int) -> None:
+    """The same rows as CSV and as xlsx, imported alternately; best of each."""
+    pool = make_pool(url, min_size=2, max_size=6, name="bench")
+    await pool.open(wait=True, timeout=30)
+    try:
+        csv, xlsx = generate_csv(rows), generate_xlsx(rows)
+        print(f"file: {rows:,} rows; CSV {len(csv) / 1e6:.1f} MB, xlsx {len(xlsx) / 1e6:.1f} MB")
+        rates: dict[str, list[float]] = {"csv": [], "xlsx": []}
+        for _ in range(rounds):
+            for name, content, media_type in (("csv", csv, "text/csv"), ("xlsx", xlsx, XLSX)):
+                await vacuum(url)
+                n, t, _ = await full_import(pool, content, limits, media_type=media_type)
+                rates[name].append(n / t)
+        best = {name: max(found) for name, found in rates.items()}
+        for name in ("csv", "xlsx"):
+            print(f"{name} import (file bytes -> completed): {fmt(best[name])} items/s, {n:,} items "
+                  f"(best of {rounds}; rounds: {', '.join(fmt(r) for r in rates[name])})")
+        ratios = [x / c for x, c in zip(rates["xlsx"], rates["csv"], strict=True)]
+        print(f"ratio xlsx/csv: {best['xlsx'] / best['csv']:.2f} best/best (per round: "
+              f"{', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.5)")
+    finally:
+        await pool.close()
+
+
+def xlsx_rows_for(megabytes: int) -> int:
+    """Rows whose xlsx is about `megabytes` MB, from the size of a 20,000-row sample."""
+    sample = len(generate_xlsx(20_000))
+    return int(20_000 * megabytes * 1e6 / sample)
+
+
+def peak_rss_xlsx(url: str, megabytes: int) -> None:
+    """A workbook of `megabytes` MB: the API's sniff first (what a submit would answer), then, if
+    it is accepted, one import in a fresh process with its peak RSS and its reader child's."""
+    rows = xlsx_rows_for(megabytes)
+    content = generate_xlsx(rows)
+    began = time.perf_counter()
+    try:
+        sniff_workbook(content, media_type=XLSX, mapping=None, sheet=None)
+    except ImporterError as exc:
+        print(f"{len(content) / 1e6:.0f} MB workbook ({rows:,} rows): refused by the API's sniff in "
+              f"{time.perf_counter() - began:.1f} s: {exc.code}: {exc.message}")
+        return
+    print(f"{len(content) / 1e6:.0f} MB workbook ({rows:,} rows): the API's sniff accepts it in "
+          f"{time.perf_counter() - began:.1f} s")
+
+    async def store() -> str:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True,
+                                                         row_factory=psycopg.rows.dict_row) as conn:
+            user, wheel = await make_owner(conn)
+            return str(await store_job(conn, user, wheel, content, media_type=XLSX))
+
+    job = asyncio.run(store())
+    out = subprocess.run([sys.executable, __file__, "--rss-child", "--job", job, "--url", url],
+                         capture_output=True, text=True, check=True, timeout=1800)
+    status, before, after, reader, elapsed = out.stdout.split()[-5:]
+    print(f"peak RSS importing it ({status} in {float(elapsed):.1f} s): worker process "
+          f"{int(after) / 1024:.0f} MB (before: {int(before) / 1024:.0f} MB), reader process "
+          f"{int(reader) / 1024:.0f} MB; target within 1 GB")
 
 
 def _parents() -> dict[int, int]:
@@ -317,6 +429,9 @@ def main() -> None:
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--chunk-rows", type=int, default=LoadSettings().chunk_rows)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--format", choices=("csv", "xlsx"), default="csv",
+                        help="xlsx: the same rows as CSV and as a workbook, and a large workbook's memory")
+    parser.add_argument("--rss-megabytes", type=int, default=50, help="size of the large workbook (xlsx)")
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--job", help=argparse.SUPPRESS)
@@ -332,7 +447,13 @@ def main() -> None:
     url = conninfo_url(server, dbname=name)
     try:
         migrate(url)
-        asyncio.run(bench(url, args.rows, LoadSettings(chunk_rows=args.chunk_rows), args.rounds))
+        limits = LoadSettings(chunk_rows=args.chunk_rows)
+        if args.format == "xlsx":
+            asyncio.run(bench_xlsx(url, args.rows, limits, args.rounds))
+            if not args.skip_rss:
+                peak_rss_xlsx(url, args.rss_megabytes)
+            return
+        asyncio.run(bench(url, args.rows, limits, args.rounds))
         if not args.skip_rss:
             peak_rss(url, args.rss_rows)
     finally:

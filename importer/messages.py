@@ -78,6 +78,36 @@ SV: Mapping[str, str] = {
     "file.kind_gzip": "en gzip-fil",
     "file.kind_7z": "en 7z-fil",
     "file.kind_rar": "en rar-fil",
+    # Workbooks (importer/read/spreadsheet.py, spreadsheet_kinds.py, spreadsheet_sandbox.py).
+    "file.workbook_encrypted": (
+        "Arbetsboken är krypterad (skyddad med lösenord) och kan inte läsas. Spara en kopia utan "
+        "lösenord (i Excel: Arkiv > Info > Skydda arbetsbok > Kryptera med lösenord, töm fältet) "
+        "och försök igen."
+    ),
+    "file.workbook_damaged": (
+        "Arbetsboken kan inte läsas: filen är skadad eller ingen riktig {kind}-fil. Öppna den i "
+        "Excel eller LibreOffice, spara den på nytt och försök igen."
+    ),
+    "file.workbook_bomb": (
+        "Arbetsboken packas upp till orimligt mycket ({ratio} gånger sin storlek i '{member}') och "
+        "läses inte."
+    ),
+    "file.workbook_inflates": "Arbetsboken packas upp till {megabytes} MB; högst {limit} MB läses.",
+    "file.workbook_members": "Arbetsboken består av {members} delar; så många har ingen riktig arbetsbok.",
+    "file.workbook_cells": (
+        "Bladet '{sheet}' är för stort att läsa ({rows} rader × {columns} kolumner; högst {limit} "
+        "celler). Dela upp det eller spara det som CSV."
+    ),
+    "file.workbook_limits": (
+        "Arbetsboken kunde inte läsas inom {megabytes} MB minne och {seconds} sekunder. Dela upp "
+        "den eller spara bladet som CSV."
+    ),
+    "file.workbook_no_data": "Arbetsboken har inget synligt blad med data (blad: {sheets}).",
+    # The `sheet` a request names (code bad_sheet, a 400 like bad_mapping).
+    "file.sheet_unknown": "Bladet '{sheet}' finns inte i arbetsboken. Blad: {sheets}",
+    # Cells that become text as Swedish Excel writes them in CSV; part of the data, so Swedish.
+    "file.cell_true": "SANT",
+    "file.cell_false": "FALSKT",
     # The name given to a column whose header cell is empty. It becomes part of the data (a
     # header in errors.csv, a name a mapping may use), so it is always rendered in Swedish.
     "file.unnamed_column": "Kolumn {number}",

@@ -122,7 +122,7 @@ class CsvSource:
     def _first_pass(self) -> tuple[int, bool, bool]:
         """Count the rows (on the bytes when no date order is left to settle), else settle()."""
         layout = self.layout
-        if not _undecided(layout):
+        if not undecided_columns(layout):
             fast = reading.count_records(self._data, self.encoding, layout.delimiter,
                                          skip=layout.header_row)
             if fast is not None:
@@ -137,7 +137,7 @@ def settle(layout: Layout, records: Iterable[tuple[int, list[str]]]) -> tuple[in
     """One pass over a table's data records (those after the header): how many are not blank,
     and each date column's day-first verdict, settled on the whole column where the sample left
     it open (the decision is for the column, never row by row)."""
-    undecided = _undecided(layout)
+    undecided = undecided_columns(layout)
     evidence: dict[int | None, bool | None] = dict.fromkeys(undecided)
     count = 0
     is_blank = reading.is_blank
@@ -173,8 +173,8 @@ def settle(layout: Layout, records: Iterable[tuple[int, list[str]]]) -> tuple[in
     return count, start is not False, end is not False
 
 
-def _undecided(layout: Layout) -> list[int]:
-    """The date columns whose order the sample left open."""
+def undecided_columns(layout: Layout) -> list[int]:
+    """The date columns whose order the sample left open (`settle` reads them whole)."""
     return [index for index, decided in ((layout.columns.start, layout.day_first_start),
                                          (layout.columns.end, layout.day_first_end))
             if index is not None and decided is None]

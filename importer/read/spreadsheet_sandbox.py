@@ -1,0 +1,112 @@
+"""A workbook upload read once in a child process with memory and time limits: the API's check
+before any job exists, so that no upload can abort or swell the server process.
+
+Why a child process: calamine builds a sheet as a dense range (rows x columns) before Python
+sees a cell, and a workbook of a few KB can place two cells 10^10 cells apart; the allocation
+then fails inside Rust, which aborts the whole process (no exception to catch). The ZIP checks
+of spreadsheet_kinds catch the inflating kind of bomb cheaply, in-process, first; this catches
+the rest, whatever the format (xlsx, xls, ods) and whatever calamine's next bug is. A workbook
+the child reads within the limits reads the same way in the worker (same bytes, same sheet,
+same calamine), so the worker never meets one that would abort it.
+
+Not pure, unlike the rest of importer/read: it starts a process (forkserver, like the import
+reader of importer/load/readers.py), so the calling thread waits without holding the GIL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.context
+import os
+import resource
+from typing import Any
+
+import attrs
+
+from importer.errors import BadRequest, ImporterError, UnreadableFile
+from importer.read import spreadsheet_kinds as kinds
+
+#: The child's address space: calamine's ranges for spreadsheet.MAX_CELLS cells (~600 MB), the
+#: upload twice, and the interpreter.
+MEMORY_BYTES = 1536 << 20
+#: CPU seconds for one workbook: a 50 MB xlsx is read in about 10.
+SECONDS = 60
+
+_ERRORS: dict[str, type[ImporterError]] = {"BadRequest": BadRequest, "UnreadableFile": UnreadableFile}
+
+
+@attrs.frozen(kw_only=True)
+class Sniffed:
+    """What the check learnt: the sheet that will be read and its rows of data."""
+
+    sheet: str
+    rows: int
+
+
+def sniff_workbook(content: bytes | bytearray, *, media_type: str, mapping: dict[str, Any] | None,
+                   sheet: str | None, memory_bytes: int = MEMORY_BYTES, seconds: int = SECONDS) -> Sniffed:
+    """Open the workbook as the worker will (spreadsheet.open_spreadsheet) in a child process
+    and raise what it raises: UnreadableFile (workbook_encrypted, workbook_damaged,
+    workbook_too_large, empty_file, no_header, no_usable_column, no_data_rows) or BadRequest
+    (bad_sheet, bad_mapping). A child that dies or runs out of time is `workbook_too_large`.
+    Blocks: call it from a thread."""
+    kinds.check_package(content, media_type)  # the cheap refusals need no process
+    context = _context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child, args=(sender, bytes(content), media_type, mapping, sheet, memory_bytes, seconds),
+        name="workbook-sniff", daemon=True)
+    message: tuple[Any, ...] | None = None
+    try:
+        process.start()
+        sender.close()
+        if receiver.poll(seconds + 5):
+            message = receiver.recv()
+    except (EOFError, OSError):
+        message = None  # the child died: out of memory (Rust aborts) or out of CPU time
+    finally:
+        receiver.close()
+        sender.close()
+        if process.pid is not None:
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+    if message is None:
+        raise kinds.too_large("file.workbook_limits", megabytes=memory_bytes >> 20, seconds=seconds)
+    if message[0] == "ok":
+        return Sniffed(sheet=message[1], rows=message[2])
+    _, kind, text, code, details = message
+    raise _ERRORS.get(kind, UnreadableFile)(text, code=code, details=details)
+
+
+def _context() -> multiprocessing.context.ForkServerContext:
+    # forkserver: each check forks from a clean server process in milliseconds, never from the
+    # API process with its threads, sockets and event loop. A process has one fork server, shared
+    # with the import reader (`importer serve --with-worker`): both ask it to preload the same
+    # module, which imports the spreadsheet reader and calamine, so whichever starts it first
+    # starts it right.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["importer.load.readers"])
+    return context
+
+
+def _child(sender: Any, content: bytes, media_type: str, mapping: dict[str, Any] | None,
+           sheet: str | None, memory_bytes: int, seconds: int) -> None:
+    # Rust reports a failed allocation on stderr before it aborts: not for the server's log.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+    from importer.read.spreadsheet import open_spreadsheet
+
+    try:
+        source = open_spreadsheet(content, media_type=media_type, file_name="", mapping=mapping, sheet=sheet)
+        sender.send(("ok", source.sheet_name, source.total_rows))
+    except ImporterError as exc:
+        kind = "BadRequest" if isinstance(exc, BadRequest) else "UnreadableFile"
+        sender.send(("error", kind, exc.message, exc.code, exc.details))
+    except MemoryError:
+        pass  # said by the parent: the child ends without an answer
+    finally:
+        sender.close()
