@@ -185,7 +185,8 @@ def render_in(language: str, key: str, /, **params: object) -> str:
 def render_warning(code: str, details: Mapping[str, object], language: str = DEFAULT_LANGUAGE) -> str:
     """The text of a warning (importer.model.JobWarning) for a person: its details fill the
     template, each list among them also as `<name>_text` ("a, b, c"), a date order code also
-    as `order_words`, whether duplicates were skipped as `outcome_words`. Raises KeyError for an unknown code or a detail the template lacks."""
+    as `order_words`, whether duplicates were skipped as `outcome_words`; a detail the template
+    names but the warning lacks shows as "?". Raises KeyError for an unknown code."""
     params: dict[str, object] = dict(details)
     for name, value in details.items():
         if isinstance(value, list | tuple):
