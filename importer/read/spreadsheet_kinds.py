@@ -90,7 +90,7 @@ def check_package(content: bytes | bytearray, media_type: str) -> None:
         if _has_stream(content, "EncryptionInfo"):
             raise encrypted()
         return  # xls: calamine itself refuses an encrypted one (FILEPASS, MS-XLS 2.4.117)
-    with _open_zip(content) as package:
+    with _open_zip(content, kind) as package:
         # Why before calamine: it inflates a member as it parses it, and the Rust reader has no
         # bound of its own; a few KB of deflate can claim gigabytes. The declared sizes are what
         # the package says; a package that lies about them fails its CRC check when read.
@@ -105,7 +105,7 @@ def check_package(content: bytes | bytearray, media_type: str) -> None:
                             limit=MAX_INFLATED_BYTES >> 20)
         if kind == "ods" and "META-INF/manifest.xml" in package.namelist():
             # ODF 1.2 Part 3, 3.8: an encrypted member is listed with its encryption-data.
-            if b"encryption-data" in _member(package, "META-INF/manifest.xml"):
+            if b"encryption-data" in _member(package, "META-INF/manifest.xml", kind):
                 raise encrypted()
 
 
@@ -124,31 +124,32 @@ def too_large(key: str, **params: object) -> UnreadableFile:
                           details={k: v for k, v in params.items()})
 
 
-def _open_zip(content: bytes | bytearray) -> zipfile.ZipFile:
-    """The package's ZipFile once its end record says the directory is of a sane size."""
+def _open_zip(content: bytes | bytearray, kind: str = "zip") -> zipfile.ZipFile:
+    """The package's ZipFile once its end record says the directory is of a sane size; a
+    damaged one is refused as a damaged `kind` (xlsx, ods ...)."""
     tail_at = max(0, len(content) - (65535 + 22))
     at = bytes(content[tail_at:]).rfind(_EOCD)
     if at < 0:
-        raise damaged("zip", "no end of central directory")
+        raise damaged(kind, "no end of central directory")
     record = bytes(content[tail_at + at: tail_at + at + 22])
     if len(record) < 22:
-        raise damaged("zip", "truncated end of central directory")
+        raise damaged(kind, "truncated end of central directory")
     members, directory_bytes = struct.unpack_from("<HI", record, 10)
     if members > MAX_MEMBERS or directory_bytes > MAX_DIRECTORY_BYTES:
         raise too_large("file.workbook_members", members=members)
     try:
         return zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
-        raise damaged("zip", str(exc)) from None
+        raise damaged(kind, str(exc)) from None
 
 
-def _member(package: zipfile.ZipFile, name: str) -> bytes:
+def _member(package: zipfile.ZipFile, name: str, kind: str = "zip") -> bytes:
     """A small member's bytes (at most _SMALL_MEMBER, inflated under that bound)."""
     try:
         with package.open(name) as member:
             return member.read(_SMALL_MEMBER)
     except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError, KeyError) as exc:
-        raise damaged("zip", str(exc)) from None
+        raise damaged(kind, str(exc)) from None
 
 
 def _has_stream(content: bytes | bytearray, name: str) -> bool:
