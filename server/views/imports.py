@@ -1,7 +1,14 @@
-"""Submitting an import: three body forms, streamed under the size limit, answered before loading."""
+"""Submitting an import: three body forms, streamed under the size limit, answered before loading.
+
+A file (multipart part `file` or a raw body) is what its bytes are, whatever its name or declared
+type: CSV text or a workbook (xlsx, xlsm, xls, ods; importer/read/spreadsheet_kinds.py). It is
+checked before any job exists: CSV from its first bytes here, a workbook whole in a child process
+with memory and time limits (importer/read/spreadsheet_sandbox.py), off the event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -15,7 +22,9 @@ from importer.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from importer.jobs import lifecycle
 from importer.messages import render
 from importer.model import ImportMode
+from importer.read import spreadsheet_kinds as kinds
 from importer.read.csv_source import sniff as sniff_csv
+from importer.read.spreadsheet_sandbox import sniff_workbook
 from importer.read.structured import parse_payload
 from server import keys
 from server.auth import user_id
@@ -24,7 +33,7 @@ from server.views.common import json_response, path_uuid
 CHUNK = 64 * 1024
 # The sniff looks at this much of the file: enough for the header and a sample of rows.
 SNIFF_BYTES = 64 * 1024
-# Form fields other than the file (mode, mapping, notify) are small.
+# Form fields other than the file (mode, mapping, notify, sheet) are small.
 FIELD_LIMIT = 64 * 1024
 # Multipart framing and the small fields on top of the file itself.
 MULTIPART_OVERHEAD = 4 * FIELD_LIMIT
@@ -37,11 +46,15 @@ class Upload:
 
     content: bytes | bytearray
     sha256: bytes
-    media_type: str  # what import_files stores: text/csv or application/json
+    #: What import_files stores: application/json, or what the bytes are (text/csv or a
+    #: workbook's media type, spreadsheet_kinds.media_type_of), never the declared type.
+    media_type: str
     file_name: str
     mode: ImportMode
     mapping: dict[str, Any] | None
     notify: bool
+    #: The workbook sheet to read; None: the first visible worksheet with data.
+    sheet: str | None = None
 
 
 def parse_mode(raw: str | None) -> ImportMode:
@@ -80,6 +93,15 @@ def parse_mapping(raw: str | None) -> dict[str, Any] | None:
     if not isinstance(mapping, dict):
         raise BadRequest(render("mapping.not_object"), code="bad_mapping")
     return mapping
+
+
+def parse_sheet(raw: str | None) -> str | None:
+    """A sheet name as a person typed it (Excel allows at most 31 characters; ODS more)."""
+    if raw is None or raw.strip() == "":
+        return None
+    if len(raw) > 255 or "\x00" in raw:
+        raise BadRequest("sheet must be a sheet name of at most 255 characters.", code="bad_sheet")
+    return raw
 
 
 def parse_file_name(raw: str | None) -> str:
@@ -138,7 +160,7 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
                 digest = hashlib.sha256()
                 content = await read_limited(part.read_chunk, limit, digest=digest)
                 file_name = part.filename
-            elif part.name in ("mode", "mapping", "notify", "file_name"):
+            elif part.name in ("mode", "mapping", "notify", "file_name", "sheet"):
                 fields[part.name] = await _field(part)
             else:
                 await read_limited(part.read_chunk, FIELD_LIMIT)  # ignored, but bounded
@@ -146,21 +168,23 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
         raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
     if content is None:
         raise BadRequest("The form has no part named `file`.", code="missing_file")
-    return Upload(content=content, sha256=digest.digest(), media_type="text/csv",
+    return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
                   file_name=parse_file_name(fields.get("file_name") or file_name),
                   mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
-                  notify=parse_notify(fields.get("notify")))
+                  notify=parse_notify(fields.get("notify")), sheet=parse_sheet(fields.get("sheet")))
 
 
-async def read_csv(request: web.Request, limit: int) -> Upload:
+async def read_file(request: web.Request, limit: int) -> Upload:
+    """A raw body: CSV text or a workbook, whichever its bytes are (not its Content-Type)."""
     query = request.query
     # Query parameters first: a bad one is a 400 before the body is read.
     mode, notify = parse_mode(query.get("mode")), parse_notify(query.get("notify"))
     mapping, file_name = parse_mapping(query.get("mapping")), parse_file_name(query.get("file_name"))
+    sheet = parse_sheet(query.get("sheet"))
     digest = hashlib.sha256()
     content = await read_limited(request.content.read, limit, digest=digest)
-    return Upload(content=content, sha256=digest.digest(), media_type="text/csv", file_name=file_name, mode=mode,
-                  mapping=mapping, notify=notify)
+    return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
+                  file_name=file_name, mode=mode, mapping=mapping, notify=notify, sheet=sheet)
 
 
 async def read_structured(request: web.Request, limit: int) -> Upload:
@@ -173,19 +197,25 @@ async def read_structured(request: web.Request, limit: int) -> Upload:
                   file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None, notify=notify)
 
 
+#: Body readers by Content-Type (API.md, "Imports"). Every raw-file type goes to read_file,
+#: which reads what the bytes are: a `.csv` name on xlsx bytes is read as xlsx.
 READERS = {
     "multipart/form-data": read_multipart,
-    "text/csv": read_csv,
     "application/json": read_structured,
+    **dict.fromkeys(("text/csv", "text/tab-separated-values", "text/plain", kinds.XLSX, kinds.XLSM,
+                     kinds.XLS, kinds.ODS), read_file),
 }
 
 
-def sniff(upload: Upload) -> None:
-    """422 now, before any job exists, for a file that cannot be an import at all."""
-    if upload.media_type != "text/csv":
-        return
-    sniff_csv(bytes(upload.content[:SNIFF_BYTES]), mapping=upload.mapping,
-              complete=len(upload.content) <= SNIFF_BYTES)
+async def sniff(upload: Upload) -> None:
+    """422 now, before any job exists, for a file that cannot be an import at all (400 for a
+    `sheet` the workbook lacks). A workbook is read whole, in a child process, from a thread."""
+    if upload.media_type == kinds.CSV:
+        sniff_csv(bytes(upload.content[:SNIFF_BYTES]), mapping=upload.mapping,
+                  complete=len(upload.content) <= SNIFF_BYTES)
+    elif upload.media_type in kinds.WORKBOOKS:
+        await asyncio.to_thread(sniff_workbook, upload.content, media_type=upload.media_type,
+                                mapping=upload.mapping, sheet=upload.sheet)
 
 
 def idempotency_key(request: web.Request) -> str | None:
@@ -198,11 +228,13 @@ def idempotency_key(request: web.Request) -> str | None:
 
 
 async def submit(request: web.Request) -> web.Response:
-    """POST /api/wheels/{wheel_id}/imports (multipart/form-data, text/csv or application/json):
+    """POST /api/wheels/{wheel_id}/imports (multipart/form-data, a raw CSV or workbook body, or
+    application/json):
     202 with the new job and `Location`; 200 with the first job for a replayed `Idempotency-Key`.
-    400 (bad mode, mapping, notify, body), 404 `not_found` (no such wheel of yours), 413
+    400 (bad mode, mapping, notify, sheet, body), 404 `not_found` (no such wheel of yours), 413
     `payload_too_large` (while streaming), 415 `unsupported_media_type`, 422 (the file cannot be
-    an import: `not_text`, `no_header`, `no_usable_column`, `no_data_rows` ...), 429
+    an import: `not_text`, `no_header`, `no_usable_column`, `no_data_rows`, `workbook_encrypted`,
+    `workbook_damaged`, `workbook_too_large` ...), 429
     `too_many_active_jobs` with `Retry-After`. Answered before anything is loaded."""
     wheel_id = path_uuid(request, "wheel_id", "wheel")
     settings = request.app[keys.SETTINGS]
@@ -210,14 +242,14 @@ async def submit(request: web.Request) -> web.Response:
     reader = READERS.get(request.content_type)
     if reader is None:
         raise UnsupportedMediaType(
-            "Send the file as multipart/form-data, text/csv or application/json.",
+            "Send the file as multipart/form-data, text/csv, a spreadsheet type or application/json.",
             details={"content_type": request.content_type})
     allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
     if request.content_length is not None and request.content_length > limit + allowance:
         raise too_large(limit)
     key = idempotency_key(request)
     upload = await reader(request, limit)
-    sniff(upload)
+    await sniff(upload)
     submitted = await lifecycle.submit(
         request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
         job=lifecycle.NewJob(wheel_id=wheel_id, file_name=upload.file_name, mode=upload.mode,

@@ -106,10 +106,11 @@ async def test_unreadable_files_are_422_and_create_no_job(api, pool, body, name)
     assert count["n"] == 0
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "image/png",
+@pytest.mark.parametrize("content_type", ["application/pdf", "application/xml", "image/png",
                                           "application/x-www-form-urlencoded"])
 async def test_other_media_types_are_415(api, content_type):
-    """A body that is neither CSV, multipart nor JSON gets 415."""
+    """A body that is neither a file type of API.md (CSV, TSV, text/plain, a workbook),
+    multipart nor JSON gets 415."""
     wheel = await api.wheel()
     resp = await api.call("POST", f"/api/wheels/{wheel}/imports", data=CSV, headers={"Content-Type": content_type})
     assert resp.status == 415
