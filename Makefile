@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The port `make run` serves on and `make demo` talks to: `make run PORT=8081` when 8080 is taken.
+PORT ?= 8080
 
 .DEFAULT_GOAL := help
 
@@ -21,13 +23,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the project with its test extras
 
 .PHONY: run
-run: $(STAMP) ## start the service: embedded Postgres unless DATABASE_URL is set, migrations, server + worker
+run: $(STAMP) ## start the service (PORT=8080): embedded Postgres unless DATABASE_URL is set, migrations, server + worker
 	$(BIN)/importer migrate
-	$(BIN)/importer serve --with-worker --dev-token
+	APP_URL="$${APP_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/importer serve --with-worker --dev-token --port $(PORT)
 
 .PHONY: demo
-demo: $(STAMP) ## import the bundled example file from the CLI into a new wheel, against `make run`
-	$(BIN)/python -m importer.cli.demo
+demo: $(STAMP) ## import the bundled example file from the CLI into a new wheel, against `make run` (same PORT)
+	IMPORTER_URL="$${IMPORTER_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/python -m importer.cli.demo
 
 .PHONY: browser
 browser: ## install Debian's chromium for the browser tests when it is missing (needs root)

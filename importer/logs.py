@@ -55,6 +55,23 @@ async def job_log_middleware(call_next: AsyncCallNext, context: JobContext, work
         return await call_next()
 
 
+class QuietPeriodicTasks(logging.Filter):
+    """Drops Procrastinate's INFO lines about its periodic tasks' runs (recovery every few seconds).
+
+    Procrastinate gives every periodic task a `timestamp` argument, and its worker logs each
+    job with `extra={"job": {... "task_kwargs": ...}}`: a line whose job has that argument is a
+    periodic run. Left in, they scroll the sign-in URL of `make run` away within seconds.
+    Warnings and errors always pass, and so does every line of our own loggers.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING or not record.name.startswith("procrastinate."):
+            return True
+        job = getattr(record, "job", None)
+        kwargs = job.get("task_kwargs") if isinstance(job, dict) else None
+        return not (isinstance(kwargs, dict) and "timestamp" in kwargs)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -84,6 +101,7 @@ def setup(fmt: str = "auto", level: int = logging.INFO) -> None:
         fmt = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
+    handler.addFilter(QuietPeriodicTasks())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -100,3 +118,6 @@ def setup(fmt: str = "auto", level: int = logging.INFO) -> None:
     # roll it back), so those lines would report tasks that never existed. The server logs
     # "import queued" after the commit instead; the worker logs every task it runs.
     logging.getLogger("procrastinate.jobs").setLevel(logging.WARNING)
+    # Procrastinate's periodic deferrer logs every deferral (every few seconds for the recovery
+    # task) and each registration at INFO; its warnings still show.
+    logging.getLogger("procrastinate.periodic").setLevel(logging.WARNING)
