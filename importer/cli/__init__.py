@@ -1,6 +1,8 @@
-"""Command-line clients of the API (`importer submit`, `watch`) and of the database (`importer jobs`).
+"""Command-line clients of the API (`importer submit`, `watch`, `cancel`, `retry`) and of the
+database (`importer jobs`).
 
-Exit codes of `submit` and `watch`:
+Exit codes of `submit`, `watch` and `retry --follow` (`cancel` and `retry` alone: 0 when the
+server took the action, 2 as below when it refused):
   0  the import completed
   1  the import failed (the error code and message are printed)
   2  the import was cancelled, or the request itself failed: bad arguments, an HTTP error

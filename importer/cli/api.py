@@ -30,14 +30,24 @@ class ApiError(ClientError):
 class Endpoint:
     url: str
     token: str
+    #: The token came from $IMPORTER_TOKEN, so a hint for the user's shell may say
+    #: `$IMPORTER_TOKEN`; otherwise (--token, or a token the command made itself, as `make demo`
+    #: does) that variable may be unset or another user's, and a hint must carry the token itself.
+    token_from_env: bool = False
 
     @classmethod
     def from_args(cls, url: str | None, token: str | None) -> Endpoint:
+        from_env = not token
         token = token or os.environ.get("IMPORTER_TOKEN")
         if not token:
             raise ClientError("No token: pass --token or set IMPORTER_TOKEN (see `importer token --help`).")
         url = (url or os.environ.get("IMPORTER_URL") or DEFAULT_URL).rstrip("/")
-        return cls(url=url, token=token)
+        return cls(url=url, token=token, token_from_env=from_env)
+
+    @property
+    def token_for_shell(self) -> str:
+        """The token as a hint printed for the user's shell should spell it."""
+        return "$IMPORTER_TOKEN" if self.token_from_env else self.token
 
     @property
     def headers(self) -> dict[str, str]:

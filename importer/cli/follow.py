@@ -105,6 +105,14 @@ class Display:
             self.last_line = line
 
 
+def print_errors_hint(job: dict[str, Any], endpoint: Endpoint, out: TextIO) -> None:
+    """Where errors.csv is, and a curl command that fetches it as it stands: the server's own
+    URL and a token that is this user's (not whatever $IMPORTER_TOKEN holds in another shell)."""
+    url = endpoint.absolute(job["links"]["errors"])
+    print(f"errors.csv: {url}", file=out)
+    print(f'  curl -fsS -H "Authorization: Bearer {endpoint.token_for_shell}" -o errors.csv {url}', file=out)
+
+
 def print_outcome(job: dict[str, Any], endpoint: Endpoint, out: TextIO | None = None) -> int:
     """The summary of a finished job; returns the exit code its status calls for."""
     out = out or sys.stdout
@@ -114,16 +122,12 @@ def print_outcome(job: dict[str, Any], endpoint: Endpoint, out: TextIO | None = 
         rejected = job.get("rejected_rows", 0)
         print(f"Rejected rows: {rejected}", file=out)
         if rejected:
-            url = endpoint.absolute(job["links"]["errors"])
-            print(f"errors.csv: {url}", file=out)
-            print(f'  curl -H "Authorization: Bearer $IMPORTER_TOKEN" {url}', file=out)
+            print_errors_hint(job, endpoint, out)
     elif status == "failed":
         error = job.get("error") or {}
         print(f"Import misslyckades: {error.get('code', 'unknown')}: {error.get('message', '')}", file=out)
         if job.get("rejected_rows"):
-            url = endpoint.absolute(job["links"]["errors"])
-            print(f"errors.csv: {url}", file=out)
-            print(f'  curl -H "Authorization: Bearer $IMPORTER_TOKEN" {url}', file=out)
+            print_errors_hint(job, endpoint, out)
     elif status == "cancelled":
         print("Import avbruten (cancelled).", file=out)
     out.flush()

@@ -19,6 +19,8 @@ COMMANDS = {
     "submit": "importer.cli.submit:main",
     "watch": "importer.cli.watch:main",
     "jobs": "importer.cli.jobs:main",
+    "cancel": "importer.cli.actions:cancel_main",
+    "retry": "importer.cli.actions:retry_main",
 }
 
 
@@ -78,10 +80,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", default=None)
     p.add_argument("--token", default=None)
 
+    p = sub.add_parser("cancel", help="cancel a pending or running import; nothing of it is saved")
+    p.add_argument("job_id", metavar="JOB_ID", type=_uuid)
+    p.add_argument("--url", default=None)
+    p.add_argument("--token", default=None)
+    p.add_argument("--json", action="store_true", help="print the job object as JSON")
+
+    p = sub.add_parser("retry", help="import a failed or cancelled job's file again, as a new job")
+    p.add_argument("job_id", metavar="JOB_ID", type=_uuid)
+    p.add_argument("--url", default=None)
+    p.add_argument("--token", default=None)
+    p.add_argument("--json", action="store_true", help="print the new job object as JSON")
+    p.add_argument("--follow", action="store_true",
+                   help="follow the new job to its end (exit codes as `importer submit`)")
+
     p = sub.add_parser("jobs", help="a table of jobs, read straight from SQL")
     p.add_argument("--status", choices=[s.value for s in JobStatus])
     p.add_argument("--user", type=_uuid)
     p.add_argument("--limit", type=_positive, default=50)
+    p.add_argument("--wide", action="store_true",
+                   help="also user, mode, rows, rejected, attempts, worker, queue, created, duration")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`importer submit FILE --wheel ID`: upload a CSV, then follow the import to its end."""
+"""`importer submit FILE --wheel ID`: upload a file, then follow the import to its end."""
 
 from __future__ import annotations
 
@@ -10,10 +10,26 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import attrs
 
 from importer.cli import EXIT_INTERRUPTED, EXIT_USAGE
 from importer.cli.api import ApiError, ClientError, Endpoint, raise_for_error
 from importer.cli.follow import follow
+
+# The media type a file part is sent with; the server reads the content, so this is only polite.
+MEDIA_TYPES = {
+    ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".txt": "text/plain",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
+    ".xls": "application/vnd.ms-excel", ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+
+
+@attrs.define
+class Started:
+    """The job a command is about, once it is known: what a Ctrl-C hint names."""
+
+    job_id: str | None = None
 
 
 async def upload(session: aiohttp.ClientSession, endpoint: Endpoint, path: Path, wheel_id: str,
@@ -21,7 +37,8 @@ async def upload(session: aiohttp.ClientSession, endpoint: Endpoint, path: Path,
     """The job object of a new import of `path` (multipart, the file streamed from disk)."""
     with path.open("rb") as handle:
         form = aiohttp.FormData()
-        form.add_field("file", handle, filename=path.name, content_type="text/csv")
+        form.add_field("file", handle, filename=path.name,
+                       content_type=MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"))
         form.add_field("mode", mode)
         form.add_field("notify", "true" if notify else "false")
         url = endpoint.absolute(f"/api/wheels/{wheel_id}/imports")
@@ -31,9 +48,11 @@ async def upload(session: aiohttp.ClientSession, endpoint: Endpoint, path: Path,
             return job
 
 
-async def run(endpoint: Endpoint, path: Path, wheel_id: str, *, mode: str, notify: bool) -> int:
+async def run(endpoint: Endpoint, started: Started, path: Path, wheel_id: str, *, mode: str,
+              notify: bool) -> int:
     async with aiohttp.ClientSession() as session:
         job = await upload(session, endpoint, path, wheel_id, mode=mode, notify=notify)
+        started.job_id = job["id"]
         print(f"Import startad: job {job['id']}", flush=True)
         return await follow(session, endpoint, job)
 
@@ -43,15 +62,30 @@ def main(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return EXIT_USAGE
-    return run_cli(lambda endpoint: run(endpoint, path, args.wheel, mode=args.mode,
-                                        notify=not args.no_notify), args)
+    return run_cli(lambda endpoint, started: run(endpoint, started, path, args.wheel, mode=args.mode,
+                                                 notify=not args.no_notify), args)
 
 
-def run_cli(make_coro: Callable[[Endpoint], Coroutine[Any, Any, int]], args: argparse.Namespace) -> int:
-    """Run a client coroutine, turning every way a request fails into a message and an exit code."""
+def interrupted_hint(job_id: str | None) -> str:
+    """What Ctrl-C leaves behind, naming the job when it is known."""
+    if job_id is None:
+        return ("interrupted before the server answered; if it had started the import, "
+                "`importer jobs` and the web page list it")
+    return (f"interrupted; the import goes on in the server: `importer watch {job_id}` follows it "
+            f"again, `importer cancel {job_id}` stops it")
+
+
+def run_cli(make_coro: Callable[[Endpoint, Started], Coroutine[Any, Any, int]], args: argparse.Namespace,
+            *, job_id: str | None = None) -> int:
+    """Run a client coroutine, turning every way a request fails into a message and an exit code.
+
+    `job_id` is the job the command is about when it is known from the start (`watch`); the
+    coroutine sets `Started.job_id` when it learns it (`submit`, once the server has answered).
+    """
+    started = Started(job_id=job_id)
     try:
         endpoint = Endpoint.from_args(args.url, args.token)
-        return asyncio.run(make_coro(endpoint))
+        return asyncio.run(make_coro(endpoint, started))
     except ApiError as exc:
         print(f"error: {exc.message} ({exc.status} {exc.code})", file=sys.stderr)
         return EXIT_USAGE
@@ -62,5 +96,5 @@ def run_cli(make_coro: Callable[[Endpoint], Coroutine[Any, Any, int]], args: arg
         print(f"error: cannot talk to the server: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\ninterrupted; the import goes on in the server (`importer watch JOB_ID`)", file=sys.stderr)
+        print(f"\n{interrupted_hint(started.job_id)}", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -19,4 +19,4 @@ async def run(endpoint: Endpoint, job_id: str) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    return run_cli(lambda endpoint: run(endpoint, args.job_id), args)
+    return run_cli(lambda endpoint, _: run(endpoint, args.job_id), args, job_id=args.job_id)
