@@ -19,6 +19,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import resource
+import threading
 from typing import Any
 
 import attrs
@@ -32,7 +33,12 @@ MEMORY_BYTES = 1536 << 20
 #: CPU seconds for one workbook: a 50 MB xlsx is read in about 10.
 SECONDS = 60
 
+#: Checks one process runs at once: each child may take MEMORY_BYTES, so uploads arriving
+#: together wait for a slot rather than add up.
+CONCURRENT = 2
+
 _ERRORS: dict[str, type[ImporterError]] = {"BadRequest": BadRequest, "UnreadableFile": UnreadableFile}
+_SLOTS = threading.BoundedSemaphore(CONCURRENT)
 
 
 @attrs.frozen(kw_only=True)
@@ -51,6 +57,12 @@ def sniff_workbook(content: bytes | bytearray, *, media_type: str, mapping: dict
     (bad_sheet, bad_mapping). A child that dies or runs out of time is `workbook_too_large`.
     Blocks: call it from a thread."""
     kinds.check_package(content, media_type)  # the cheap refusals need no process
+    with _SLOTS:
+        return _sniff_in_child(content, media_type, mapping, sheet, memory_bytes, seconds)
+
+
+def _sniff_in_child(content: bytes | bytearray, media_type: str, mapping: dict[str, Any] | None,
+                    sheet: str | None, memory_bytes: int, seconds: int) -> Sniffed:
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(

@@ -95,6 +95,25 @@ def test_the_content_decides_never_the_name():
     assert kinds.media_type_of(out.getvalue()) == kinds.CSV
 
 
+def test_a_macro_enabled_workbook_is_an_xlsm_and_reads_like_an_xlsx():
+    """A package whose [Content_Types].xml names a macro-enabled workbook part (ECMA-376 Part 2;
+    `application/vnd.ms-excel.sheet.macroEnabled.main+xml`) is stored as xlsm and read alike."""
+    import io
+    import zipfile
+    plain = xlsx({"Blad1": [HEADER, ["Möte", date(2026, 3, 2), None, "Ekonomi"]]})
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+            target.writestr(info.filename, data)
+    assert kinds.media_type_of(out.getvalue()) == kinds.XLSM
+    assert activities(read(out.getvalue(), file_name="plan.xlsm")) == [
+        (2, "Möte", date(2026, 3, 2), date(2026, 3, 2), "Ekonomi")]
+
+
 def test_the_first_visible_worksheet_with_data_is_read_and_the_others_are_named():
     """A chart sheet, a hidden sheet and an empty sheet before the data are skipped; the other
     visible sheets with data give one other_sheets warning naming them and the sheet read."""
