@@ -64,21 +64,22 @@ def sniff_workbook(content: bytes | bytearray, *, media_type: str, mapping: dict
 def _sniff_in_child(content: bytes | bytearray, media_type: str, mapping: dict[str, Any] | None,
                     sheet: str | None, memory_bytes: int, seconds: int) -> Sniffed:
     context = _context()
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_child, args=(sender, bytes(content), media_type, mapping, sheet, memory_bytes, seconds),
-        name="workbook-sniff", daemon=True)
+    ours, theirs = context.Pipe(duplex=True)
+    process = context.Process(target=_child, args=(theirs, media_type, mapping, sheet, memory_bytes, seconds),
+                              name="workbook-sniff", daemon=True)
     message: tuple[Any, ...] | None = None
     try:
         process.start()
-        sender.close()
-        if receiver.poll(seconds + 5):
-            message = receiver.recv()
+        theirs.close()
+        # The bytes go over the pipe from their buffer: no pickled copy of a 100 MB upload.
+        ours.send_bytes(content)
+        if ours.poll(seconds + 5):
+            message = ours.recv()
     except (EOFError, OSError):
         message = None  # the child died: out of memory (Rust aborts) or out of CPU time
     finally:
-        receiver.close()
-        sender.close()
+        ours.close()
+        theirs.close()
         if process.pid is not None:
             if process.is_alive():
                 process.kill()
@@ -102,8 +103,8 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
-def _child(sender: Any, content: bytes, media_type: str, mapping: dict[str, Any] | None,
-           sheet: str | None, memory_bytes: int, seconds: int) -> None:
+def _child(conn: Any, media_type: str, mapping: dict[str, Any] | None, sheet: str | None,
+           memory_bytes: int, seconds: int) -> None:
     # Rust reports a failed allocation on stderr before it aborts: not for the server's log.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
@@ -113,12 +114,13 @@ def _child(sender: Any, content: bytes, media_type: str, mapping: dict[str, Any]
     from importer.read.spreadsheet import open_spreadsheet
 
     try:
+        content = conn.recv_bytes()
         source = open_spreadsheet(content, media_type=media_type, file_name="", mapping=mapping, sheet=sheet)
-        sender.send(("ok", source.sheet_name, source.total_rows))
+        conn.send(("ok", source.sheet_name, source.total_rows))
     except ImporterError as exc:
         kind = "BadRequest" if isinstance(exc, BadRequest) else "UnreadableFile"
-        sender.send(("error", kind, exc.message, exc.code, exc.details))
-    except MemoryError:
+        conn.send(("error", kind, exc.message, exc.code, exc.details))
+    except (MemoryError, EOFError):
         pass  # said by the parent: the child ends without an answer
     finally:
-        sender.close()
+        conn.close()
