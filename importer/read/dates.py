@@ -16,16 +16,45 @@ SERIAL_MIN, SERIAL_MAX = 1, 80000
 # column full of small integers must not turn into dates.
 SNIFF_SERIAL_MIN, SNIFF_SERIAL_MAX = 32874, 58440
 
-MONTHS = {
-    # Swedish
-    "januari": 1, "februari": 2, "mars": 3, "april": 4, "maj": 5, "juni": 6, "juli": 7,
-    "augusti": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "okt": 10, "nov": 11, "dec": 12,
-    # English
-    "january": 1, "february": 2, "march": 3, "may": 5, "june": 6, "july": 7, "august": 8,
-    "october": 10, "oct": 10,
+# Month names, folded (lower case, no diacritics: "März" is "marz"), full and abbreviated, in
+# the languages of the exports we read (columns.CALENDAR_HEADERS): Swedish, English,
+# Norwegian, Danish, German and Finnish (CLDR's month names and their abbreviations, with the
+# abbreviations people write: "sept", "mrz", "maalisk"), looked up without a trailing dot.
+_MONTH_NAMES = {
+    1: ("januari", "jan", "january", "januar", "janner", "jaenner"),
+    2: ("februari", "feb", "febr", "february", "februar", "feber"),
+    3: ("mars", "mar", "march", "marts", "marz", "maerz", "mrz"),
+    4: ("april", "apr"),
+    5: ("maj", "may", "mai"),
+    6: ("juni", "jun", "june"),
+    7: ("juli", "jul", "july"),
+    8: ("augusti", "aug", "august"),
+    9: ("september", "sep", "sept"),
+    10: ("oktober", "okt", "october", "oct"),
+    11: ("november", "nov"),
+    12: ("december", "dec", "desember", "des", "dezember", "dez"),
 }
+# Finnish months are compounds of a stem and "kuu" (month), written "maaliskuu", in dates as
+# "15. maaliskuuta" (partitive) or "maaliskuun" (genitive), abbreviated "maalisk." or "maalis".
+_FINNISH_STEMS = ("tammi", "helmi", "maalis", "huhti", "touko", "kesa", "heina", "elo", "syys",
+                  "loka", "marras", "joulu")
+MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names}
+for _number, _stem in enumerate(_FINNISH_STEMS, start=1):
+    MONTHS.update(dict.fromkeys(
+        (_stem, _stem + "k", _stem + "kuu", _stem + "kuuta", _stem + "kuun"), _number))
+# Weekday names that long date formats put first ("tisdag 3 mars 2026", "Mon, 15 Mar 2026",
+# "den 3 mars 2026" in Swedish Excel's long format): dropped before reading the date.
+_WEEKDAYS = frozenset((
+    "mandag", "tisdag", "onsdag", "torsdag", "fredag", "lordag", "sondag", "man", "tis", "ons",
+    "tors", "tor", "fre", "lor", "son", "den",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
+    "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+    "tirsdag",
+    "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "mo", "di",
+    "mi", "do", "fr", "sa", "so", "am",
+    "maanantai", "tiistai", "keskiviikko", "torstai", "perjantai", "lauantai", "sunnuntai",
+    "ma", "ti", "ke", "to", "pe", "la", "su",
+))
 
 
 class DateError(ValueError):
@@ -46,8 +75,19 @@ class DateError(ValueError):
 
 _NUMERIC = re.compile(r"(\d{1,4})([/.\-])(\d{1,2})\2(\d{2,4})\.?$")
 _TIME_TAIL = re.compile(r"[T ]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?$")
-_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?,?(?:\s+(\d{4}))?$")
-_MONTH_DAY_YEAR = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\.?,?(?:\s+(\d{4}))?$")
+# Day, month name, year with any separators (space, hyphen, slash, dot): "15-Mar-2026",
+# "12-dec-26", "15/Mar/26", "15.mar.2026", "3. Maj 2026", "01 NOV 2026", "1:a maj 2026";
+# year optional.
+_DAY_MONTH_YEAR = re.compile(
+    r"(\d{1,2})(?:st|nd|rd|th|:[ae])?\.?[\s/-]*([^\W\d_]+)\.?(?:,?[\s./-]*(\d{4}|\d{2}))?$")
+# Month name, day, year: "March 3, 2026", "Mar-15-2026", "december 24th, 2026". The year is
+# apart from the day ("Mar 2026" is no date).
+_MONTH_DAY_YEAR = re.compile(
+    r"([^\W\d_]+)\.?[\s./-]*(\d{1,2})(?:st|nd|rd|th)?\.?(?:(?:,\s*|[\s./-]+)(\d{4}|\d{2}))?$")
+# Year, month name, day: "2026-mar-15", "2026 mars 15".
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})[\s./-]*([^\W\d_]+)\.?[\s./-]*(\d{1,2})\.?$")
+_LEADING_WORD = re.compile(r"([^\W\d_]+)\.?,?\s+")
+_MIDNIGHT = re.compile(r"(?:0?0[:.]00(?:[:.]00)?|12[:.]00(?:[:.]00)?\s*a\.?m\.?)$", re.IGNORECASE)
 _COMPACT_RANGE = re.compile(r"(\d{8})\s*[-–—]\s*(\d{8})$")
 _RANGE_SEPARATORS = (" – ", " — ", " - ", "–", "—", " till ", " to ", " -- ")
 _DIGIT = re.compile(r"\d")
@@ -164,23 +204,31 @@ class DateColumn:
         return value
 
     def _named(self, bare: str, text: str) -> date:
+        """A date with a month name (MONTHS), in any of the three orders, with any separator,
+        a 2- or 4-digit year or none (then `default_year`), after an optional weekday."""
         folded = _fold(bare)
+        leading = _LEADING_WORD.match(folded)
+        while leading and leading.group(1) in _WEEKDAYS and leading.group(1) not in MONTHS:
+            folded = folded[leading.end():]
+            leading = _LEADING_WORD.match(folded)
+        year: str | None
         match = _DAY_MONTH_YEAR.match(folded)
         if match:
             day, month_name, year = match.groups()
-        else:
-            match = _MONTH_DAY_YEAR.match(folded)
-            if match is None:
-                raise DateError("date.invalid", text=text)
+        elif match := _MONTH_DAY_YEAR.match(folded):
             month_name, day, year = match.groups()
-        month = MONTHS.get(month_name.rstrip("."))
+        elif match := _YEAR_MONTH_DAY.match(folded):
+            year, month_name, day = match.groups()
+        else:
+            raise DateError("date.invalid", text=text)
+        month = MONTHS.get(month_name)
         if month is None:
             raise DateError("date.invalid", text=text)
         if year is None:
             if self.default_year is None:
                 raise DateError("date.year_missing", text=text)
             return _checked(self.default_year, month, int(day), text)
-        return _checked(int(year), month, int(day), text)
+        return _checked(_full_year(year), month, int(day), text)
 
     def parse_range(self, text: str) -> tuple[date, date | None]:
         """A cell that may hold a whole range (`20250101-20251231`); end is None for one date."""
@@ -227,6 +275,12 @@ def is_date(text: str, *, serials: bool = False) -> bool:
             except DateError:
                 return False
         return False
+
+
+def is_midnight(text: str) -> bool:
+    """Whether a time cell says 00:00 (`00:00`, `0:00:00`, `00.00`, `12:00:00 AM`)."""
+    text = text.strip()
+    return bool(text) and _MIDNIGHT.match(text) is not None
 
 
 def is_serial(text: str, *, low: int = SERIAL_MIN, high: int = SERIAL_MAX) -> bool:

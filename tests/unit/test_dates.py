@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from importer.read.dates import DateColumn, DateError, decide_day_first, is_date, strip_time
+from importer.read.dates import DateColumn, DateError, decide_day_first, is_date, is_midnight, strip_time
 
 D = date
 
@@ -133,3 +133,88 @@ def test_is_date_accepts_either_order():
     assert is_date("02/13/2026")
     assert not is_date("Bokslut")
     assert not is_date("12")
+
+
+# -- month names (issue 15, kind 3) -------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # every separator, any case, two- and four-digit years
+        ("15-Mar-2026", D(2026, 3, 15)),
+        ("12-dec-26", D(2026, 12, 12)),
+        ("15/Mar/26", D(2026, 3, 15)),
+        ("15.mar.2026", D(2026, 3, 15)),
+        ("15 MAR 26", D(2026, 3, 15)),
+        ("15-MARS-2026", D(2026, 3, 15)),
+        ("15mar2026", D(2026, 3, 15)),
+        ("01 NOV 2026", D(2026, 11, 1)),
+        ("3 mars 26", D(2026, 3, 3)),
+        ("Mar-15-2026", D(2026, 3, 15)),
+        ("Mar/15/26", D(2026, 3, 15)),
+        ("2026-mar-15", D(2026, 3, 15)),
+        ("2026 mars 15", D(2026, 3, 15)),
+        ("1:a maj 2026", D(2026, 5, 1)),
+        # Swedish, full and abbreviated
+        ("5 januari 2026", D(2026, 1, 5)),
+        ("5-feb-2026", D(2026, 2, 5)),
+        ("5 augusti 2026", D(2026, 8, 5)),
+        ("5.okt.2026", D(2026, 10, 5)),
+        # English
+        ("5 January 2026", D(2026, 1, 5)),
+        ("5-Sept-2026", D(2026, 9, 5)),
+        ("October 5, 2026", D(2026, 10, 5)),
+        ("5-May-26", D(2026, 5, 5)),
+        # Norwegian
+        ("5. mai 2026", D(2026, 5, 5)),
+        ("24. desember 2026", D(2026, 12, 24)),
+        ("24-des-2026", D(2026, 12, 24)),
+        # Danish
+        ("6. marts 2026", D(2026, 3, 6)),
+        ("6-maj-2026", D(2026, 5, 6)),
+        # German
+        ("3. März 2026", D(2026, 3, 3)),
+        ("3-Mrz-2026", D(2026, 3, 3)),
+        ("14. Dez. 2026", D(2026, 12, 14)),
+        ("1. Januar 2026", D(2026, 1, 1)),
+        ("1. Jänner 2026", D(2026, 1, 1)),
+        # Finnish: nominative, partitive (in dates), genitive, abbreviations
+        ("15. maaliskuuta 2026", D(2026, 3, 15)),
+        ("15 maaliskuu 2026", D(2026, 3, 15)),
+        ("1. kesäkuuta 2026", D(2026, 6, 1)),
+        ("1.heinäk.2026", D(2026, 7, 1)),
+        ("6. joulukuuta 26", D(2026, 12, 6)),
+        # a weekday in front, as long date formats write it
+        ("tisdag 3 mars 2026", D(2026, 3, 3)),
+        ("den 3 mars 2026", D(2026, 3, 3)),
+        ("Mon, 15 Mar 2026", D(2026, 3, 15)),
+        ("Dienstag, 3. März 2026", D(2026, 3, 3)),
+    ],
+)
+def test_month_names_with_any_separator_case_year_and_language(text, expected):
+    """Month names read with hyphens, slashes, dots or spaces, in any case, with 2- or 4-digit
+    years, in Swedish, English, Norwegian, Danish, German and Finnish."""
+    assert DateColumn().parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Mar 2026", "15-Smarch-2026", "32-jan-2026", "15-Mar-226", "tisdag"])
+def test_month_names_that_are_no_date_are_refused(text):
+    """A month and year without a day, an unknown month, an impossible day and a 3-digit year
+    are refused, never guessed."""
+    with pytest.raises(DateError):
+        DateColumn().parse(text)
+
+
+def test_month_names_in_a_range_cell():
+    """A range cell with month names and hyphens inside its dates splits at the spaced dash."""
+    assert DateColumn().parse_range("15-Mar-2026 - 20-Mar-2026") == (D(2026, 3, 15), D(2026, 3, 20))
+
+
+@pytest.mark.parametrize(
+    ("text", "midnight"),
+    [("00:00:00", True), ("0:00", True), ("00.00", True), ("12:00:00 AM", True), ("12:00 am", True),
+     (" 00:00 ", True), ("09:00:00", False), ("12:00:00 PM", False), ("", False), ("00:30", False)],
+)
+def test_is_midnight(text, midnight):
+    """00:00 in 24-hour and 12-hour forms is midnight; any other time or an empty cell is not."""
+    assert is_midnight(text) is midnight
