@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import itertools
-from collections.abc import Iterator
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+import attrs
 
 from importer.errors import UnreadableFile
 from importer.messages import render
@@ -38,7 +43,7 @@ def not_text(prefix: bytes) -> None:
     for magic, kind in _MAGIC:
         if prefix.startswith(magic):
             raise UnreadableFile(render("file.looks_like", kind=render(kind)), code="not_text")
-    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_without_bom(prefix):
         return
     sample = prefix[:65536]
     if not sample:
@@ -50,27 +55,160 @@ def not_text(prefix: bytes) -> None:
         raise UnreadableFile(render("file.not_text"), code="not_text")
 
 
-def encoding_of(data: bytes, *, complete: bool = True) -> str:
-    """The encoding to read `data` with: BOM, then valid UTF-8, then Windows-1252, then latin-1.
+@attrs.frozen(kw_only=True)
+class Decoding:
+    """How to decode a file: `encoding` with the codecs error handler `errors`.
 
-    Swedish Excel writes Windows-1252 when it does not write UTF-8. `complete=False` means
-    `data` is a prefix that may end inside a multi-byte character.
+    `errors` is "replace" (U+FFFD for a byte the encoding lacks) unless the file is UTF-8
+    with a few stray bytes of a legacy code page: then it is a handler of this module that
+    decodes each stray byte in `repaired_as`, and `repaired_bytes` bytes on `repaired_rows`
+    lines (the first is line `first_repaired_row`, counted from 1) were repaired.
+    """
+
+    encoding: str
+    errors: str = "replace"
+    repaired_as: str | None = None
+    repaired_bytes: int = 0
+    repaired_rows: int = 0
+    first_repaired_row: int | None = None
+
+
+def encoding_of(data: bytes, *, complete: bool = True) -> str:
+    """The encoding of `data` (see `decoding_of`; a repaired UTF-8 file is "utf-8")."""
+    return decoding_of(data, complete=complete).encoding
+
+
+def decoding_of(data: bytes, *, complete: bool = True) -> Decoding:
+    """How to read `data`: BOM, UTF-16 without BOM, valid UTF-8, UTF-8 with a few stray legacy
+    bytes repaired, then Windows-1252 (or Mac Roman / cp850), a charset-normalizer guess among
+    plausible code pages, latin-1.
+
+    Swedish Excel writes Windows-1252 when it does not write UTF-8. A file that is UTF-8 but
+    for a row pasted from an old Windows program is not decoded whole as Windows-1252 (which
+    would turn every å, ä and ö of its valid rows into mojibake): only its stray bytes are read
+    in the legacy code page. `complete=False` means `data` is a prefix that may end inside a
+    multi-byte character.
     """
     if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        if _decodes(data, "utf-8", complete):
+            return Decoding(encoding="utf-8-sig")
+        # The BOM says UTF-8: whatever does not decode is stray, however much of it there is.
+        return _mixed_utf8(data, "utf-8-sig", complete, always=True) or Decoding(encoding="utf-8-sig")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return Decoding(encoding="utf-16")
+    if bomless := utf16_without_bom(data[:65536]):
+        return Decoding(encoding=bomless)
     if _decodes(data, "utf-8", complete):
-        return "utf-8"
+        return Decoding(encoding="utf-8")
+    mixed = _mixed_utf8(data, "utf-8", complete)
+    if mixed is not None:
+        return mixed
     legacy = _swedish_code_page(data[:65536])
     if legacy != "cp1252" and _decodes(data, legacy, complete):
-        return legacy
+        return Decoding(encoding=legacy)
     if _decodes(data, "cp1252", complete):
-        return "cp1252"
+        return Decoding(encoding="cp1252")
     guess = _normalizer_guess(data[:65536])
     if guess and _decodes(data, guess, complete):
-        return guess
-    return "latin-1"
+        return Decoding(encoding=guess)
+    return Decoding(encoding="latin-1")
+
+
+def utf16_without_bom(sample: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for UTF-16 text written without a byte order mark, else None.
+
+    Some exporters write UTF-16 without a BOM (RFC 2781 section 3.3 allows it). Text in Latin
+    letters then has a zero byte in every other position (the high byte of each code unit),
+    which no 8-bit text file has; the sample must also decode to text with no more control
+    characters than `not_text` allows.
+    """
+    sample = sample[: len(sample) & ~1]
+    if len(sample) < 8 or b"\x00" not in sample:
+        return None
+    half = len(sample) // 2
+    low_zeros, high_zeros = sample[0::2].count(0), sample[1::2].count(0)
+    if high_zeros * 10 >= half * 3 and low_zeros * 20 < half:
+        encoding = "utf-16-le"
+    elif low_zeros * 10 >= half * 3 and high_zeros * 20 < half:
+        encoding = "utf-16-be"
+    else:
+        return None
+    text = sample.decode(encoding, errors="replace")
+    controls = sum(1 for char in text if char < " " and char not in "\t\n\r\f")
+    return encoding if controls * 100 <= len(text) * 2 else None
+
+
+# Stray bytes of a mostly-UTF-8 file as surrogateescape shows them (U+DC80..U+DCFF).
+_STRAY = re.compile("[\udc80-\udcff]+")
+# What proves a file UTF-8: Latin-1 letters and signs (å ä ö é ü ø æ ß, no-break space, «»°;
+# bytes C2 xx and C3 xx) and general punctuation (– — ’ ” • …, bytes E2 80 xx) and the euro
+# sign. Windows-1252 text forms valid UTF-8 only by accident, and then with a capital letter
+# before a dash or quote ("Ä–" is C4 96, UTF-8's "Ė"), or a letter before two of them, never
+# these: they would need "Â", "Ã" or "â€" in the Windows text.
+_PROOF = re.compile("[\u00a0-\u00ff\u2000-\u203f\u20ac]")
+# A UTF-8 file is repaired rather than read whole in a legacy code page when it holds such
+# proof, at least one character per REPAIR_RATIO stray bytes.
+REPAIR_RATIO = 20
+_ENOUGH_STRAY = 4096  # a legacy file is recognised after this many stray bytes
+
+
+def _mixed_utf8(data: bytes, encoding: str, complete: bool, *, always: bool = False) -> Decoding | None:
+    """A Decoding that repairs the stray bytes of a mostly-UTF-8 file, or None for a legacy one.
+
+    Stray bytes are counted with the lines they are on; the code page they are read in is the
+    one whose Swedish letters they hold (`_swedish_code_page`).
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    newline = "\n" if b"\n" in data else "\r"
+    valid = stray = rows = 0
+    line, last_row, first_row = 1, 0, None
+    sample = bytearray()
+    view = memoryview(data)
+    step = 1 << 20
+    for offset in range(0, len(data), step):
+        last = offset + step >= len(data)
+        text = decoder.decode(view[offset:offset + step], final=complete and last)
+        if text.isascii():
+            line += text.count(newline)
+            continue
+        position = here = 0
+        for match in _STRAY.finditer(text):
+            line += text.count(newline, position, match.start())
+            position = match.start()
+            if line != last_row:
+                rows, last_row = rows + 1, line
+                first_row = first_row or line
+            here += match.end() - match.start()
+            if len(sample) < 4096:
+                sample.extend(ord(char) - 0xDC00 for char in match.group())
+        line += text.count(newline, position)
+        stray += here
+        valid += len(_PROOF.findall(text))
+        if not always and stray >= _ENOUGH_STRAY and stray > REPAIR_RATIO * valid:
+            return None
+    if not stray or (not always and (not valid or stray > REPAIR_RATIO * valid)):
+        return None
+    legacy = _swedish_code_page(bytes(sample))
+    return Decoding(encoding=encoding, errors=_repair_handler(legacy), repaired_as=legacy,
+                    repaired_bytes=stray, repaired_rows=rows, first_repaired_row=first_row)
+
+
+@functools.cache
+def _repair_handler(legacy: str) -> str:
+    """The name of a codecs error handler that decodes each stray byte in `legacy` (registered
+    once per process: a child-process reader registers its own on first use)."""
+    # Bytes the code page leaves undefined (0x81, 0x8D, ... in Windows-1252) become U+FFFD.
+    table = "".join(bytes([b]).decode(legacy, errors="replace") for b in range(128, 256))
+
+    def repair(exc: UnicodeError) -> tuple[str, int]:
+        if not isinstance(exc, UnicodeDecodeError):
+            raise exc
+        bad = exc.object[exc.start:exc.end]
+        return "".join(table[b - 128] if b >= 128 else chr(b) for b in bad), exc.end
+
+    name = f"importer.repair_{legacy}"
+    codecs.register_error(name, repair)
+    return name
 
 
 # Where each legacy code page puts å ä ö. Windows-1252 is what Swedish Excel writes; "CSV
@@ -129,18 +267,146 @@ def _normalizer_guess(sample: bytes) -> str | None:
     return best.encoding if best else None
 
 
-def decode_prefix(prefix: bytes, encoding: str) -> str:
+def decode_prefix(prefix: bytes, encoding: str, errors: str = "replace") -> str:
     """Decode a prefix that may end mid-character (the tail is dropped, never an error)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     return decoder.decode(prefix, final=False)
 
 
-def text_stream(data: bytes, encoding: str) -> Iterator[str]:
-    """Lines of the decoded file, decoded chunk by chunk, NUL bytes removed."""
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+def text_stream(data: bytes, encoding: str, *, errors: str = "replace",
+                clean: bool = False) -> Iterator[str]:
+    """Lines of the decoded file, decoded chunk by chunk, NUL bytes removed; with `clean`,
+    each line that is not plain ASCII goes through `clean_lines` (see `needs_cleaning`)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
+    lines: Iterator[str] = iter(stream)
     if encoding.startswith("utf-16") or b"\x00" in data:
-        return (line.replace("\x00", "") for line in stream)
-    return iter(stream)
+        lines = (line.replace("\x00", "") for line in lines)
+    return clean_lines(lines) if clean else lines
+
+
+# -- invisible characters and Unicode normalisation -------------------------------------------
+
+#: Characters a spreadsheet shows as nothing, removed from every header and cell: zero-width
+#: space, non-joiner and joiner (U+200B..U+200D), left-to-right and right-to-left marks
+#: (U+200E, U+200F, which Windows puts into formatted dates), word joiner (U+2060), a byte
+#: order mark inside the text (U+FEFF), soft hyphen (U+00AD) and the old Mongolian vowel
+#: separator (U+180E). A zero-width joiner between two emoji is kept: it is part of the
+#: emoji (Unicode TS #51, ZWJ sequences).
+INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad\u180e"
+#: Spaces that look like a space but are not U+0020: no-break (U+00A0, Excel's thousands
+#: separator), narrow no-break (U+202F, macOS's time separator) and figure space (U+2007).
+#: They become ordinary spaces, so "Team A" is one group however it was typed.
+ODD_SPACES = "\u00a0\u202f\u2007"
+_TRANSLATE = str.maketrans({**dict.fromkeys(INVISIBLE.replace("\u200d", "")),
+                            **dict.fromkeys(ODD_SPACES, " ")})
+_ODD = re.compile(f"[{INVISIBLE}{ODD_SPACES}]")
+_EMOJI = "\u00a9\u00ae\u2190-\u21ff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+_LONE_JOINER = re.compile(f"(?<![{_EMOJI}\ufe0f])\u200d|\u200d(?![{_EMOJI}])")
+_BLANK_LINE = " \t\r\n\x00\x0b\x0c,;"
+
+
+def clean(text: str) -> str:
+    """`text` with INVISIBLE characters removed, ODD_SPACES as spaces, in Unicode NFC.
+
+    NFC (Unicode Standard Annex #15) composes what macOS writes decomposed: "a" followed by
+    U+030A COMBINING RING ABOVE becomes "å", so "Område" matches however it was typed. Plain
+    ASCII is returned as is, at the cost of one O(1) test.
+    """
+    if text.isascii():
+        return text
+    if _ODD.search(text):
+        text = text.translate(_TRANSLATE)
+        if "\u200d" in text:
+            text = _LONE_JOINER.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def clean_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Each line through `clean`, except that a line is never made blank by it.
+
+    A record of nothing but no-break spaces or zero-width characters stays as it was: blank
+    records are skipped, and `count_records` counts them on the bytes with ASCII blanks only,
+    so cleaning must not turn a row into a blank line (such a row is rejected for its missing
+    name instead, as before).
+    """
+    for line in lines:
+        if line.isascii():
+            yield line
+            continue
+        cleaned = clean(line)
+        if cleaned is not line and not cleaned.strip(_BLANK_LINE) and line.strip(_BLANK_LINE):
+            yield line
+        else:
+            yield cleaned
+
+
+def clean_text(text: str) -> str:
+    """A decoded stretch of a file (whole lines) through `clean_lines`."""
+    if text.isascii():
+        return text
+    return "".join(clean_lines(io.StringIO(text, newline="")))
+
+
+# Hangul vowel and trailing-consonant jamo compose with a preceding syllable, and these vowel
+# signs with a preceding letter, though their combining class is 0 (Unicode's NFC_Quick_Check
+# is Maybe for them); every other character that NFC can change has a combining class or an
+# NFC_Quick_Check of No.
+_COMPOSES_AFTER = re.compile(
+    "[\u1161-\u1175\u11a8-\u11c2\u09be\u09d7\u0b3e\u0b56\u0b57\u0bbe\u0bd7\u0cc2\u0cd5\u0cd6"
+    "\u0d3e\u0d57\u0dcf\u0ddf\u102e\u1b35\U00011127\U0001133e\U00011357\U000114b0\U000114ba"
+    "\U000114bd\U000115af\U00011930]")
+# First bytes of the UTF-8 form of every character `clean` may change (INVISIBLE, ODD_SPACES
+# and the characters NFC may change: `_suspect`, over Python's Unicode database; a unit test
+# holds the two together). Å, Ä, Ö, é, ü and every other Latin-1 letter (0xC3), Latin
+# Extended-A (0xC4, 0xC5) and most scripts start with other bytes.
+_UTF8_SUSPECT_LEADS = tuple(bytes([b]) for b in (
+    0xC2, 0xCC, 0xCD, 0xCE, 0xD2, 0xD6, 0xD7, 0xD8, 0xD9, 0xDB, 0xDC, 0xDD, 0xDF,
+    0xE0, 0xE1, 0xE2, 0xE3, 0xEA, 0xEF, 0xF0))
+_ASCII = bytes(range(128))
+_UTF8 = {"utf-8", "utf-8-sig"}
+
+
+def needs_cleaning(data: bytes, encoding: str, errors: str = "replace") -> bool:
+    """Whether any line of the file would be changed by `clean`, decided once per file on
+    its bytes so that the row loop of the others pays nothing.
+
+    Exact for UTF-8 and single-byte code pages: an ASCII file, or a UTF-8 file without any of
+    the leading bytes of those characters, is settled by memchr scans; otherwise the distinct
+    non-ASCII characters are looked at one by one. UTF-16 and repaired files are always cleaned.
+    """
+    if data.isascii():
+        return False
+    if errors != "replace" or encoding.startswith("utf-16"):
+        return True
+    if encoding in _UTF8:
+        start = 3 if data.startswith(codecs.BOM_UTF8) else 0  # the BOM's 0xEF is no suspect
+        if all(data.find(lead, start) < 0 for lead in _UTF8_SUSPECT_LEADS):
+            return False
+        # Every byte of a multi-byte UTF-8 character is >= 0x80: without the ASCII bytes, what
+        # is left is the file's non-ASCII characters, still valid UTF-8.
+        others = data.translate(None, _ASCII).decode(encoding, errors="replace")
+        return any(_suspect(char) for char in set(others))
+    try:
+        suspects = _suspect_bytes(encoding)
+    except LookupError:
+        return True
+    return any(byte in data for byte in suspects)
+
+
+def _suspect(char: str) -> bool:
+    return (char in INVISIBLE or char in ODD_SPACES or unicodedata.combining(char) != 0
+            or not unicodedata.is_normalized("NFC", char) or _COMPOSES_AFTER.match(char) is not None)
+
+
+@functools.cache
+def _suspect_bytes(encoding: str) -> tuple[bytes, ...]:
+    """The bytes of a single-byte code page that decode to a character `clean` changes."""
+    decoded = bytes(range(128, 256)).decode(encoding, errors="replace")
+    if len(decoded) != 128:
+        raise LookupError(encoding)  # not a single-byte code page
+    return tuple(bytes([128 + i]) for i, char in enumerate(decoded) if _suspect(char))
 
 
 def delimiter_of(text: str) -> str:
