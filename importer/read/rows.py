@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from importer.model import Row
-from importer.read.columns import ColumnMap
-from importer.read.dates import DateColumn
+from importer.read.columns import ALL_DAY_TRUE, ColumnMap, normalise
+from importer.read.dates import DateColumn, is_midnight
 from importer.read.text import is_blank
 from importer.read.validate import Blame, Rules
 
@@ -17,7 +17,8 @@ class RowBuilder:
     It finds each field's cell (the rules are importer.read.validate's): ragged records are
     padded or cut to the header, blank records skipped, and the columns that no field claims
     (`extras`) are added to the description as `header: value`. A rejection blames the header
-    of the cell and keeps the record as it was read.
+    of the cell and keeps the record as it was read. In a calendar export, a row whose all-day
+    flag is set or whose end time is 00:00 has an exclusive end (Rules.validate).
     """
 
     def __init__(self, columns: ColumnMap, start: DateColumn, end: DateColumn | None = None):
@@ -39,6 +40,8 @@ class RowBuilder:
         self._plan = (self.width, columns.name, columns.start, columns.end, columns.ring,
                       columns.group, columns.label, columns.description, bool(self._extras),
                       self.rules.validate)
+        self._all_day = columns.all_day
+        self._end_time = columns.end_time
 
     def rows(self, records: Iterable[tuple[int, list[str]]]) -> Iterator[Row]:
         """A row for each `(row_number, cells)` record, skipping blank records.
@@ -50,6 +53,9 @@ class RowBuilder:
         (width, name_at, start_at, end_at, ring_at, group_at, label_at, description_at,
          extras, validate) = self._plan
         describe = self._describe
+        exclusive_end = self._exclusive_end if (
+            self._all_day is not None or self._end_time is not None) else None
+        exclusive = False
         padding = [""] * width
         for row_number, cells in records:
             if not cells:
@@ -64,6 +70,8 @@ class RowBuilder:
                 description = describe(cells)
             else:
                 description = cells[description_at] if description_at is not None else None
+            if exclusive_end is not None:
+                exclusive = exclusive_end(cells)
             yield validate(
                 row_number, name,
                 cells[start_at] if start_at is not None else "",
@@ -71,7 +79,16 @@ class RowBuilder:
                 cells[ring_at] if ring_at is not None else None,
                 cells[group_at] if group_at is not None else None,
                 cells[label_at] if label_at is not None else None,
-                description, record)
+                description, record, exclusive)
+
+    def _exclusive_end(self, cells: list[str]) -> bool:
+        """Whether a calendar row's end date is exclusive: its all-day flag is set (True,
+        Sant, Wahr, ...: columns.ALL_DAY_TRUE) or its end time is 00:00."""
+        if self._all_day is not None:
+            flag = cells[self._all_day].strip()
+            if flag and normalise(flag) in ALL_DAY_TRUE:
+                return True
+        return self._end_time is not None and is_midnight(cells[self._end_time])
 
     def _describe(self, cells: list[str]) -> str | None:
         main = cells[self._description].strip() if self._description is not None else ""

@@ -8,7 +8,9 @@ makes a row an activity is decided here, once:
 - the name is required and at most MAX_NAME characters (rejected, never cut: a cut name
   would silently become another activity);
 - the start is required and readable, the end readable when given (no end: a one-day item),
-  the end not before the start, and the whole span at most MAX_SPAN_YEARS;
+  the end not before the start, and the whole span at most MAX_SPAN_YEARS; an exclusive end
+  (a calendar's all-day event, which ends at 00:00 of the next day) later than the start
+  gives the day before as the last day;
 - ring, group and label are at most MAX_PARENT_NAME characters (rejected, never cut);
 - the description is cut at MAX_DESCRIPTION characters with a visible marker;
 - names, parents and the description are trimmed; an empty one is None;
@@ -20,7 +22,7 @@ Reasons are Swedish, from importer.messages. Pure: no I/O, no state changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Generic, TypeVar
 
 import attrs
@@ -44,6 +46,7 @@ TRUNCATED = " […]"
 
 _fromisoformat = date.fromisoformat
 _activity = positional(Activity)
+_ONE_DAY = timedelta(days=1)
 #: A row as its source read it (a CSV record, a JSON item): handed through to `cells_of`.
 R = TypeVar("R")
 
@@ -102,12 +105,15 @@ class Rules(Generic[R]):
 
     def validate(self, row_number: int, name: str, raw_start: str, raw_end: str,
                  ring: str | None, group: str | None, label: str | None,
-                 description: str | None, raw: R) -> Row:
+                 description: str | None, raw: R, exclusive_end: bool = False) -> Row:
         """An Activity for a row that follows the rules, else a Rejection naming the first
         broken rule (in the order of the module docstring), its Blame and the row's raw
         cells (`cells_of(raw)`), each capped.
 
         Texts are as the source found them (this trims them); "" or None is an empty cell.
+        `exclusive_end` says the end is the first day after the event (RFC 5545 section
+        3.6.1: an all-day event's DTEND is exclusive; Outlook and Google exports write it as
+        the next day at 00:00): an end later than the start then ends the day before.
         Never raises for any cell text.
         """
         name = name.strip()
@@ -147,6 +153,8 @@ class Rules(Generic[R]):
                                     _unreadable(raw_end, exc, "row.end_invalid",
                                                 "row.end_invalid_because"))
             from_end_cell = True
+        if exclusive_end and end is not None and end > start:
+            end -= _ONE_DAY
         if end is None:
             end = start
         elif end < start:

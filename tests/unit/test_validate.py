@@ -202,3 +202,35 @@ def test_csv_and_json_give_the_same_reasons_for_the_same_cells():
     assert all(isinstance(r, Rejection) for r in from_csv)
     names = {"Aktivitet": "name", "Startdatum": "startDate", "Slutdatum": "endDate"}
     assert [names[r.column] for r in from_csv] == [r.column for r in from_json]
+
+
+def _rules() -> Rules[list[str]]:
+    return Rules(Blame(name="Aktivitet", start="Start", end="Slut"), start_dates=DateColumn(),
+                 cells_of=list)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected_end"),
+    [("2026-04-21", "2026-04-22", date(2026, 4, 21)),   # a one-day all-day event
+     ("2026-09-14", "2026-09-17", date(2026, 9, 16)),   # three days
+     ("2026-06-06", "2026-06-06", date(2026, 6, 6)),    # an end on the start day stays
+     ("2026-06-06", "", date(2026, 6, 6))],             # no end: a one-day item
+)
+def test_an_exclusive_end_later_than_the_start_ends_the_day_before(start, end, expected_end):
+    """With exclusive_end, an end later than the start gives the day before as the last day;
+    an end on the start day and a missing end are left alone."""
+    row = _rules().validate(2, "Konferens", start, end, None, None, None, None, [], True)
+    assert isinstance(row, Activity)
+    assert (row.start, row.end) == (date.fromisoformat(start), expected_end)
+
+
+def test_without_exclusive_end_the_end_is_the_last_day():
+    """By default the end cell is the last day of the activity."""
+    row = _rules().validate(2, "Konferens", "2026-09-14", "2026-09-17", None, None, None, None, [])
+    assert isinstance(row, Activity) and row.end == date(2026, 9, 17)
+
+
+def test_an_exclusive_end_before_the_start_is_still_rejected():
+    """An exclusive end before the start is rejected as end before start, not moved."""
+    row = _rules().validate(2, "Konferens", "2026-09-14", "2026-09-13", None, None, None, None, [], True)
+    assert isinstance(row, Rejection) and row.reason == "Slutdatum före startdatum"
