@@ -131,15 +131,18 @@ async def test_a_sheet_the_workbook_lacks_is_a_400_listing_its_sheets(api):
     assert jobs == []
 
 
-async def test_encrypted_and_damaged_workbooks_are_422_at_once(api):
+async def test_unreadable_workbooks_are_422_at_once(api):
     """An encrypted xlsx (MS-OFFCRYPTO) is 422 workbook_encrypted, a workbook whose sheet
     breaks off and a truncated one are 422 workbook_damaged, each with a message that says
-    what to do; no job is created."""
+    what to do; a sheet with a header and no rows is no_data_rows, a workbook of empty sheets
+    empty_file, as for a CSV; no job is created."""
     wheel = await api.wheel()
     whole = xlsx({"Plan": PLAN})
     cases = [(ENCRYPTED_FIXTURE.read_bytes(), "workbook_encrypted", "lösenord"),
              (damaged_sheet_xlsx(), "workbook_damaged", "spara den på nytt"),
-             (whole[: len(whole) // 2], "workbook_damaged", "spara den på nytt")]
+             (whole[: len(whole) // 2], "workbook_damaged", "spara den på nytt"),
+             (xlsx({"Plan": [HEADER]}), "no_data_rows", "inga datarader"),
+             (ods({"Tom": [], "Tom2": [[None]]}), "empty_file", "Tom, Tom2")]
     for content, code, advice in cases:
         resp = await api.call("POST", f"/api/wheels/{wheel}/imports",
                               data=_multipart(content, "plan.xlsx", "application/octet-stream"))
