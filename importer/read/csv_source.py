@@ -48,13 +48,15 @@ def sniff(prefix: bytes, *, mapping: dict[str, Any] | None = None, complete: boo
     file; otherwise the last, possibly cut, line is ignored and "no data rows" is not judged.
     """
     _check_bytes(prefix, complete=complete)
-    encoding = reading.encoding_of(prefix, complete=complete)
-    text = reading.decode_prefix(prefix, encoding)
+    decoding = reading.decoding_of(prefix, complete=complete)
+    text = reading.decode_prefix(prefix, decoding.encoding, decoding.errors)
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
         if cut < 0:
             return  # not even the header line is complete: nothing to judge yet
         text = text[: cut + 1]
+    if reading.needs_cleaning(prefix, decoding.encoding, decoding.errors):
+        text = reading.clean_text(text)
     # The date order matters only to the reader: the API sniffs every upload, so it skips it.
     layout = _layout(text, mapping=mapping, date_order=False)
     if complete and layout.sample_rows == 0:
@@ -62,24 +64,30 @@ def sniff(prefix: bytes, *, mapping: dict[str, Any] | None = None, complete: boo
 
 
 def open_csv(
-    data: bytes, *, file_name: str, mapping: dict[str, Any] | None = None, default_year: int | None = None
+    data: bytes, *, file_name: str, mapping: dict[str, Any] | None = None, default_year: int | None = None,
+    date_order: str | None = None,
 ) -> CsvSource:
     """Read an uploaded CSV. Raises UnreadableFile (codes not_text, empty_file, no_header,
     no_usable_column, no_data_rows) or BadRequest (bad_mapping). `default_year` completes dates
-    written without a year ("3 maj"); without it such cells are rejected.
+    written without a year ("3 maj"); without it such cells are rejected. `date_order`
+    ("day_first" or "month_first", else ValueError) is the person's choice for D/M/Y columns:
+    it overrides what the data, the layout or the default would decide.
     """
     prefix = data[:PREFIX_BYTES]
     _check_bytes(prefix, complete=len(data) <= PREFIX_BYTES)
     # Only a blank prefix makes the whole file worth checking (strip copies what it keeps).
     if len(data) > PREFIX_BYTES and not prefix.strip(_WHITESPACE) and not data.strip(_WHITESPACE):
         raise _empty()
-    encoding = reading.encoding_of(data)
-    text = reading.decode_prefix(prefix, encoding)
+    decoding = reading.decoding_of(data)
+    text = reading.decode_prefix(prefix, decoding.encoding, decoding.errors)
     if len(data) > PREFIX_BYTES:
         cut = max(text.rfind("\n"), text.rfind("\r"))
         text = text[: cut + 1] if cut > 0 else text
+    if reading.needs_cleaning(prefix, decoding.encoding, decoding.errors):
+        text = reading.clean_text(text)
     layout = _layout(text, mapping=mapping)
-    return CsvSource(data, encoding, layout, file_name=file_name, default_year=default_year)
+    return CsvSource(data, decoding.encoding, layout, file_name=file_name, default_year=default_year,
+                     errors=decoding.errors, date_order=date_order, warnings=_repaired(decoding))
 
 
 class CsvSource:
@@ -88,30 +96,47 @@ class CsvSource:
     Row numbers are record numbers as a spreadsheet shows them: the header is the row it sits
     on (row 1 unless blank lines precede it), a quoted field with line breaks is one row, and
     blank records are skipped without a row of their own (not counted in `total_rows`).
+    Every header and cell is read through text.clean (invisible characters, NFC).
+    `date_order` and `date_order_source` say how the start column's D/M/Y dates are read
+    (`DateOrder`; None without a date column); `warnings` are encoding_repaired and
+    date_order_assumed.
     """
 
     declared = Declared()
-    warnings: tuple[JobWarning, ...] = ()
 
     def __init__(self, data: bytes, encoding: str, layout: Layout, *, file_name: str,
-                 default_year: int | None = None):
+                 default_year: int | None = None, errors: str = "replace",
+                 date_order: str | None = None, warnings: tuple[JobWarning, ...] = ()):
+        requested = requested_order(date_order)
         self.file_name = file_name
         self.encoding = encoding
+        self.errors = errors
         self.layout = layout
         self._data = data
-        count, day_first_start, day_first_end = self._first_pass()
+        self._clean = reading.needs_cleaning(data, encoding, errors)
+        if requested is None and undecided_columns(layout):
+            count, start, end = settle_orders(layout, self._data_records())
+        else:
+            count, (start, end) = self._count(), decide_orders(layout, requested)
         if count == 0:
             raise _no_data()
         self.total_rows = count
-        self._builder = row_builder(layout, day_first_start, day_first_end, default_year)
+        shown = start or end
+        self.date_order = shown.name if shown else None
+        self.date_order_source = shown.source if shown else None
+        self.warnings: tuple[JobWarning, ...] = (
+            *warnings, *date_order_warnings(layout, start, end, default_year))
+        self._builder = row_builder(layout, start is None or start.day_first,
+                                    end is None or end.day_first, default_year)
 
     @property
     def columns(self) -> ColumnMap:
         return self.layout.columns
 
     def _records(self) -> Iterator[list[str]]:
-        return reading.records(reading.text_stream(self._data, self.encoding),
-                               self.layout.delimiter)
+        return reading.records(
+            reading.text_stream(self._data, self.encoding, errors=self.errors, clean=self._clean),
+            self.layout.delimiter)
 
     def _data_records(self) -> Iterator[tuple[int, list[str]]]:
         records = enumerate(self._records(), start=1)
@@ -119,34 +144,66 @@ class CsvSource:
             pass
         return records
 
-    def _first_pass(self) -> tuple[int, bool, bool]:
-        """Count the rows (on the bytes when no date order is left to settle), else settle()."""
+    def _count(self) -> int:
+        """The rows, counted on the bytes where that is exact, else by a csv pass."""
         layout = self.layout
-        if not undecided_columns(layout):
-            fast = reading.count_records(self._data, self.encoding, layout.delimiter,
-                                         skip=layout.header_row)
-            if fast is not None:
-                return fast, layout.day_first_start is not False, layout.day_first_end is not False
-        return settle(layout, self._data_records())
+        fast = reading.count_records(self._data, self.encoding, layout.delimiter, skip=layout.header_row)
+        return fast if fast is not None else count_rows(self._data_records())
 
     def __iter__(self) -> Iterator[Row]:
         return self._builder.rows(self._data_records())
 
 
+#: The values of `date_order` (API.md): which part of a D/M/Y date comes first.
+DATE_ORDERS = {"day_first": True, "month_first": False}
+
+
+@attrs.frozen(kw_only=True)
+class DateOrder:
+    """How one date column's D/M/Y values are read, and why: `source` is "request" (the
+    person's date_order), "data" (a value that reads one way only, or no D/M/Y value at all),
+    "layout" (a known export's order: columns.layout_day_first) or "default" (day-first, as
+    Swedish files are). `ambiguous` counts the values that read both ways; `example` is one."""
+
+    day_first: bool
+    source: str
+    ambiguous: int = 0
+    example: str | None = None
+
+    @property
+    def name(self) -> str:
+        """"day_first" or "month_first", as `date_order` names it."""
+        return "day_first" if self.day_first else "month_first"
+
+
+def requested_order(date_order: str | None) -> bool | None:
+    """True for "day_first", False for "month_first", None for no choice; ValueError else."""
+    if date_order is None:
+        return None
+    if date_order not in DATE_ORDERS:
+        raise ValueError(f"date_order must be one of {sorted(DATE_ORDERS)}, not {date_order!r}")
+    return DATE_ORDERS[date_order]
+
+
 def settle(layout: Layout, records: Iterable[tuple[int, list[str]]]) -> tuple[int, bool, bool]:
+    """`settle_orders` as a row count and each date column's day-first verdict."""
+    count, start, end = settle_orders(layout, records)
+    return count, start is None or start.day_first, end is None or end.day_first
+
+
+def settle_orders(layout: Layout, records: Iterable[tuple[int, list[str]]]
+                  ) -> tuple[int, DateOrder | None, DateOrder | None]:
     """One pass over a table's data records (those after the header): how many are not blank,
-    and each date column's day-first verdict, settled on the whole column where the sample left
-    it open (the decision is for the column, never row by row)."""
+    and each date column's order, settled on the whole column where the sample left it open
+    (the decision is for the column, never row by row; see `decide_orders`)."""
     undecided = undecided_columns(layout)
-    evidence: dict[int | None, bool | None] = dict.fromkeys(undecided)
+    evidence: dict[int, bool | None] = dict.fromkeys(undecided)
+    ambiguous = dict.fromkeys(undecided, 0)
+    examples: dict[int, str] = {}
     count = 0
     is_blank = reading.is_blank
     if not undecided:
-        for _, cells in records:
-            # A first cell with any visible character settles it without a call.
-            if cells and (((first := cells[0]) and not first.isspace()) or not is_blank(cells)):
-                count += 1
-        return count, layout.day_first_start is not False, layout.day_first_end is not False
+        return (count_rows(records), *decide_orders(layout, None))
     for _, cells in records:
         if is_blank(cells):
             continue
@@ -158,19 +215,102 @@ def settle(layout: Layout, records: Iterable[tuple[int, list[str]]]) -> tuple[in
                 found = dates.decide_day_first((cells[index],))
                 if found is not None:
                     evidence[index] = found or evidence[index] or False
-    start = layout.day_first_start
-    if start is None:
-        start = evidence.get(layout.columns.start)
-    end = layout.day_first_end
-    if end is None:
-        end = evidence.get(layout.columns.end)
-    # Start and end columns of one file are written alike: one decided column settles the
-    # other; with nothing decided, Swedish day-first it is.
-    if start is None:
-        start = end
-    if end is None:
-        end = start
-    return count, start is not False, end is not False
+                elif evidence[index] is None and _reads_both_ways(cells[index]):
+                    ambiguous[index] += 1
+                    if index not in examples and _readable(cells[index]):
+                        examples[index] = cells[index].strip()
+    return (count, *decide_orders(layout, None, evidence, ambiguous, examples))
+
+
+def count_rows(records: Iterable[tuple[int, list[str]]]) -> int:
+    """How many records are not blank."""
+    count = 0
+    is_blank = reading.is_blank
+    for _, cells in records:
+        # A first cell with any visible character settles it without a call.
+        if cells and (((first := cells[0]) and not first.isspace()) or not is_blank(cells)):
+            count += 1
+    return count
+
+
+def decide_orders(layout: Layout, requested: bool | None, evidence: dict[int, bool | None] | None = None,
+                  ambiguous: dict[int, int] | None = None, examples: dict[int, str] | None = None,
+                  ) -> tuple[DateOrder | None, DateOrder | None]:
+    """The order of the start and end columns (None: no such column): the request's, else the
+    data's (the sample's verdict, else the whole column's `evidence`). Start and end columns
+    of one file are written alike: one decided column settles the other. With nothing
+    decided, the layout's order (columns.layout_day_first), else Swedish day-first; such a
+    column carries its `ambiguous` count and an `example` for date_order_assumed."""
+    starts, ends = layout.columns.start, layout.columns.end
+    evidence = evidence or {}
+
+    def of(index: int | None, sampled: bool | None) -> DateOrder | None:
+        if index is None:
+            return None
+        if requested is not None:
+            return DateOrder(day_first=requested, source="request")
+        found = sampled if sampled is not None else evidence.get(index)
+        return None if found is None else DateOrder(day_first=found, source="data")
+
+    start, end = of(starts, layout.day_first_start), of(ends, layout.day_first_end)
+    if start is None and end is not None:
+        start = of(starts, end.day_first)
+    if end is None and start is not None:
+        end = of(ends, start.day_first)
+    if start is None and end is None:
+        by_layout = cols.layout_day_first(layout.columns)
+        source = "default" if by_layout is None else "layout"
+        start, end = (
+            None if index is None else DateOrder(
+                day_first=by_layout is not False, source=source,
+                ambiguous=(ambiguous or {}).get(index, 0), example=(examples or {}).get(index))
+            for index in (starts, ends))
+    return start, end
+
+
+def date_order_warnings(layout: Layout, start: DateOrder | None, end: DateOrder | None,
+                        default_year: int | None) -> tuple[JobWarning, ...]:
+    """A date_order_assumed warning for each date column whose every D/M/Y value reads both
+    ways and whose order was therefore taken from the layout or the default, with the evidence:
+    how many values, one of them (`example`) and the day it was read as (`read_as`)."""
+    warnings = []
+    for index, order in ((layout.columns.start, start), (layout.columns.end, end)):
+        if index is None or order is None or order.source not in ("layout", "default") or not order.example:
+            continue
+        read_as = DateColumn(day_first=order.day_first, default_year=default_year).parse(order.example)
+        warnings.append(JobWarning(code="date_order_assumed", details={
+            "column": layout.columns.headers[index], "ambiguous": order.ambiguous,
+            "order": order.name, "source": order.source, "example": order.example,
+            "read_as": read_as.isoformat()}))
+    return tuple(warnings)
+
+
+def _reads_both_ways(cell: str) -> bool:
+    """A D/M/Y value whose first two parts are different numbers of 1..12 (01/02/2026)."""
+    parts = dates.numeric_parts(cell)
+    return parts is not None and parts[0] != parts[1] and 0 < parts[0] <= 12 and 0 < parts[1] <= 12
+
+
+def _readable(cell: str) -> bool:
+    try:
+        DateColumn().parse(cell)
+    except dates.DateError:
+        return False
+    return True
+
+
+_REPAIRED_AS = {"cp1252": "Windows-1252", "mac_roman": "Mac Roman", "cp850": "DOS (cp850)"}
+
+
+def _repaired(decoding: reading.Decoding) -> tuple[JobWarning, ...]:
+    """The encoding_repaired warning of a UTF-8 file whose stray bytes were read in a legacy
+    code page (text.decoding_of), else nothing."""
+    if decoding.repaired_as is None:
+        return ()
+    return (JobWarning(code="encoding_repaired", details={
+        "bytes": decoding.repaired_bytes, "rows": decoding.repaired_rows,
+        "first_row": decoding.first_repaired_row, "encoding": "UTF-8",
+        "repaired_as": _REPAIRED_AS.get(decoding.repaired_as, decoding.repaired_as)}),)
 
 
 def undecided_columns(layout: Layout) -> list[int]:
@@ -224,13 +364,14 @@ def layout_of(records: Iterable[tuple[int, list[str]]], *, mapping: dict[str, An
     at = _header_at(found, mapping)
     header_row, headers = found[at]
     sample = [cells for _, cells in found[at + 1: at + 1 + cols.SAMPLE_ROWS]]
-    names = [h.replace("\x00", "").replace("\ufeff", "").strip() for h in headers]
+    names = [reading.clean(h).replace("\x00", "").strip() for h in headers]
     if _looks_like_data(names):
         raise UnreadableFile(
             render("file.no_header"),
             code="no_header", details={"first_row": [_shown(h) for h in names[:20]]},
         )
     names = [h or render("file.unnamed_column", number=i + 1) for i, h in enumerate(names)]
+    names = cols.unique_headers(names)
     column_map = cols.detect(names, sample, mapping)
     if column_map.name is None or column_map.start is None:
         missing = "namn" if column_map.name is None else "datum"  # a code in details
@@ -256,7 +397,7 @@ def _header_at(found: list[tuple[int, list[str]]], mapping: dict[str, Any] | Non
     wanted = {cols.normalise(v) for v in named if isinstance(v, str) and v}
     for at, (_, cells) in enumerate(found[:HEADER_SEARCH]):
         if wanted:
-            if wanted <= {cols.normalise(c) for c in cells}:
+            if wanted <= {cols.normalise(c) for c in cols.unique_headers(cells)}:
                 return at
         elif sum(1 for c in cells[: cols.SNIFF_COLUMNS] if c and cols.known_header(c)) >= 2:
             return at

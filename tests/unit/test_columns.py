@@ -9,7 +9,7 @@ import pytest
 
 from importer.errors import BadRequest
 from importer.model import Activity, Rejection
-from importer.read.columns import detect, normalise
+from importer.read.columns import detect, normalise, unique_headers
 from importer.read.csv_source import open_csv, sniff
 
 
@@ -252,3 +252,204 @@ def test_loose_person_header_becomes_the_label():
     data = b"Aktivitet,Datum,Tid,Projektansvarig\nA,2026-01-01,10:00,Eva\n"
     (row,) = list(open_csv(data, file_name="t.csv"))
     assert (row.label, row.description) == ("Eva", "Tid: 10:00")
+
+
+# -- calendar exports in six languages (issue 15, kinds 1 and 2) --------------------------------
+
+# Outlook's 22 columns in its order, as each language's Outlook writes them, with its "true".
+OUTLOOK_HEADERS = {
+    "en": ("Subject,Start Date,Start Time,End Date,End Time,All day event,Reminder on/off,"
+           "Reminder Date,Reminder Time,Meeting Organizer,Required Attendees,Optional Attendees,"
+           "Meeting Resources,Billing Information,Categories,Description,Location,Mileage,Priority,"
+           "Private,Sensitivity,Show time as", "True"),
+    "sv": ("Ämne,Startdatum,Starttid,Slutdatum,Sluttid,Heldagshändelse,Påminnelse på/av,"
+           "Påminnelsedatum,Påminnelsetid,Mötesarrangör,Obligatoriska deltagare,Valfria deltagare,"
+           "Mötesresurser,Faktureringsinformation,Kategorier,Beskrivning,Plats,Körsträcka,Prioritet,"
+           "Privat,Känslighet,Visa tid som", "Sant"),
+    "no": ("Emne,Startdato,Starttid,Sluttdato,Sluttid,Heldagsavtale,Påminnelse på/av,"
+           "Påminnelsesdato,Påminnelsestid,Møtearrangør,Obligatoriske deltakere,Valgfrie deltakere,"
+           "Møteressurser,Faktureringsinformasjon,Kategorier,Beskrivelse,Sted,Kjørelengde,Prioritet,"
+           "Privat,Følsomhet,Vis tid som", "Sann"),
+    "da": ("Emne,Startdato,Starttidspunkt,Slutdato,Sluttidspunkt,Heldagsbegivenhed,Påmindelse til/fra,"
+           "Påmindelsesdato,Påmindelsesklokkeslæt,Mødearrangør,Obligatoriske deltagere,"
+           "Valgfrie deltagere,Mødelokaler,Faktureringsoplysninger,Kategorier,Beskrivelse,Placering,"
+           "Kørsel,Prioritet,Privat,Følsomhed,Vis tid som", "Sand"),
+    "fi": ("Aihe,Alkamispäivä,Alkamisaika,Päättymispäivä,Päättymisaika,Koko päivän tapahtuma,"
+           "Muistutus käytössä/ei käytössä,Muistutuspäivä,Muistutusaika,Kokouksen järjestäjä,"
+           "Pakolliset osallistujat,Valinnaiset osallistujat,Kokousresurssit,Laskutustiedot,Luokat,"
+           "Kuvaus,Sijainti,Matka,Prioriteetti,Yksityinen,Luottamuksellisuus,Näytä aika muodossa", "Tosi"),
+    "de": ("Betreff,Beginnt am,Beginnt um,Endet am,Endet um,Ganztägiges Ereignis,Erinnerung Ein/Aus,"
+           "Erinnerung am,Erinnerung um,Besprechungsplanung,Erforderliche Teilnehmer,"
+           "Optionale Teilnehmer,Besprechungsressourcen,Abrechnungsinformationen,Kategorien,"
+           "Beschreibung,Ort,Reisekilometer,Priorität,Privat,Vertraulichkeit,Zeitspanne zeigen als", "Wahr"),
+}
+# The date each language's Outlook writes for 14 September 2026 (its locale's short date).
+OUTLOOK_DATES = {"en": ("9/14/2026", "9/17/2026"), "sv": ("2026-09-14", "2026-09-17"),
+                 "no": ("14.09.2026", "17.09.2026"), "da": ("14-09-2026", "17-09-2026"),
+                 "fi": ("14.9.2026", "17.9.2026"), "de": ("14.09.2026", "17.09.2026")}
+
+
+def _outlook_row(values: dict[int, str]) -> str:
+    return ",".join(f'"{values.get(i, "")}"' for i in range(22))
+
+
+@pytest.mark.parametrize("language", sorted(OUTLOOK_HEADERS))
+def test_outlook_export_in_each_language(language):
+    """Outlook's export in English, Swedish, Norwegian, Danish, Finnish and German: subject,
+    dates, categories and description are mapped, the housekeeping columns are dropped like
+    the English ones, organizer and location go to the description, and an all-day event's
+    exclusive end (the next day) gives the day before as its last day."""
+    header, true = OUTLOOK_HEADERS[language]
+    names = header.split(",")
+    first, after = OUTLOOK_DATES[language]
+    housekeeping = {6: true, 7: first, 8: "08:00:00", 12: "Rum A", 13: "Projekt 7", 17: "12",
+                    18: "Normal", 19: "False", 20: "Normal", 21: "3"}
+    all_day = {0: "Konferens", 1: first, 2: "00:00:00", 3: after, 4: "00:00:00", 5: true,
+               9: "Anna", 14: "Resa", 15: "Två dagar", 16: "Göteborg", **housekeeping}
+    timed = {0: "Möte", 1: first, 2: "09:00:00", 3: first, 4: "10:00:00", 5: "False",
+             14: "Möten", **housekeeping}
+    data = "\r\n".join([header, _outlook_row(all_day), _outlook_row(timed)]) + "\r\n"
+    source = open_csv(data.encode("utf-8-sig"), file_name="outlook.csv")
+    assert source.columns.as_mapping() == {"name": names[0], "start": names[1], "end": names[3],
+                                           "group": names[14], "description": names[15]}
+    assert source.columns.calendar == ("outlook", language)
+    conference, meeting = list(source)
+    assert (conference.start, conference.end, conference.group) == (
+        date(2026, 9, 14), date(2026, 9, 16), "Resa")
+    assert conference.description == f"Två dagar • {names[9]}: Anna • {names[16]}: Göteborg"
+    assert (meeting.start, meeting.end, meeting.description) == (date(2026, 9, 14), date(2026, 9, 14), None)
+
+
+GOOGLE_HEADERS = {
+    "en": "Subject,Start Date,Start Time,End Date,End Time,All Day Event,Description,Location,Private",
+    "sv": "Ämne,Startdatum,Starttid,Slutdatum,Sluttid,Heldagshändelse,Beskrivning,Plats,Privat",
+    "no": "Emne,Startdato,Starttid,Sluttdato,Sluttid,Heldagsavtale,Beskrivelse,Sted,Privat",
+    "da": "Emne,Startdato,Starttidspunkt,Slutdato,Sluttidspunkt,Heldagsbegivenhed,Beskrivelse,Placering,Privat",
+    "fi": "Aihe,Alkamispäivä,Alkamisaika,Päättymispäivä,Päättymisaika,Koko päivän tapahtuma,Kuvaus,Sijainti,Yksityinen",
+    "de": "Betreff,Beginnt am,Beginnt um,Endet am,Endet um,Ganztägiges Ereignis,Beschreibung,Ort,Privat",
+}
+
+
+@pytest.mark.parametrize("language", sorted(GOOGLE_HEADERS))
+def test_google_calendar_format_in_each_language(language):
+    """Google Calendar's import format under each language's names: all-day events with an
+    exclusive end (flag set, or an end time of 00:00 on a later day) end the day before, a
+    one-day all-day event stays one day, Private is dropped and Location described."""
+    header = GOOGLE_HEADERS[language]
+    true = OUTLOOK_HEADERS[language][1]
+    rows = ["Sportlov,2026-02-23,,2026-02-28,," + true + ",Vecka 9,,False",
+            "Nationaldagen,2026-06-06,,2026-06-06,," + true + ",,,False",
+            "Kväll,2026-05-20,22:00,2026-05-21,00:00,False,,Hemma,True",
+            "Workshop,2026-05-20,09:00,2026-05-21,16:00,False,,,False"]
+    source = open_csv(("\n".join([header, *rows]) + "\n").encode(), file_name="google.csv")
+    assert source.columns.calendar == ("google", language)
+    got = [(r.name, r.start, r.end, r.description) for r in source]
+    location = header.split(",")[7]
+    assert got == [("Sportlov", date(2026, 2, 23), date(2026, 2, 27), "Vecka 9"),
+                   ("Nationaldagen", date(2026, 6, 6), date(2026, 6, 6), None),
+                   ("Kväll", date(2026, 5, 20), date(2026, 5, 20), f"{location}: Hemma"),
+                   ("Workshop", date(2026, 5, 20), date(2026, 5, 21), None)]
+
+
+def test_a_plain_sheet_with_a_heldag_column_keeps_inclusive_ends():
+    """A person's own sheet is not a calendar export: its end date is the last day even with a
+    Heldag column, and a Swedish end time column without 00:00 changes nothing."""
+    data = "Aktivitet,Startdatum,Slutdatum,Heldag,Sluttid\nSportlov,2026-02-23,2026-02-27,Ja,16:00\n"
+    (row,) = list(open_csv(data.encode(), file_name="t.csv"))
+    assert (row.start, row.end) == (date(2026, 2, 23), date(2026, 2, 27))
+
+
+# -- repeated headers (issue 15, kind 6) --------------------------------------------------------
+
+def test_two_date_columns_with_one_header_are_start_and_end():
+    """`Datum,Datum` is start and end (the second named `Datum#2`), nothing in the description."""
+    source = open_csv(b"Aktivitet;Datum;Datum\nProjektvecka;2026-05-04;2026-05-08\n", file_name="t.csv")
+    assert source.columns.as_mapping() == {"name": "Aktivitet", "start": "Datum", "end": "Datum#2"}
+    (row,) = list(source)
+    assert (row.start, row.end, row.description) == (date(2026, 5, 4), date(2026, 5, 8), None)
+
+
+@pytest.mark.parametrize("header", ["Slutdatum,Slutdatum", "End Date,end date", "Till,Till"])
+def test_two_end_columns_with_one_header_are_start_and_end_too(header):
+    """Whatever date header is repeated (an end's, in any case), the first is the start and
+    the repeat the end."""
+    (row,) = list(open_csv(f"Aktivitet,{header}\nA,2026-05-04,2026-05-08\n".encode(), file_name="t.csv"))
+    assert (row.start, row.end) == (date(2026, 5, 4), date(2026, 5, 8))
+
+
+def test_other_repeats_are_named_and_never_merged():
+    """A repeated non-date header keeps both columns, the repeat named `Header#2` in the
+    description and for mapping; a third repeat is `Header#3`."""
+    data = b"Aktivitet,Datum,Kommentar,Kommentar,Kommentar\nA,2026-05-04,ett,tva,tre\n"
+    source = open_csv(data, file_name="t.csv")
+    assert source.columns.headers == ("Aktivitet", "Datum", "Kommentar", "Kommentar#2", "Kommentar#3")
+    (row,) = list(source)
+    assert row.description == "ett • Kommentar#2: tva • Kommentar#3: tre"
+    mapped_source = open_csv(data, file_name="t.csv", mapping={"label": "Kommentar#2"})
+    (mapped,) = list(mapped_source)
+    assert (mapped.label, mapped.description) == ("tva", "ett • Kommentar#3: tre")
+
+
+def test_unique_headers_never_collides_with_a_header_of_the_file():
+    """A generated `Header#2` that the file already has becomes `Header#3`; the first of each
+    header keeps its name."""
+    assert unique_headers(["Datum", "Datum#2", "Datum", "A"]) == ["Datum", "Datum#2", "Datum#3", "A"]
+    assert unique_headers(["A", "B"]) == ["A", "B"]
+
+
+# -- ambiguous date columns (issue 15, kind 7) --------------------------------------------------
+
+def test_an_ambiguous_column_is_read_day_first_and_says_so():
+    """A column whose every D/M/Y date reads both ways is read day-first by default, and the
+    source carries date_order_assumed with its evidence."""
+    data = b"Aktivitet,Datum\nA,01/02/2026\nB,03/04/2026\nC,05/05/2026\n"
+    source = open_csv(data, file_name="t.csv")
+    assert [r.start for r in source] == [date(2026, 2, 1), date(2026, 4, 3), date(2026, 5, 5)]
+    assert (source.date_order, source.date_order_source) == ("day_first", "default")
+    (warning,) = source.warnings
+    assert (warning.code, warning.details) == ("date_order_assumed", {
+        "column": "Datum", "ambiguous": 2, "order": "day_first", "source": "default",
+        "example": "01/02/2026", "read_as": "2026-02-01"})
+
+
+def test_a_requested_order_overrides_and_silences():
+    """date_order="month_first" reads the same column month-first with no warning; the source
+    says the request decided."""
+    data = b"Aktivitet,Datum\nA,01/02/2026\nB,03/04/2026\n"
+    source = open_csv(data, file_name="t.csv", date_order="month_first")
+    assert [r.start for r in source] == [date(2026, 1, 2), date(2026, 3, 4)]
+    assert (source.date_order, source.date_order_source, source.warnings) == ("month_first", "request", ())
+    day_first = open_csv(b"Aktivitet,Datum\nA,02/13/2026\n", file_name="t.csv", date_order="day_first")
+    (row,) = list(day_first)
+    assert isinstance(row, Rejection)  # the request wins over the data's proof
+    with pytest.raises(ValueError, match="date_order"):
+        open_csv(data, file_name="t.csv", date_order="year_first")
+
+
+def test_google_calendar_layout_decides_month_first():
+    """Google Calendar's import format is month-first: an all-ambiguous column follows it and
+    the warning names the layout as the reason."""
+    data = (GOOGLE_HEADERS["en"] + "\nLansering,05/04/2026,,05/06/2026,,True,,,False\n").encode()
+    source = open_csv(data, file_name="google.csv")
+    (row,) = list(source)
+    assert (row.start, row.end) == (date(2026, 5, 4), date(2026, 5, 5))
+    assert (source.date_order, source.date_order_source) == ("month_first", "layout")
+    assert [(w.details["column"], w.details["source"], w.details["order"]) for w in source.warnings] == [
+        ("Start Date", "layout", "month_first"), ("End Date", "layout", "month_first")]
+
+
+def test_a_german_outlook_export_is_day_first_by_its_layout():
+    """An export with German headers comes from a day-first locale: an all-ambiguous column is
+    read day-first, with the layout as the reason."""
+    header = "Betreff,Beginnt am,Beginnt um,Endet am,Endet um,Ganztägiges Ereignis,Erinnerung Ein/Aus,Ort"
+    source = open_csv(f"{header}\nTreffen,04.05.2026,10:00:00,04.05.2026,11:00:00,Aus,Aus,Bonn\n".encode(),
+                      file_name="de.csv")
+    (row,) = list(source)
+    assert row.start == date(2026, 5, 4)
+    assert {w.details["source"] for w in source.warnings} == {"layout"}
+
+
+def test_a_column_the_data_decides_has_no_warning():
+    """One value that reads only one way decides the column: no warning, source "data"."""
+    source = open_csv(b"Aktivitet,Datum\nA,01/02/2026\nB,13/02/2026\n", file_name="t.csv")
+    assert (source.date_order, source.date_order_source, source.warnings) == ("day_first", "data", ())

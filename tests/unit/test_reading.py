@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from importer.errors import UnreadableFile
 from importer.model import Activity, Rejection
 from importer.read.csv_source import open_csv, sniff
-from importer.read.text import count_records, delimiter_of, encoding_of
+from importer.read.text import clean, count_records, delimiter_of, encoding_of, needs_cleaning
 
 HEADER = "Aktivitet,Startdatum,Slutdatum\n"
 
@@ -222,3 +223,186 @@ def test_lone_cr_line_ends():
     source = open_csv(data, file_name="t.csv")
     assert source.total_rows == 2
     assert [r.name for r in source] == ["A", "B"]
+
+
+# -- encodings (issue 15, kind 5) ---------------------------------------------------------------
+
+UTF16_TEXT = "Aktivitet\tStartdatum\tSlutdatum\tOmråde\r\nLönerevision\t2026-04-01\t2026-04-30\tHR\r\n"
+
+
+@pytest.mark.parametrize(("codec", "encoding"), [("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be")])
+def test_utf16_without_bom_is_text(codec, encoding):
+    """UTF-16 little- and big-endian without a byte order mark read like UTF-16 with one."""
+    data = UTF16_TEXT.encode(codec)
+    sniff(data, complete=True)
+    source = open_csv(data, file_name="t.txt")
+    (row,) = list(source)
+    assert source.encoding == encoding
+    assert (row.name, row.start, row.end, row.ring) == ("Lönerevision", date(2026, 4, 1),
+                                                        date(2026, 4, 30), "HR")
+    assert open_csv(UTF16_TEXT.encode("utf-16"), file_name="t.txt").encoding == "utf-16"
+
+
+def test_a_binary_file_with_zero_bytes_is_still_not_text():
+    """Zero bytes in every other position do not make a binary file UTF-16 text."""
+    data = bytes([0x01, 0x00, 0x02, 0x00, 0x03, 0x00, 0x1b, 0x00]) * 200
+    with pytest.raises(UnreadableFile) as info:
+        open_csv(data, file_name="x.bin")
+    assert info.value.code == "not_text"
+
+
+def _mixed(rows: list[tuple[str, str]], *, bom: bool = False) -> bytes:
+    """A UTF-8 file whose rows marked "legacy" are in that code page (a pasted row)."""
+    out = b"\xef\xbb\xbf" if bom else b""
+    out += "Aktivitet;Startdatum;Område\n".encode()
+    for line, encoding in rows:
+        out += (line + "\n").encode(encoding)
+    return out
+
+
+def test_utf8_with_a_pasted_windows_row_repairs_only_that_row():
+    """A UTF-8 file with one row of Windows-1252 bytes keeps its UTF-8 rows intact, reads the
+    stray bytes as Windows-1252 and says so in an encoding_repaired warning."""
+    data = _mixed([("Möte på Åland;2026-01-10;Styrelse", "utf-8"),
+                   ("Årsmöte i Växjö;2026-03-01;Föreningen", "cp1252"),
+                   ("Kickoff – vår;2026-04-01;Ledning", "utf-8")])
+    source = open_csv(data, file_name="t.csv")
+    assert [(r.name, r.ring) for r in source] == [("Möte på Åland", "Styrelse"),
+                                                  ("Årsmöte i Växjö", "Föreningen"),
+                                                  ("Kickoff – vår", "Ledning")]
+    assert source.encoding == "utf-8"
+    (warning,) = source.warnings
+    assert warning.code == "encoding_repaired"
+    assert warning.details == {"bytes": 5, "rows": 1, "first_row": 3, "encoding": "UTF-8",
+                               "repaired_as": "Windows-1252"}
+
+
+def test_utf8_with_bom_and_stray_mac_bytes_repairs_them_as_mac_roman():
+    """Behind a UTF-8 BOM every stray byte is repaired, in the code page whose Swedish letters
+    the stray bytes are (here Mac Roman), on each line that has them."""
+    data = _mixed([("Möte;2026-01-10;Styrelse", "utf-8"),
+                   ("Vårmöte;2026-03-01;Älvdalen", "mac_roman"),
+                   ("Höstmöte;2026-09-01;Öland", "mac_roman")], bom=True)
+    source = open_csv(data, file_name="t.csv")
+    assert [r.name for r in source] == ["Möte", "Vårmöte", "Höstmöte"]
+    assert [r.ring for r in source][1:] == ["Älvdalen", "Öland"]
+    (warning,) = source.warnings
+    assert (warning.details["rows"], warning.details["first_row"], warning.details["repaired_as"]) == (
+        2, 3, "Mac Roman")
+
+
+def test_a_windows_file_is_still_read_whole_as_windows_1252():
+    """A Windows-1252 file (no valid UTF-8 letters at all) is read in Windows-1252, without a
+    warning, even when a capital Ä before an en dash happens to be valid UTF-8."""
+    data = "Aktivitet;Startdatum\nMöte på Åland;2026-01-10\nÄ–projekt;2026-02-01\n".encode("cp1252")
+    source = open_csv(data, file_name="t.csv")
+    assert source.encoding == "cp1252" and source.warnings == ()
+    assert [r.name for r in source] == ["Möte på Åland", "Ä–projekt"]
+
+
+# -- invisible characters and NFC (issue 15, kind 4) ------------------------------------------
+
+@pytest.mark.parametrize(
+    "char",
+    ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u200f"],
+    ids=["zero-width space", "zero-width non-joiner", "zero-width joiner", "word joiner",
+         "BOM inside the text", "soft hyphen", "LRM", "RLM"],
+)
+def test_invisible_characters_vanish_from_headers_and_cells(char):
+    """Each invisible character, in a header, a date cell, a name and a group, is removed
+    before parsing: the date reads, the header is recognised, the texts are clean."""
+    data = (f"{char}Aktivitet;Start{char}datum;Kategori\n"
+            f"Plane{char}ring;{char}2026-02-02{char};Mö{char}ten\n").encode()
+    source = open_csv(data, file_name="t.csv")
+    assert source.columns.as_mapping() == {"name": "Aktivitet", "start": "Startdatum", "group": "Kategori"}
+    (row,) = list(source)
+    assert (row.name, row.start, row.group) == ("Planering", date(2026, 2, 2), "Möten")
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2007"], ids=["no-break", "narrow no-break", "figure"])
+def test_odd_spaces_become_spaces(space):
+    """No-break, narrow no-break and figure spaces are ordinary spaces in headers and cells,
+    so 'Team A' is one group however it was typed, and a date beside them reads."""
+    data = (f"Aktivitet;Start{space}datum;Grupp\n"
+            f"Möte;2026-01-12{space};Team{space}A\n").encode()
+    (row,) = list(open_csv(data, file_name="t.csv"))
+    assert (row.start, row.group) == (date(2026, 1, 12), "Team A")
+
+
+def test_decomposed_letters_are_composed():
+    """macOS's decomposed å (a + U+030A) is NFC 'å': 'Område' is recognised as the ring and the
+    texts hold the composed letters."""
+    decomposed = "Omra\u030ade"
+    data = f"Aktivitet;Datum;{decomposed}\nMo\u0308te;2026-01-12;Ekonomi a\u030ar\n".encode()
+    source = open_csv(data, file_name="t.csv")
+    assert source.columns.as_mapping()["ring"] == "Område"
+    (row,) = list(source)
+    assert (row.name, row.ring) == ("Möte", "Ekonomi år")
+
+
+def test_invisible_characters_in_other_encodings():
+    """A Windows-1252 file's soft hyphen and no-break space and UTF-16's zero-width space are
+    cleaned like UTF-8's."""
+    cp1252 = "Aktivitet;Startdatum\nPlane\xadring\xa0A;2026-02-02\xa0\n".encode("cp1252")
+    utf16 = "Aktivitet\tStartdatum\nPlanering\u200b A\t\u200b2026-02-02\n".encode("utf-16")
+    for data in (cp1252, utf16):
+        (row,) = list(open_csv(data, file_name="t.csv"))
+        assert (row.name, row.start) == ("Planering A", date(2026, 2, 2))
+
+
+def test_an_emoji_sequence_keeps_its_joiner():
+    """A zero-width joiner inside an emoji sequence is part of the emoji and stays."""
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    (row,) = list(open_csv(f"Aktivitet;Datum\nFamiljedag {family};2026-05-01\n".encode(), file_name="t.csv"))
+    assert row.name == f"Familjedag {family}"
+
+
+def test_a_row_of_only_invisible_characters_is_counted_and_rejected_as_before():
+    """A row holding only no-break or zero-width characters stays a row (rejected for its
+    missing name), so the row count on the bytes and the rows read agree."""
+    data = "Aktivitet,Startdatum\nA,2026-01-01\n\xa0,\xa0\n\u200b\nB,2026-01-02\n".encode()
+    source = open_csv(data, file_name="t.csv")
+    rows = list(source)
+    assert source.total_rows == len(rows) == 4
+    assert [type(r).__name__ for r in rows] == ["Activity", "Rejection", "Rejection", "Activity"]
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "needed"),
+    [(b"Aktivitet\nA\n", "utf-8", False),
+     ("Aktivitet\nÅr – möte\n".encode(), "utf-8", False),
+     ("\ufeffAktivitet\nÅr\n".encode(), "utf-8-sig", False),
+     ("Aktivitet\nA\u200b\n".encode(), "utf-8", True),
+     ("Aktivitet\nA\xa0B\n".encode(), "utf-8", True),
+     ("Aktivitet\nOmra\u030ade\n".encode(), "utf-8", True),
+     ("Aktivitet\n\u212b\n".encode(), "utf-8", True),
+     ("Aktivitet\nÅr\n".encode("cp1252"), "cp1252", False),
+     ("Aktivitet\nÅr\xa0\n".encode("cp1252"), "cp1252", True),
+     ("Aktivitet\nÅr\xa0\n".encode("mac_roman"), "mac_roman", True),
+     ("Aktivitet\nÅr\n".encode("utf-16"), "utf-16", True)],
+)
+def test_needs_cleaning_is_decided_on_the_bytes(data, encoding, needed):
+    """Files with nothing to clean are recognised on their bytes (so their rows pay nothing);
+    a zero-width or no-break space, a combining mark or a character NFC changes (the Ångström
+    sign) makes the file cleaned; UTF-16 is always cleaned."""
+    assert needs_cleaning(data, encoding) is needed
+
+
+def test_clean_of_one_text():
+    """clean removes invisible characters, makes odd spaces spaces and composes to NFC; ASCII
+    comes back as is."""
+    assert clean("\u200bOmra\u030ade\u00a0A\u00ad") == "Område A"
+    text = "plain ascii"
+    assert clean(text) is text
+
+
+def test_the_suspect_lead_bytes_cover_every_character_clean_may_change():
+    """Every character that clean may change (invisible, odd space, or one NFC may change)
+    starts in UTF-8 with one of the bytes needs_cleaning scans for: none is missed on the
+    bytes. Planes 0 and 1 and the CJK compatibility supplement hold all of them."""
+    from importer.read import text
+
+    leads = {lead[0] for lead in text._UTF8_SUSPECT_LEADS}
+    points = itertools.chain(range(0x80, 0xD800), range(0xE000, 0x20000), range(0x2F800, 0x2FA20))
+    missed = [hex(point) for point in points if text._suspect(chr(point)) and chr(point).encode()[0] not in leads]
+    assert missed == []
