@@ -29,6 +29,7 @@ class Purged:
     jobs: int
     files: int
     queue_jobs: int
+    previews: int = 0
 
 
 async def _purge(pool: Pool, query: str, days: int, batch: int, max_batches: int) -> int:
@@ -52,10 +53,14 @@ async def purge_old_imports(pool: Pool, *, days: int, batch: int = BATCH,
     jobs = await _purge(pool, q("retention_import_jobs_purge"), days, batch, max_batches)
     files = await _purge(pool, q("retention_import_files_purge"), days, batch, max_batches)
     queue_jobs = await _purge(pool, q("retention_queue_jobs_purge"), days, batch, max_batches)
-    purged = Purged(jobs=jobs, files=files, queue_jobs=queue_jobs)
-    log.info("retention: purged %d import jobs, %d files, %d queue jobs older than %d days in %.2f s",
-             jobs, files, queue_jobs, days, time.monotonic() - started,
-             extra={"purged_jobs": jobs, "purged_files": files, "purged_queue_jobs": queue_jobs})
+    # Expired previews (a day after their last change) with the files only they referred to.
+    previews = await _purge(pool, q("retention_previews_purge"), days, batch, max_batches)
+    purged = Purged(jobs=jobs, files=files, queue_jobs=queue_jobs, previews=previews)
+    log.info("retention: purged %d import jobs, %d files, %d queue jobs older than %d days and %d "
+             "expired previews in %.2f s", jobs, files, queue_jobs, days, previews,
+             time.monotonic() - started,
+             extra={"purged_jobs": jobs, "purged_files": files, "purged_queue_jobs": queue_jobs,
+                    "purged_previews": previews})
     return purged
 
 

@@ -161,13 +161,19 @@ _CONTEXT: multiprocessing.context.ForkServerContext | None = None
 
 def _context() -> multiprocessing.context.ForkServerContext:
     # forkserver: a clean, pre-imported interpreter forks each reader in milliseconds, and
-    # never inherits the worker's threads, sockets or event loop as a plain fork would.
+    # never inherits the worker's threads, sockets or event loop as a plain fork would. One
+    # fork server per process serves the import's readers and the server's previews alike.
     global _CONTEXT
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["importer.load.readers"])
+        ctx.set_forkserver_preload(["importer.load.readers", "importer.previews.plan"])
         _CONTEXT = ctx
     return _CONTEXT
+
+
+def process_context() -> multiprocessing.context.ForkServerContext:
+    """The multiprocessing context of every child this service starts (readers, previews)."""
+    return _context()
 
 
 def prewarm() -> None:

@@ -28,7 +28,16 @@ from importer.jobs.lifecycle.attempts import (
     status_of,
     write_progress,
 )
-from importer.jobs.lifecycle.requests import cancel, exists, get, get_on, list_jobs, retry, submit
+from importer.jobs.lifecycle.requests import (
+    cancel,
+    exists,
+    get,
+    get_on,
+    list_jobs,
+    retry,
+    store_file,
+    submit,
+)
 from importer.jobs.lifecycle.values import (
     IMPORT_QUEUE,
     IMPORT_TASK,
@@ -45,6 +54,6 @@ from importer.jobs.lifecycle.values import (
 __all__ = [
     "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
     "ProgressReport", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete", "exists", "fail",
-    "get", "get_on", "list_jobs", "note_warnings", "requeue", "retry", "settle_orphans", "status_of", "submit",
-    "write_progress",
+    "get", "get_on", "list_jobs", "note_warnings", "requeue", "retry", "settle_orphans", "status_of",
+    "store_file", "submit", "write_progress",
 ]

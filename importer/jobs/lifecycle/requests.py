@@ -41,9 +41,10 @@ NIL_UUID = UUID(int=0)
 
 
 async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: NewJob,
-                 file: FileContent, max_active: int, idempotency_key: str | None) -> Submitted:
-    """Store the file, create the job row and queue its task, in one transaction of two round
-    trips: a job never exists without its task, nor a task without its job.
+                 file: FileContent | UUID, max_active: int, idempotency_key: str | None) -> Submitted:
+    """Store the file (or use the stored one whose id `file` is: a preview's), create the job
+    row and queue its task, in one transaction of two round trips: a job never exists without
+    its task, nor a task without its job.
 
     Raises NotFound (no such wheel of this user's) and TooManyActiveJobs (`max_active` active
     jobs already); nothing is written then. A replayed `idempotency_key` returns the first job
@@ -54,10 +55,10 @@ async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: Ne
             task_id, job_id = await _admit(conn, queue, user_id=user_id, wheel_id=job.wheel_id,
                                            max_active=max_active, idempotency_key=idempotency_key)
             # Neither INSERT is waited for: they travel with the COMMIT.
-            file_id = uuid.uuid4()
-            await conn.execute(q("import_file_insert"), {
-                "id": file_id, "user_id": user_id, "media_type": file.media_type,
-                "size_bytes": len(file.content), "sha256": file.sha256, "content": file.content})
+            if isinstance(file, UUID):
+                file_id = file  # row-level security's check refuses a file of another user's
+            else:
+                file_id = await store_file(conn, user_id, file)
             inserted = await _insert(conn, job_id=job_id, task_id=task_id, user_id=user_id, job=job,
                                      file_id=file_id, idempotency_key=idempotency_key)
     except AlreadySubmitted as replay:
@@ -73,6 +74,15 @@ async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: Ne
             raise
         return Submitted(job=JobObject(row["job"]), created=False)
     return Submitted(job=await _inserted(inserted), created=True)
+
+
+async def store_file(conn: AsyncConn, user_id: UUID, file: FileContent) -> UUID:
+    """Store an upload on the caller's connection (not waited for in a pipeline); its new id."""
+    file_id = uuid.uuid4()
+    await conn.execute(q("import_file_insert"), {
+        "id": file_id, "user_id": user_id, "media_type": file.media_type,
+        "size_bytes": len(file.content), "sha256": file.sha256, "content": file.content})
+    return file_id
 
 
 async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: UUID,
