@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -107,27 +107,18 @@ class CsvSource:
     def __init__(self, data: bytes, encoding: str, layout: Layout, *, file_name: str,
                  default_year: int | None = None, errors: str = "replace",
                  date_order: str | None = None, warnings: tuple[JobWarning, ...] = ()):
-        requested = requested_order(date_order)
         self.file_name = file_name
         self.encoding = encoding
         self.errors = errors
         self.layout = layout
         self._data = data
         self._clean = reading.needs_cleaning(data, encoding, errors)
-        if requested is None and undecided_columns(layout):
-            count, start, end = settle_orders(layout, self._data_records())
-        else:
-            count, (start, end) = self._count(), decide_orders(layout, requested)
-        if count == 0:
-            raise _no_data()
-        self.total_rows = count
-        shown = start or end
-        self.date_order = shown.name if shown else None
-        self.date_order_source = shown.source if shown else None
-        self.warnings: tuple[JobWarning, ...] = (
-            *warnings, *date_order_warnings(layout, start, end, default_year))
-        self._builder = row_builder(layout, start is None or start.day_first,
-                                    end is None or end.day_first, default_year)
+        table = first_pass(layout, self._data_records, self._count, date_order=date_order,
+                           default_year=default_year)
+        self.total_rows = table.count
+        self.date_order, self.date_order_source = table.date_order, table.date_order_source
+        self.warnings: tuple[JobWarning, ...] = (*warnings, *table.warnings)
+        self._builder = table.builder
 
     @property
     def columns(self) -> ColumnMap:
@@ -174,6 +165,51 @@ class DateOrder:
     def name(self) -> str:
         """"day_first" or "month_first", as `date_order` names it."""
         return "day_first" if self.day_first else "month_first"
+
+
+@attrs.frozen(kw_only=True)
+class FirstPass:
+    """What one pass over a table's data rows decided, before any row is read for good: how
+    many rows are not blank, each date column's order, the warnings about them, and the
+    RowBuilder that reads the rows with those orders."""
+
+    count: int
+    start: DateOrder | None
+    end: DateOrder | None
+    warnings: tuple[JobWarning, ...]
+    builder: RowBuilder
+
+    @property
+    def date_order(self) -> str | None:
+        """How the start column's D/M/Y dates are read ("day_first"/"month_first"; None
+        without a date column)."""
+        shown = self.start or self.end
+        return shown.name if shown else None
+
+    @property
+    def date_order_source(self) -> str | None:
+        shown = self.start or self.end
+        return shown.source if shown else None
+
+
+def first_pass(layout: Layout, data_records: Callable[[], Iterable[tuple[int, list[str]]]],
+               count: Callable[[], int], *, date_order: str | None, default_year: int | None) -> FirstPass:
+    """The first pass of every table reader (CSV here, workbooks in spreadsheet.py): the
+    records below the header are read whole only when a date column's order is still open
+    (settle_orders), else `count` counts the rows its own cheaper way. `date_order` (the
+    request's; ValueError for another value than DATE_ORDERS') overrides the data's.
+    Raises UnreadableFile(no_data_rows) for a table without a row."""
+    requested = requested_order(date_order)
+    if requested is None and undecided_columns(layout):
+        rows, start, end = settle_orders(layout, data_records())
+    else:
+        rows, (start, end) = count(), decide_orders(layout, requested)
+    if rows == 0:
+        raise _no_data()
+    return FirstPass(count=rows, start=start, end=end,
+                     warnings=date_order_warnings(layout, start, end, default_year),
+                     builder=row_builder(layout, start is None or start.day_first,
+                                         end is None or end.day_first, default_year))
 
 
 def requested_order(date_order: str | None) -> bool | None:

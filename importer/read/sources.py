@@ -25,15 +25,15 @@ def open_source(media_type: str, content: bytes, file_name: str, mapping: dict[s
     sheet to read, else the first visible one with data), or the structured JSON form of API.md.
 
     `default_year` (the wheel's year) completes dates written without one (`3 maj`);
-    `date_order` ("day_first" or "month_first") is the request's order for a CSV's D/M/Y dates
-    (csv_source.open_csv; ValueError for another value). Raises UnreadableFile or BadRequest
-    (importer/errors.py) for a file that cannot be an import.
+    `date_order` ("day_first" or "month_first") is the request's order for D/M/Y dates written
+    as text, in a CSV or a workbook (csv_source.first_pass; ValueError for another value).
+    Raises UnreadableFile or BadRequest (importer/errors.py) for a file that cannot be an import.
     """
     if media_type == STRUCTURED:
         _mode, _name, source = parse_payload(content)
         return source
     if media_type in WORKBOOKS:
         return open_spreadsheet(content, media_type=media_type, file_name=file_name, mapping=mapping,
-                                sheet=sheet, default_year=default_year)
+                                sheet=sheet, default_year=default_year, date_order=date_order)
     return open_csv(content, file_name=file_name, mapping=mapping, default_year=default_year,
                     date_order=date_order)

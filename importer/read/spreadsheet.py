@@ -39,7 +39,7 @@ from importer.model import Declared, JobWarning, Row
 from importer.read import columns as cols
 from importer.read import spreadsheet_kinds as kinds
 from importer.read.columns import ColumnMap
-from importer.read.csv_source import HEADER_SEARCH, layout_of, row_builder, settle, undecided_columns
+from importer.read.csv_source import HEADER_SEARCH, first_pass, layout_of
 from importer.read.text import BLANK
 
 #: Cells (rows x columns of the dense range calamine builds) a sheet may have: about 75 bytes
@@ -52,10 +52,11 @@ Cell = str | float | int | bool | date | datetime | time | timedelta
 
 def open_spreadsheet(content: bytes | bytearray, *, media_type: str, file_name: str,
                      mapping: dict[str, Any] | None = None, sheet: str | None = None,
-                     default_year: int | None = None) -> SpreadsheetSource:
+                     default_year: int | None = None, date_order: str | None = None) -> SpreadsheetSource:
     """Read a workbook upload. Raises UnreadableFile (workbook_encrypted, workbook_damaged,
     workbook_too_large, empty_file, no_header, no_usable_column, no_data_rows) or BadRequest
-    (bad_sheet: `sheet` names no sheet of the workbook; bad_mapping)."""
+    (bad_sheet: `sheet` names no sheet of the workbook; bad_mapping). `date_order` is the
+    request's order for D/M/Y dates typed as text (csv_source.first_pass)."""
     kind = kinds.WORKBOOKS[media_type]
     kinds.check_package(content, media_type)
     book = _open(content, kind)
@@ -64,7 +65,7 @@ def open_spreadsheet(content: bytes | bytearray, *, media_type: str, file_name: 
     finally:
         book.close()
     return SpreadsheetSource(chosen, kind=kind, file_name=file_name, mapping=mapping,
-                             default_year=default_year, other_sheets=others)
+                             default_year=default_year, other_sheets=others, date_order=date_order)
 
 
 class SpreadsheetSource:
@@ -75,7 +76,7 @@ class SpreadsheetSource:
 
     def __init__(self, sheet: calamine.CalamineSheet, *, kind: str, file_name: str,
                  mapping: dict[str, Any] | None, default_year: int | None,
-                 other_sheets: list[str]):
+                 other_sheets: list[str], date_order: str | None = None):
         self.file_name = file_name
         self.kind = kind
         self.sheet_name = sheet.name
@@ -90,19 +91,16 @@ class SpreadsheetSource:
         self.layout = layout
         # Only rows above the header are titles; a merged row below it is a row like any other.
         self._titles = frozenset(number for number in self._titles if number < layout.header_row)
-        if undecided_columns(layout):
-            count, day_first_start, day_first_end = settle(layout, self._data_records())
-        else:
-            count = self._count()
-            day_first_start, day_first_end = layout.day_first_start is not False, layout.day_first_end is not False
-        if count == 0:
-            raise UnreadableFile(render("file.no_data_rows"), code="no_data_rows")
-        self.total_rows = count
-        self._builder = row_builder(layout, day_first_start, day_first_end, default_year)
-        self.warnings: tuple[JobWarning, ...] = ()
-        if other_sheets:
-            self.warnings = (JobWarning(code="other_sheets", details={
-                "sheet": sheet.name, "sheets": other_sheets[:MAX_SHEETS_NAMED]}),)
+        # Dates typed by the spreadsheet are ISO text by now; a column of D/M/Y text is decided
+        # (and warned about) exactly as in a CSV.
+        table = first_pass(layout, self._data_records, self._count, date_order=date_order,
+                           default_year=default_year)
+        self.total_rows = table.count
+        self.date_order, self.date_order_source = table.date_order, table.date_order_source
+        self._builder = table.builder
+        others = () if not other_sheets else (JobWarning(code="other_sheets", details={
+            "sheet": sheet.name, "sheets": other_sheets[:MAX_SHEETS_NAMED]}),)
+        self.warnings: tuple[JobWarning, ...] = (*table.warnings, *others)
 
     @property
     def columns(self) -> ColumnMap:

@@ -182,6 +182,20 @@ def test_a_rejected_row_keeps_its_cells_as_text_and_its_sheet_row_number():
     assert isinstance(rows[1], Rejection) and rows[1].row_number == 3 and rows[1].column == "Aktivitet"
 
 
+def test_dates_typed_as_text_are_decided_per_column_as_in_a_csv():
+    """D/M/Y dates a sheet holds as text take the CSV reader's rules: a column whose every
+    value reads both ways is read day-first with a date_order_assumed warning, and the
+    request's date_order overrides it (API.md, "Imports")."""
+    content = xlsx({"Plan": [["Aktivitet", "Datum"], ["Möte", "03/04/2026"], ["Fest", "05/06/2026"]]})
+    source = read(content)
+    assert [(r.name, r.start) for r in source] == [("Möte", date(2026, 4, 3)), ("Fest", date(2026, 6, 5))]
+    assert [(w.code, w.details["order"], w.details["ambiguous"]) for w in source.warnings] == [
+        ("date_order_assumed", "day_first", 2)]
+    chosen = open_source(kinds.XLSX, content, "plan.xlsx", None, date_order="month_first")
+    assert [(r.name, r.start) for r in chosen] == [("Möte", date(2026, 3, 4)), ("Fest", date(2026, 5, 6))]
+    assert chosen.warnings == () and chosen.date_order_source == "request"
+
+
 def test_cells_become_text_as_a_person_sees_them():
     """Whole floats lose `.0`, others keep up to 15 significant digits, date-times keep their
     day, booleans read as Swedish Excel writes them."""
