@@ -61,24 +61,31 @@ def open_spreadsheet(content: bytes | bytearray, *, media_type: str, file_name: 
     kinds.check_package(content, media_type)
     book = _open(content, kind)
     try:
-        chosen, others = _choose(book, kind, sheet)
+        chosen, others, readable = _choose(book, kind, sheet)
     finally:
         book.close()
     return SpreadsheetSource(chosen, kind=kind, file_name=file_name, mapping=mapping,
-                             default_year=default_year, other_sheets=others, date_order=date_order)
+                             default_year=default_year, other_sheets=others, date_order=date_order,
+                             sheet_names=readable)
 
 
 class SpreadsheetSource:
     """model.Source for one sheet of a workbook; iterating twice converts the cells twice,
-    never keeping a list of rows (calamine keeps the sheet's cells)."""
+    never keeping a list of rows (calamine keeps the sheet's cells).
+
+    `kind` is the preview's format kind (xlsx, xls or ods; an xlsm is an xlsx), `sheet_name`
+    the sheet read, `sheet_names` the workbook's visible worksheets in order.
+    """
 
     declared = Declared()
 
     def __init__(self, sheet: calamine.CalamineSheet, *, kind: str, file_name: str,
                  mapping: dict[str, Any] | None, default_year: int | None,
-                 other_sheets: list[str], date_order: str | None = None):
+                 other_sheets: list[str], date_order: str | None = None,
+                 sheet_names: list[str] | None = None):
         self.file_name = file_name
-        self.kind = kind
+        self.kind = "xlsx" if kind == "xlsm" else kind
+        self.sheet_names = sheet_names if sheet_names is not None else [sheet.name]
         self.sheet_name = sheet.name
         self._sheet = sheet
         self._titles = _title_rows(sheet)
@@ -217,8 +224,9 @@ def _load(book: calamine.CalamineWorkbook, kind: str, name: str) -> calamine.Cal
 
 
 def _choose(book: calamine.CalamineWorkbook, kind: str,
-            wanted: str | None) -> tuple[calamine.CalamineSheet, list[str]]:
-    """The sheet to read and the names of the other visible worksheets that hold data."""
+            wanted: str | None) -> tuple[calamine.CalamineSheet, list[str], list[str]]:
+    """The sheet to read, the names of the other visible worksheets that hold data, and the
+    names of all visible worksheets."""
     readable = [meta.name for meta in book.sheets_metadata
                 if meta.typ == calamine.SheetTypeEnum.WorkSheet
                 and meta.visible == calamine.SheetVisibleEnum.Visible]
@@ -245,7 +253,7 @@ def _choose(book: calamine.CalamineWorkbook, kind: str,
     if chosen is None:
         raise UnreadableFile(render("file.workbook_no_data", sheets=", ".join(readable[:MAX_SHEETS_NAMED])),
                              code="empty_file", details={"sheets": readable[:MAX_SHEETS_NAMED]})
-    return chosen, others
+    return chosen, others, readable
 
 
 def _named(names: list[str], wanted: str) -> str | None:

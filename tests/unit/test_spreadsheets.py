@@ -121,7 +121,8 @@ def test_the_first_visible_worksheet_with_data_is_read_and_the_others_are_named(
     content = xlsx({"Dold": rows, "Tom": [], "Plan": rows, "Extra": rows, "Mer": rows},
                    hidden={"Dold"}, chart_first=True)
     source = read(content)
-    assert source.sheet_name == "Plan"
+    assert source.sheet_name == "Plan" and source.kind == "xlsx"
+    assert source.sheet_names == ["Tom", "Plan", "Extra", "Mer"]
     assert source.warnings == (JobWarning(code="other_sheets",
                                           details={"sheet": "Plan", "sheets": ["Extra", "Mer"]}),)
 
