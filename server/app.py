@@ -16,6 +16,7 @@ from importer.settings import Settings
 from server import auth, keys, middlewares, routes
 from server import metrics as server_metrics
 from server.hub import hub_ctx, hub_on_shutdown
+from server.views import previews
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, pool: Pool | None = None,
     app[keys.PROCRASTINATE] = make_app(settings)
     app.cleanup_ctx.append(_pool_ctx(settings, pool))
     app.cleanup_ctx.append(hub_ctx)
+    app.cleanup_ctx.append(previews.runner_ctx)
     server_metrics.setup(app)  # after pool and hub: /metrics reads both
     app.on_shutdown.append(hub_on_shutdown)
     if with_worker:

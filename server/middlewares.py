@@ -102,7 +102,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 CORS_ORIGIN = web.RequestKey("cors_origin", str)
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_METHODS = "GET, POST, PATCH, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID"
 EXPOSED_HEADERS = "Location, Retry-After"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.views import events, imports, jobs, ops, page, wheels
+from server.views import events, imports, jobs, ops, page, previews, wheels
 
 
 def setup(app: web.Application) -> None:
@@ -18,6 +18,11 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/wheels/{wheel_id}", wheels.get)
     app.router.add_get("/api/wheels/{wheel_id}/items", wheels.items)
     app.router.add_post("/api/wheels/{wheel_id}/imports", imports.submit)
+    app.router.add_post("/api/wheels/{wheel_id}/previews", previews.create)
+
+    app.router.add_get("/api/previews/{preview_id}", previews.get)
+    app.router.add_patch("/api/previews/{preview_id}", previews.change)
+    app.router.add_post("/api/previews/{preview_id}/imports", previews.start_import)
 
     app.router.add_get("/api/imports", jobs.list_own)
     app.router.add_get("/api/imports/{job_id}", jobs.get)

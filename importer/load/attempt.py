@@ -47,7 +47,7 @@ async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, settings: S
     if open_source is None and meta["size_bytes"] >= limits.process_min_bytes:
         reader = ProcessReader(conninfo, claim.file_id, meta["size_bytes"], meta["media_type"],
                                claim.file_name, claim.mapping, default_year=claim.wheel_year,
-                               in_flight=limits.in_flight)
+                               sheet=claim.sheet, date_order=claim.date_order, in_flight=limits.in_flight)
     else:
         row = await (await pconn.execute(
             q("import_file_get"), {"file_id": claim.file_id}, binary=True)).fetchone()
@@ -55,7 +55,8 @@ async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, settings: S
         args = (row["media_type"], row["content"], claim.file_name, claim.mapping)
         del row
         if open_source is None:  # a Source made by the caller (tests) is read the same way
-            source = await asyncio.to_thread(open_source_now, *args, default_year=claim.wheel_year)
+            source = await asyncio.to_thread(open_source_now, *args, default_year=claim.wheel_year,
+                                             sheet=claim.sheet, date_order=claim.date_order)
         else:
             source = await open_source(*args)
         del args

@@ -135,11 +135,13 @@ def read_stored_file(conninfo: str, file_id: UUID, size: int, *, slice_bytes: in
 
 
 def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: str,
-                file_name: str, mapping: Any, default_year: int | None) -> None:
+                file_name: str, mapping: Any, default_year: int | None, sheet: str | None,
+                date_order: str | None) -> None:
     """In the child: fetch and open the file, report its size, wait for the plan, stream."""
     try:
         content = read_stored_file(conninfo, file_id, size)
-        source = open_source(media_type, content, file_name, mapping, default_year=default_year)
+        source = open_source(media_type, content, file_name, mapping, default_year=default_year,
+                             sheet=sheet, date_order=date_order)
         del content  # the source keeps what it needs
         conn.send(("opened", source.total_rows, source.declared, source.warnings))
         message = conn.recv()
@@ -193,9 +195,10 @@ class ProcessReader:
     """
 
     def __init__(self, conninfo: str, file_id: UUID, size: int, media_type: str, file_name: str,
-                 mapping: Any, *, default_year: int | None = None, in_flight: int = 3):
+                 mapping: Any, *, default_year: int | None = None, sheet: str | None = None,
+                 date_order: str | None = None, in_flight: int = 3):
         self._args: tuple[Any, ...] = (conninfo, file_id, size, media_type, file_name, mapping,
-                                       default_year)
+                                       default_year, sheet, date_order)
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None
         self._queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()

@@ -70,7 +70,8 @@ def compute(request: Request) -> dict[str, Any] | Refused:
     content = read_stored_file(request.conninfo, request.file_id, request.size_bytes)
     try:
         source = open_source(request.media_type, content, request.file_name, request.mapping,
-                             default_year=request.wheel_year, **_options(request))
+                             default_year=request.wheel_year, sheet=request.sheet,
+                             date_order=request.date_order)
     except InvalidInput as exc:
         return Refused(bad_request=isinstance(exc, BadRequest), code=exc.code, message=exc.message,
                        details=exc.details)
@@ -78,16 +79,6 @@ def compute(request: Request) -> dict[str, Any] | Refused:
     result = review(source, request.existing, budget_seconds=BUDGET_SECONDS)
     duplicates = count_duplicates(request.conninfo, request.wheel_id, result.duplicate_keys)
     return describe(source, result, duplicates, size_bytes=request.size_bytes)
-
-
-def _options(request: Request) -> dict[str, Any]:
-    # Only what the request chose: a reader that does not take an option is never given it.
-    options: dict[str, Any] = {}
-    if request.sheet is not None:
-        options["sheet"] = request.sheet
-    if request.date_order is not None:
-        options["date_order"] = request.date_order
-    return options
 
 
 def count_duplicates(conninfo: str, wheel_id: UUID, keys: Sequence[DuplicateKey]) -> int:

@@ -88,11 +88,14 @@ async def get(pool: Pool, *, user_id: UUID, preview_id: UUID) -> dict[str, Any]:
 
 
 async def change(pool: Pool, runner: PreviewRunner, *, user_id: UUID, preview_id: UUID,
-                 choices: Choices) -> dict[str, Any]:
-    """Plan the stored file again with new choices; a day more to live. Raises NotFound, and
+                 changes: dict[str, Any]) -> dict[str, Any]:
+    """Plan the stored file again with the choices in `changes` (mapping, date_order, sheet; one
+    left out keeps its value, None clears it); a day more to live. Raises NotFound, and
     BadRequest/UnreadableFile when the new choices cannot read the file (the preview keeps its
     old ones then)."""
     row = await _get(pool, user_id, preview_id)
+    choices = attrs.evolve(Choices(mapping=row["mapping"], date_order=row["date_order"], sheet=row["sheet"]),
+                           **changes)
     async with as_user(pool, user_id) as conn:
         existing, year = await _wheel(conn, row["wheel_id"])
     result = await runner.run(Request(

@@ -127,6 +127,11 @@ class SpreadsheetSource:
             cells = [value if type(value) is str else text_of(value) for value in row]
             yield number, cells[left:] if left else cells
 
+    def sample_records(self, n: int) -> list[list[str]]:
+        """The first `n` non-blank records below the header, as text (a preview's samples)."""
+        found = (cells for _, cells in self._data_records() if any(c.strip() for c in cells))
+        return list(itertools.islice(found, n))
+
     def _data_records(self) -> Iterator[tuple[int, list[str]]]:
         """The records below the header: the hot path, one list comprehension per row."""
         left, number = self._left, self.layout.header_row

@@ -30,10 +30,11 @@ VALUES (%(id)s, %(user_id)s, %(media_type)s, %(size_bytes)s, %(sha256)s, %(conte
 
 -- name: import_job_insert
 INSERT INTO import_jobs (id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order,
-                         skip_duplicates, notify, retry_of, idempotency_key, procrastinate_job_id)
+                         skip_duplicates, sheet, notify, retry_of, idempotency_key,
+                         procrastinate_job_id)
 VALUES (%(id)s, %(user_id)s, %(wheel_id)s, %(file_id)s, %(file_name)s, %(mode)s, %(mapping)s,
-        %(date_order)s, %(skip_duplicates)s, %(notify)s, %(retry_of)s, %(idempotency_key)s,
-        %(procrastinate_job_id)s)
+        %(date_order)s, %(skip_duplicates)s, %(sheet)s, %(notify)s, %(retry_of)s,
+        %(idempotency_key)s, %(procrastinate_job_id)s)
 RETURNING import_job_json_v2(import_jobs.*) AS job;
 
 -- ---------------------------------------------------------------------------------------------
@@ -43,8 +44,8 @@ RETURNING import_job_json_v2(import_jobs.*) AS job;
 SELECT import_job_json_v2(j) AS job FROM import_jobs j WHERE j.id = %(job_id)s;
 
 -- name: import_job_lock
-SELECT id, wheel_id, file_id, file_name, mode, mapping, date_order, skip_duplicates, notify,
-       status, procrastinate_job_id
+SELECT id, wheel_id, file_id, file_name, mode, mapping, date_order, skip_duplicates, sheet,
+       notify, status, procrastinate_job_id
 FROM import_jobs WHERE id = %(job_id)s FOR UPDATE;
 
 -- name: import_job_list
@@ -94,7 +95,7 @@ UPDATE import_jobs
        warnings = '[]', skipped_duplicates = 0
  WHERE id = %(job_id)s AND status IN ('pending', 'processing')
 RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order, skip_duplicates,
-          attempts, status,
+          sheet, attempts, status,
           (SELECT w.year FROM year_wheels w WHERE w.id = import_jobs.wheel_id) AS wheel_year;
 
 -- name: job_status_get

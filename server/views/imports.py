@@ -55,6 +55,10 @@ class Upload:
     notify: bool
     #: The workbook sheet to read; None: the first visible worksheet with data.
     sheet: str | None = None
+    #: day_first or month_first as the request chose; None: decided from the file.
+    date_order: str | None = None
+    #: In append mode, leave out items the wheel already has (API.md: default true).
+    skip_duplicates: bool = True
 
 
 def parse_mode(raw: str | None) -> ImportMode:
@@ -66,7 +70,8 @@ def parse_mode(raw: str | None) -> ImportMode:
         raise BadRequest("mode must be append or replace.", code="bad_mode", details={"mode": raw[:50]}) from None
 
 
-def parse_notify(raw: str | None) -> bool:
+def parse_notify(raw: str | None, *, name: str = "notify") -> bool:
+    """A yes/no form field or query parameter (`notify`, `skip_duplicates`); unset is true."""
     if raw is None or raw == "":
         return True
     value = raw.strip().lower()
@@ -74,7 +79,21 @@ def parse_notify(raw: str | None) -> bool:
         return True
     if value in ("false", "0", "no", "off"):
         return False
-    raise BadRequest("notify must be true or false.", code="bad_notify")
+    raise BadRequest(f"{name} must be true or false.", code=f"bad_{name}")
+
+
+#: The orders `date_order` names (API.md): which part of 03/04 is the day.
+DATE_ORDERS = ("day_first", "month_first")
+
+
+def parse_date_order(raw: str | None) -> str | None:
+    """`day_first` or `month_first` when the request chooses; None (unset): decided from the file."""
+    if raw is None or raw.strip() == "":
+        return None
+    if raw not in DATE_ORDERS:
+        raise BadRequest("date_order must be day_first or month_first.", code="bad_date_order",
+                         details={"date_order": raw[:50]})
+    return raw
 
 
 def parse_mapping(raw: str | None) -> dict[str, Any] | None:
@@ -160,7 +179,8 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
                 digest = hashlib.sha256()
                 content = await read_limited(part.read_chunk, limit, digest=digest)
                 file_name = part.filename
-            elif part.name in ("mode", "mapping", "notify", "file_name", "sheet"):
+            elif part.name in ("mode", "mapping", "notify", "file_name", "sheet", "date_order",
+                               "skip_duplicates"):
                 fields[part.name] = await _field(part)
             else:
                 await read_limited(part.read_chunk, FIELD_LIMIT)  # ignored, but bounded
@@ -171,7 +191,9 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
     return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
                   file_name=parse_file_name(fields.get("file_name") or file_name),
                   mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
-                  notify=parse_notify(fields.get("notify")), sheet=parse_sheet(fields.get("sheet")))
+                  notify=parse_notify(fields.get("notify")), sheet=parse_sheet(fields.get("sheet")),
+                  date_order=parse_date_order(fields.get("date_order")),
+                  skip_duplicates=parse_notify(fields.get("skip_duplicates"), name="skip_duplicates"))
 
 
 async def read_file(request: web.Request, limit: int) -> Upload:
@@ -180,21 +202,25 @@ async def read_file(request: web.Request, limit: int) -> Upload:
     # Query parameters first: a bad one is a 400 before the body is read.
     mode, notify = parse_mode(query.get("mode")), parse_notify(query.get("notify"))
     mapping, file_name = parse_mapping(query.get("mapping")), parse_file_name(query.get("file_name"))
-    sheet = parse_sheet(query.get("sheet"))
+    sheet, date_order = parse_sheet(query.get("sheet")), parse_date_order(query.get("date_order"))
+    skip_duplicates = parse_notify(query.get("skip_duplicates"), name="skip_duplicates")
     digest = hashlib.sha256()
     content = await read_limited(request.content.read, limit, digest=digest)
     return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
-                  file_name=file_name, mode=mode, mapping=mapping, notify=notify, sheet=sheet)
+                  file_name=file_name, mode=mode, mapping=mapping, notify=notify, sheet=sheet,
+                  date_order=date_order, skip_duplicates=skip_duplicates)
 
 
 async def read_structured(request: web.Request, limit: int) -> Upload:
     notify = parse_notify(request.query.get("notify"))
+    skip_duplicates = parse_notify(request.query.get("skip_duplicates"), name="skip_duplicates")
     digest = hashlib.sha256()
     content = bytes(await read_limited(request.content.read, limit, digest=digest))
     # Checks the whole structure (400) and that it has items (422); the worker reads it again.
     mode, file_name, _ = parse_payload(content)
     return Upload(content=content, sha256=digest.digest(), media_type="application/json",
-                  file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None, notify=notify)
+                  file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None, notify=notify,
+                  skip_duplicates=skip_duplicates)
 
 
 #: Body readers by Content-Type (API.md, "Imports"). Every raw-file type goes to read_file,
@@ -253,7 +279,8 @@ async def submit(request: web.Request) -> web.Response:
     submitted = await lifecycle.submit(
         request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
         job=lifecycle.NewJob(wheel_id=wheel_id, file_name=upload.file_name, mode=upload.mode,
-                             mapping=upload.mapping, notify=upload.notify),
+                             mapping=upload.mapping, notify=upload.notify, date_order=upload.date_order,
+                             skip_duplicates=upload.skip_duplicates, sheet=upload.sheet),
         file=lifecycle.FileContent(content=upload.content, sha256=upload.sha256,
                                    media_type=upload.media_type),
         max_active=settings.max_active_jobs, idempotency_key=key)

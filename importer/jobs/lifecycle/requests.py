@@ -104,7 +104,7 @@ async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: 
         inserted = await _insert(conn, job_id=new_id, task_id=task_id, user_id=user_id, job=NewJob(
             wheel_id=old["wheel_id"], file_name=old["file_name"], mode=ImportMode(old["mode"]),
             mapping=old["mapping"], notify=old["notify"], date_order=old["date_order"],
-            skip_duplicates=old["skip_duplicates"]),
+            skip_duplicates=old["skip_duplicates"], sheet=old["sheet"]),
             file_id=old["file_id"], retry_of=job_id)
     return await _inserted(inserted)
 
@@ -217,7 +217,7 @@ async def _insert(conn: AsyncConn, *, job_id: UUID, task_id: int, user_id: UUID,
         "id": job_id, "user_id": user_id, "wheel_id": job.wheel_id, "file_id": file_id,
         "file_name": job.file_name, "mode": job.mode.value,
         "mapping": Jsonb(job.mapping) if job.mapping is not None else None, "date_order": job.date_order,
-        "skip_duplicates": job.skip_duplicates,
+        "skip_duplicates": job.skip_duplicates, "sheet": job.sheet,
         "notify": job.notify, "retry_of": retry_of, "idempotency_key": idempotency_key,
         "procrastinate_job_id": task_id})
 

@@ -49,6 +49,8 @@ class NewJob:
     date_order: str | None = None
     #: In append mode, leave out items the wheel already has (API.md's `skip_duplicates`).
     skip_duplicates: bool = True
+    #: The workbook sheet to read; None: the first visible worksheet with data.
+    sheet: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -81,6 +83,7 @@ class Claim:
     mapping: dict[str, Any] | None
     date_order: str | None
     skip_duplicates: bool
+    sheet: str | None
     attempt: int
     wheel_year: int
 
@@ -88,7 +91,7 @@ class Claim:
     def from_row(cls, row: dict[str, Any]) -> Claim:
         return cls(job_id=row["id"], wheel_id=row["wheel_id"], file_id=row["file_id"],
                    file_name=row["file_name"], mode=ImportMode(row["mode"]), mapping=row["mapping"],
-                   date_order=row["date_order"], skip_duplicates=row["skip_duplicates"],
+                   date_order=row["date_order"], skip_duplicates=row["skip_duplicates"], sheet=row["sheet"],
                    attempt=row["attempts"], wheel_year=row["wheel_year"])
 
 
