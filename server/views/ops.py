@@ -59,5 +59,5 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    """GET /api/openapi.json: 200 the OpenAPI document (server/openapi.py); needs no token."""
+    """GET /api/openapi.json: 200 the OpenAPI document (server/openapi/); needs no token."""
     return web.json_response(document())
