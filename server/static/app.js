@@ -1,6 +1,8 @@
-// The import page: sign in with a token, upload a CSV, follow every job live over ONE EventSource.
-// Everything that comes from a file or the server is put into the DOM as text (textContent,
-// createTextNode), never as markup.
+// The import page: sign in with a token, upload a file, follow every job live over ONE EventSource,
+// and see the wheel the import went into. Everything that comes from a file or the server is put
+// into the DOM as text (textContent, text nodes, attribute values), never as markup.
+
+import { WheelView } from "./wheel.js";
 
 const TOKEN_KEY = "importer.token";
 const WHEEL_KEY = "importer.wheel";
@@ -8,6 +10,8 @@ const CURRENT_KEY = "importer.current";
 const ACTIVE = new Set(["pending", "processing", "cancelling"]);
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const EVENT_TYPES = ["progress", "completed", "failed", "cancelled"];
+const JOBS_PAGE = 20;
+const ITEMS_PAGE = 10000;
 
 const STATUS_TEXT = {
   pending: "Väntar",
@@ -18,13 +22,21 @@ const STATUS_TEXT = {
   cancelled: "Avbruten",
 };
 
+const MODE_TEXT = { append: "Lägg till", replace: "Ersätt" };
+const NOTHING_SAVED = "Ingenting sparades – hjulet är som före importen.";
+
 const $ = (id) => document.getElementById(id);
 
 const state = {
   token: null,
   jobs: new Map(), // id -> job object (the one with the highest seq wins)
+  retries: new Map(), // id of a job -> id of its (newest known) retry
+  wheels: new Map(), // id -> wheel
   currentId: null,
   source: null,
+  list: { wheel: "", status: "", cursor: null, oldest: null, more: false, loading: false },
+  wheelView: { id: null, load: 0 },
+  openWheelOnSignIn: null,
 };
 
 // ---------- small helpers ----------
@@ -68,24 +80,39 @@ export function etaText(seconds) {
 
 const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
 
-// "✓ 3 ringar ✓ 39 grupper ✓ 1234/1929 aktiviteter" while running, as the original wished.
-function countsText(job) {
+// "✓ 3 nya ringar ✓ 39 nya grupper": only what the import created, only when there is some.
+function structureText(job) {
   const c = job.counts || {};
-  const done = job.status === "completed";
   const parts = [];
-  // While running, a structure count shows once the worker reports it (no "✓ 0 ringar").
-  if (done || c.rings) parts.push(plural(c.rings, "ring", "ringar"));
-  if (done || c.groups) parts.push(plural(c.groups, "grupp", "grupper"));
-  if (c.labels) parts.push(plural(c.labels, "etikett", "etiketter"));
-  parts.push(done ? plural(c.items, "aktivitet", "aktiviteter")
-    : `${fmt(job.processed_items)}/${fmt(job.total_items)} aktiviteter`);
+  if (c.rings) parts.push(plural(c.rings, "ny ring", "nya ringar"));
+  if (c.groups) parts.push(plural(c.groups, "ny grupp", "nya grupper"));
+  if (c.labels) parts.push(plural(c.labels, "ny etikett", "nya etiketter"));
+  if (c.pages) parts.push(plural(c.pages, "ny sida", "nya sidor"));
   return parts.map((p) => `✓ ${p}`).join(" ");
+}
+
+// The rows of a completed import, as a sum that holds: every row of the file is an activity or
+// rejected; an activity across a year end becomes one item per year; an item the wheel already
+// had is skipped. So rows = saved + skipped − extra pieces + rejected.
+export function receiptOf(job) {
+  const c = job.counts || {};
+  const rows = job.processed_items ?? 0;
+  const saved = c.items ?? 0;
+  const skipped = c.skipped_duplicates ?? 0;
+  const rejected = job.rejected_rows ?? 0;
+  const pieces = saved + skipped + rejected - rows;
+  return { rows, saved, skipped, rejected, pieces };
 }
 
 function timeText(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   return d.toLocaleString("sv-SE", { dateStyle: "short", timeStyle: "short" });
+}
+
+function wheelName(id) {
+  const wheel = state.wheels.get(id);
+  return wheel ? `${wheel.title} (${wheel.year})` : "ett hjul som inte finns kvar";
 }
 
 // ---------- HTTP ----------
@@ -161,9 +188,17 @@ function readFragment() {
   const params = new URLSearchParams(location.hash.replace(/^#/, ""));
   const token = params.get("token");
   const wheel = params.get("wheel");
+  const job = params.get("job");
   if (token) localStorage.setItem(TOKEN_KEY, token);
   if (wheel) localStorage.setItem(WHEEL_KEY, wheel);
-  if (token || wheel) {
+  if (job) {
+    // The e-mail's "Försök igen" link: that job is the one to show.
+    localStorage.setItem(CURRENT_KEY, job);
+    state.currentId = job;
+  }
+  // The e-mail's "Öppna årshjulet" link (a wheel, no job) opens that wheel's view.
+  state.openWheelOnSignIn = wheel && !job ? wheel : null;
+  if (token || wheel || job) {
     // The token must not linger in the address bar, the history or a bookmark.
     history.replaceState(null, "", location.pathname + location.search);
   }
@@ -176,7 +211,9 @@ function signOut(message) {
   if (state.source) state.source.close();
   state.source = null;
   state.jobs.clear();
+  state.retries.clear();
   state.currentId = null;
+  closeWheel();
   show($("app"), false);
   show($("logout"), false);
   show($("signin"), true);
@@ -194,7 +231,11 @@ async function signIn() {
   show($("logout"), true);
   connectEvents();
   try {
-    await Promise.all([loadWheels(), loadJobs()]);
+    await Promise.all([loadWheels(), loadRecent()]);
+    await loadList({ reset: true });
+    const wanted = state.openWheelOnSignIn;
+    state.openWheelOnSignIn = null;
+    if (wanted && state.wheels.has(wanted)) await openWheel(wanted);
   } catch (e) {
     if (e.status !== 401) setText($("upload-error"), e.message);
   }
@@ -214,6 +255,7 @@ async function loadWheels(selectId) {
       wheels.unshift(await api(`/api/wheels/${encodeURIComponent(wanted)}`));
     } catch { /* not ours or gone: leave it out */ }
   }
+  state.wheels = new Map(wheels.map((w) => [w.id, w]));
   if (wheels.length === 0) {
     select.append(el("option", { value: "", disabled: true, selected: true }, "Inga hjul – skapa ett"));
     toggleNewWheel(true);
@@ -222,6 +264,13 @@ async function loadWheels(selectId) {
     select.append(el("option", { value: w.id }, `${w.title} (${w.year})`));
   }
   if (wanted && wheels.some((w) => w.id === wanted)) select.value = wanted;
+  const filter = $("filter-wheel");
+  const chosen = filter.value;
+  filter.replaceChildren(el("option", { value: "" }, "Alla hjul"),
+    ...wheels.map((w) => el("option", { value: w.id }, `${w.title} (${w.year})`)));
+  filter.value = state.wheels.has(chosen) ? chosen : "";
+  show($("show-wheel"), wheels.length > 0);
+  render();
 }
 
 function toggleNewWheel(open) {
@@ -251,6 +300,66 @@ async function createWheel() {
   }
 }
 
+// ---------- the wheel view ----------
+
+const wheelView = new WheelView($);
+
+// Every item of the wheel, page after page of the items route (a server that answers all at
+// once, without `next`, is read in one go).
+async function fetchItems(wheelId) {
+  const items = [];
+  let after = null;
+  do {
+    const query = new URLSearchParams({ limit: String(ITEMS_PAGE) });
+    if (after) query.set("after", after);
+    const body = await api(`/api/wheels/${encodeURIComponent(wheelId)}/items?${query}`);
+    for (const item of body.items || []) items.push(item);
+    after = body.next || null;
+  } while (after);
+  return items;
+}
+
+async function openWheel(wheelId, { scroll = false } = {}) {
+  const load = ++state.wheelView.load;
+  const same = state.wheelView.id === wheelId;
+  state.wheelView.id = wheelId;
+  const section = $("wheel-view");
+  show(section, true);
+  $("wheel-heading").textContent = `Årshjulet ${wheelName(wheelId)}`;
+  setText($("wheel-status"), "Hämtar hjulets aktiviteter...");
+  if (!same) show($("wheel-panel"), false);
+  if (scroll) section.scrollIntoView({ block: "start" });
+  try {
+    const started = performance.now();
+    const [wheel, items] = await Promise.all([
+      api(`/api/wheels/${encodeURIComponent(wheelId)}`), fetchItems(wheelId)]);
+    if (load !== state.wheelView.load) return; // another wheel was asked for meanwhile
+    section.dataset.fetchMs = (performance.now() - started).toFixed(1);
+    section.dataset.wheel = wheelId;
+    $("wheel-heading").textContent = `Årshjulet ${wheel.title} (${wheel.year})`;
+    if (items.length === 0) {
+      setText($("wheel-status"), "Hjulet har inga aktiviteter ännu. Importera en fil för att fylla det.");
+      show($("wheel-tabs"), false);
+      show($("wheel-panel"), false);
+      return;
+    }
+    const pages = new Set(items.map((it) => it.page_year)).size;
+    setText($("wheel-status"), `${items.length.toLocaleString("sv-SE")} ${items.length === 1 ? "aktivitet" : "aktiviteter"} `
+      + `på ${plural(pages, "sida", "sidor")}. `
+      + "Klicka i hjulet för att se vad en ring har en viss dag.");
+    show($("wheel-panel"), true);
+    wheelView.show(wheel, items);
+  } catch (e) {
+    if (load === state.wheelView.load && e.status !== 401) setText($("wheel-status"), e.message);
+  }
+}
+
+function closeWheel() {
+  state.wheelView.id = null;
+  state.wheelView.load++;
+  show($("wheel-view"), false);
+}
+
 // ---------- the replace confirmation ----------
 
 function confirmReplace() {
@@ -272,6 +381,35 @@ function confirmReplace() {
   });
 }
 
+// ---------- choosing a file: the picker or a drop ----------
+
+function sizeText(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} kB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1).replace(".", ",")} MB`;
+}
+
+function fileChosen() {
+  const file = $("file-input").files[0];
+  setText($("file-chosen"), file ? `${file.name} (${sizeText(file.size)})` : "");
+  $("drop-zone").classList.toggle("has-file", Boolean(file));
+}
+
+// Any dropped file is taken: the server reads the content, not the name, and says what it cannot read.
+function dropFile(event) {
+  event.preventDefault();
+  $("drop-zone").classList.remove("over");
+  const files = event.dataTransfer && event.dataTransfer.files;
+  if (!files || files.length === 0) return;
+  if (files.length > 1) {
+    setText($("upload-error"), "Släpp en fil i taget.");
+    return;
+  }
+  setText($("upload-error"), "");
+  $("file-input").files = files;
+  fileChosen();
+}
+
 // ---------- submitting ----------
 
 async function submitImport(event) {
@@ -281,17 +419,17 @@ async function submitImport(event) {
   const file = $("file-input").files[0];
   const mode = document.querySelector("input[name=mode]:checked").value;
   if (!wheelId) return setText($("upload-error"), "Välj eller skapa ett årshjul först.");
-  if (!file) return setText($("upload-error"), "Välj en CSV-fil.");
+  if (!file) return setText($("upload-error"), "Välj en fil, eller släpp den i rutan.");
   if (mode === "replace" && !(await confirmReplace())) return;
   localStorage.setItem(WHEEL_KEY, wheelId);
   const button = $("submit");
   button.disabled = true;
   try {
     const job = await upload(wheelId, file, mode);
-    state.currentId = job.id;
-    localStorage.setItem(CURRENT_KEY, job.id);
+    makeCurrent(job.id);
     mergeJob(job, { started: true });
     $("upload-form").reset();
+    fileChosen();
     $("wheel-select").value = wheelId;
   } catch (e) {
     setText($("upload-error"), e.message);
@@ -301,17 +439,55 @@ async function submitImport(event) {
   }
 }
 
-async function jobAction(job, action) {
+function makeCurrent(id) {
+  state.currentId = id;
+  localStorage.setItem(CURRENT_KEY, id);
+  render();
+}
+
+function reportError(job, message) {
+  if (state.currentId === job.id) setText($("job-error"), message);
+  else setText($("upload-error"), message);
+}
+
+async function cancelJob(job) {
   try {
-    const result = await api(`/api/imports/${encodeURIComponent(job.id)}/${action}`, { method: "POST" });
-    if (action === "retry") {
-      state.currentId = result.id;
-      localStorage.setItem(CURRENT_KEY, result.id);
-    }
-    mergeJob(result, { started: action === "retry" });
+    mergeJob(await api(`/api/imports/${encodeURIComponent(job.id)}/cancel`, { method: "POST" }));
   } catch (e) {
-    if (state.currentId === job.id) setText($("job-error"), e.message);
-    else setText($("upload-error"), e.message);
+    reportError(job, e.message);
+  }
+}
+
+// A retry is newer than its job and goes to the same wheel: reading that wheel's jobs newest
+// first, down to the job itself, finds any retry another tab, the CLI or an earlier click made.
+async function findRetry(job) {
+  let before = null;
+  for (let page = 0; page < 10; page++) {
+    const query = new URLSearchParams({ wheel_id: job.wheel_id, limit: "100" });
+    if (before) query.set("before", before);
+    const body = await api(`/api/imports?${query}`);
+    const jobs = body.jobs || [];
+    for (const j of jobs) mergeJob(j);
+    if (state.retries.has(job.id)) return state.retries.get(job.id);
+    if (jobs.length < 100 || jobs.some((j) => j.id === job.id)) return null;
+    before = jobs[jobs.length - 1].id;
+  }
+  return null;
+}
+
+async function retryJob(job) {
+  try {
+    const existing = state.retries.get(job.id) || await findRetry(job);
+    if (existing) {
+      // Pressing "Försök igen" twice must not start a second full import.
+      makeCurrent(existing);
+      return;
+    }
+    const result = await api(`/api/imports/${encodeURIComponent(job.id)}/retry`, { method: "POST" });
+    makeCurrent(result.id);
+    mergeJob(result, { started: true });
+  } catch (e) {
+    reportError(job, e.message);
   }
 }
 
@@ -334,16 +510,51 @@ async function downloadErrors(job) {
 
 // ---------- jobs and the one event stream ----------
 
-async function loadJobs() {
-  const body = await api("/api/imports?limit=20");
+// The newest jobs whatever the list's filters: the current job and the retries come from here.
+async function loadRecent() {
+  const body = await api(`/api/imports?limit=${JOBS_PAGE}`);
   for (const job of body.jobs || []) mergeJob(job);
-  if (!state.currentId) {
+  if (!state.currentId || !state.jobs.has(state.currentId)) {
     const stored = localStorage.getItem(CURRENT_KEY);
     const jobs = [...state.jobs.values()];
     const active = jobs.find((j) => ACTIVE.has(j.status));
+    if (stored && !state.jobs.has(stored)) {
+      // A job named by a link or kept from an earlier visit may be older than the first page.
+      try { mergeJob(await api(`/api/imports/${encodeURIComponent(stored)}`)); } catch { /* gone */ }
+    }
     state.currentId = (stored && state.jobs.has(stored)) ? stored : active ? active.id : null;
   }
   render();
+}
+
+// The job list: a page of jobs matching the filters, and "Visa fler" for the next (older) one.
+async function loadList({ reset = false } = {}) {
+  const list = state.list;
+  if (reset) {
+    list.cursor = null;
+    list.oldest = null;
+    list.more = false;
+  }
+  list.loading = true;
+  render();
+  try {
+    const query = new URLSearchParams({ limit: String(JOBS_PAGE) });
+    if (list.status) query.set("status", list.status);
+    if (list.wheel) query.set("wheel_id", list.wheel);
+    if (list.cursor) query.set("before", list.cursor);
+    const body = await api(`/api/imports?${query}`);
+    const jobs = body.jobs || [];
+    for (const job of jobs) mergeJob(job);
+    if (jobs.length) {
+      const last = jobs[jobs.length - 1];
+      list.cursor = last.id;
+      list.oldest = last.created_at;
+    }
+    list.more = jobs.length === JOBS_PAGE;
+  } finally {
+    list.loading = false;
+    render();
+  }
 }
 
 function connectEvents() {
@@ -358,11 +569,13 @@ function connectEvents() {
   };
   for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
   source.addEventListener("message", onEvent);
+  let opened = false;
   source.addEventListener("open", () => {
     $("live").classList.add("on");
     // Events sent while we were away are replayed from Last-Event-ID; a fresh list fills the
-    // gap if the server could not.
-    loadJobs().catch(() => {});
+    // gap if the server could not. (The first open comes with the sign-in's own load.)
+    if (opened) loadRecent().catch(() => {});
+    opened = true;
   });
   source.addEventListener("error", () => {
     $("live").classList.remove("on");
@@ -377,13 +590,27 @@ function connectEvents() {
 function mergeJob(job, { started = false } = {}) {
   if (!job || !job.id) return;
   const known = state.jobs.get(job.id);
+  if (job.retry_of) {
+    const other = state.retries.get(job.retry_of);
+    const otherJob = other && state.jobs.get(other);
+    if (!otherJob || (otherJob.created_at || "") <= (job.created_at || "")) state.retries.set(job.retry_of, job.id);
+  }
   if (known && (known.seq ?? 0) > (job.seq ?? 0)) {
     // The stream got here first (a fast import can end before its 202 arrives): keep the newer
     // state, but still draw, since the caller may have just made this the current job.
     if (started) known._started = true;
   } else {
-    if (started || (known && known._started)) job = { ...job, _started: true };
+    // What the page knows of a job beyond the server's object stays with it.
+    job = { ...job, _started: started || Boolean(known && known._started), _shown: Boolean(known && known._shown) };
     state.jobs.set(job.id, job);
+  }
+  // An import that ends while this page watches it (started here, or seen running) shows the
+  // wheel it filled; a wheel on screen is drawn again when an import into it completes.
+  const now = state.jobs.get(job.id);
+  const watched = now._started || (known && known.status !== "completed");
+  if (now.status === "completed" && watched && !now._shown) {
+    now._shown = true;
+    if (now.id === state.currentId || state.wheelView.id === now.wheel_id) openWheel(now.wheel_id);
   }
   render();
 }
@@ -412,84 +639,151 @@ function titleFor(job) {
   }
 }
 
+function receiptRow(sign, value, text, kind) {
+  return el("tr", { class: kind || "" },
+    el("td", { class: "sign" }, sign),
+    el("td", { class: "num" }, fmt(value)),
+    el("th", { scope: "row" }, text));
+}
+
+function renderReceipt(job) {
+  const r = receiptOf(job);
+  const rows = [receiptRow(r.saved > 0 ? "✓" : "", r.saved, r.saved === 1 ? "aktivitet sparad i hjulet" : "aktiviteter sparade i hjulet", "ok")];
+  // Only a sum that holds is shown as one; a server that counts differently gets plain lines.
+  const adds = r.pieces >= 0;
+  if (r.skipped) rows.push(receiptRow(adds ? "+" : "", r.skipped, "fanns redan i hjulet och hoppades över"));
+  if (r.pieces > 0) rows.push(receiptRow("−", r.pieces, "extra delar: aktiviteter över ett årsskifte, en del per år"));
+  if (r.rejected) rows.push(receiptRow(adds ? "+" : "", r.rejected, r.rejected === 1 ? "rad avvisades" : "rader avvisades", "bad"));
+  if (adds) rows.push(receiptRow("=", r.rows, r.rows === 1 ? "rad i filen" : "rader i filen", "total"));
+  $("receipt-body").replaceChildren(...rows);
+  show($("split-note"), r.pieces > 0);
+  const warnings = (job.warnings || []).filter((w) => w && w.message);
+  $("warnings").replaceChildren(...warnings.map((w) => el("li", { dataset: { code: w.code || "" } }, w.message)));
+  show($("warnings"), warnings.length > 0);
+  $("rejected").textContent = r.rejected
+    ? `${plural(r.rejected, "rad", "rader")} kunde inte importeras: se errors.csv för rad och orsak.`
+    : "Alla rader i filen blev aktiviteter.";
+}
+
 function renderCurrent() {
   const job = state.currentId ? state.jobs.get(state.currentId) : null;
   show($("current"), Boolean(job));
   if (!job) return;
   const percent = Math.max(0, Math.min(100, job.progress | 0));
+  const running = job.status === "pending" || job.status === "processing";
+  const done = job.status === "completed";
+  // A failed or cancelled import saved nothing: no bar stopped half-way, no "150000 / 300000"
+  // that reads as half of it saved.
+  const nothing = job.status === "failed" || job.status === "cancelled" || job.status === "cancelling";
   $("current").dataset.status = job.status;
   $("current-title").textContent = titleFor(job);
   $("current-file").textContent = job.file_name;
+  $("current-where").textContent = `${MODE_TEXT[job.mode] || job.mode} · ${wheelName(job.wheel_id)}`;
+  show($("bar-row"), running || done);
   $("bar").setAttribute("aria-valuenow", String(percent));
   $("bar").setAttribute("aria-valuetext", `${percent}%`);
   $("bar-fill").style.width = `${percent}%`;
   $("percent").textContent = `${percent}%`;
-  setText($("step"), TERMINAL.has(job.status) ? "" : job.current_step);
-  setText($("processed"), job.total_items
-    ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} aktiviteter` : "");
-  const c = job.counts || {};
-  const anyCount = Object.values(c).some((n) => n > 0);
-  // A failed or cancelled import changed nothing: no check marks for it.
-  const counting = job.status === "completed" || (ACTIVE.has(job.status) && (anyCount || job.total_items));
-  setText($("counts"), counting ? countsText(job) : "");
-  setText($("eta"), ACTIVE.has(job.status) ? etaText(job.eta_seconds) : "");
+  setText($("step"), running || job.status === "cancelling" ? job.current_step : "");
+  setText($("processed"), running && job.total_items
+    ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} rader` : "");
+  setText($("counts"), running ? structureText(job) : done ? structureText(job) || "Inga nya ringar, grupper eller etiketter: filens fanns redan i hjulet." : "");
+  setText($("eta"), running ? etaText(job.eta_seconds) : "");
+  setText($("nothing-saved"), job.status === "cancelling" ? "Importen avbryts; ingenting av den sparas."
+    : nothing ? NOTHING_SAVED : "");
 
-  const done = job.status === "completed";
   show($("result"), done);
-  if (done) {
-    $("rejected").textContent = job.rejected_rows
-      ? `${plural(job.rejected_rows, "rad", "rader")} kunde inte importeras.`
-      : "All data har importerats till ditt hjul.";
-  }
+  if (done) renderReceipt(job);
   setText($("job-error"), job.status === "failed"
     ? (job.error ? `${job.error.message} (${job.error.code})` : "Import misslyckades") : "");
-  show($("cancel"), job.status === "pending" || job.status === "processing");
-  show($("retry"), job.status === "failed" || job.status === "cancelled");
+  const retriedBy = state.retries.get(job.id);
+  const retryable = job.status === "failed" || job.status === "cancelled";
+  show($("cancel"), running);
+  show($("retry"), retryable && !retriedBy);
+  show($("show-retry"), retryable && Boolean(retriedBy));
+  setText($("retried"), retryable && retriedBy ? "Importen har redan körts igen." : "");
+  show($("open-wheel"), done && state.wheelView.id !== job.wheel_id);
   show($("errors"), job.rejected_rows > 0 && TERMINAL.has(job.status));
+}
+
+function matchesList(job) {
+  const list = state.list;
+  if (list.status && job.status !== list.status) return false;
+  if (list.wheel && job.wheel_id !== list.wheel) return false;
+  // Jobs older than the last page loaded wait for "Visa fler", so the list has no gaps.
+  return !list.more || !list.oldest || (job.created_at || "") >= list.oldest;
 }
 
 function renderList() {
   const list = $("jobs");
-  const jobs = [...state.jobs.values()].sort((a, b) =>
-    (b.created_at || "").localeCompare(a.created_at || ""));
-  show($("jobs-empty"), jobs.length === 0);
-  list.replaceChildren(...jobs.slice(0, 30).map(jobItem));
+  const jobs = [...state.jobs.values()].filter(matchesList).sort((a, b) =>
+    (b.created_at || "").localeCompare(a.created_at || "") || b.id.localeCompare(a.id));
+  const filtered = Boolean(state.list.status || state.list.wheel);
+  $("jobs-empty").textContent = filtered ? "Inga importer matchar filtret." : "Inga importer ännu.";
+  show($("jobs-empty"), jobs.length === 0 && !state.list.loading);
+  list.replaceChildren(...jobs.map(jobItem));
+  show($("jobs-more"), state.list.more);
+  $("jobs-more").disabled = state.list.loading;
+}
+
+function jobDetail(job) {
+  switch (job.status) {
+    case "completed": {
+      const r = receiptOf(job);
+      return `${plural(r.saved, "aktivitet", "aktiviteter")} sparade`
+        + (r.skipped ? `, ${fmt(r.skipped)} fanns redan` : "")
+        + (r.rejected ? `, ${plural(r.rejected, "rad", "rader")} avvisade` : "");
+    }
+    case "failed": return `${job.error ? job.error.message : "Misslyckades"} Ingenting sparades.`;
+    case "cancelled": return "Avbruten – ingenting sparades.";
+    case "cancelling": return "Avbryts – ingenting sparas.";
+    default: return job.total_items ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} rader` : job.current_step;
+  }
 }
 
 function jobItem(job) {
-  const percent = Math.max(0, Math.min(100, job.progress | 0));
-  const fill = el("div", { class: "bar-fill" });
-  fill.style.width = `${percent}%`;
-  const bar = el("div", {
-    class: "bar small", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
-    "aria-valuenow": String(percent), "aria-label": `Förlopp för ${job.file_name}`,
-  }, fill);
-  const actions = el("div", { class: "actions" });
-  if (job.status === "pending" || job.status === "processing") {
-    actions.append(el("button", { type: "button", class: "danger small", onclick: () => jobAction(job, "cancel") }, "Avbryt import"));
+  const active = job.status === "pending" || job.status === "processing";
+  let bar = null;
+  if (active) {
+    const percent = Math.max(0, Math.min(100, job.progress | 0));
+    const fill = el("div", { class: "bar-fill" });
+    fill.style.width = `${percent}%`;
+    bar = el("div", { class: "bar-row" }, el("div", {
+      class: "bar small", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
+      "aria-valuenow": String(percent), "aria-label": `Förlopp för ${job.file_name}`,
+    }, fill), el("span", { class: "percent" }, `${percent}%`));
   }
-  if (job.status === "failed" || job.status === "cancelled") {
-    actions.append(el("button", { type: "button", class: "secondary small", onclick: () => jobAction(job, "retry") }, "Försök igen"));
+  const actions = el("div", { class: "actions" });
+  if (active) {
+    actions.append(el("button", { type: "button", class: "danger small", onclick: () => cancelJob(job) }, "Avbryt import"));
+  }
+  const retriedBy = state.retries.get(job.id);
+  if ((job.status === "failed" || job.status === "cancelled") && !retriedBy) {
+    actions.append(el("button", { type: "button", class: "secondary small", onclick: () => retryJob(job) }, "Försök igen"));
+  }
+  if (job.status === "completed") {
+    actions.append(el("button", {
+      type: "button", class: "secondary small", onclick: () => openWheel(job.wheel_id, { scroll: true }),
+    }, "Öppna hjulet"));
   }
   if (job.rejected_rows > 0 && TERMINAL.has(job.status)) {
     actions.append(el("button", { type: "button", class: "secondary small", onclick: () => downloadErrors(job) }, "errors.csv"));
   }
   if (job.id !== state.currentId) {
-    actions.append(el("button", {
-      type: "button", class: "link small",
-      onclick: () => { state.currentId = job.id; localStorage.setItem(CURRENT_KEY, job.id); render(); },
-    }, "Visa"));
+    actions.append(el("button", { type: "button", class: "link small", onclick: () => makeCurrent(job.id) }, "Visa"));
   }
-  const detail = job.status === "failed" && job.error ? job.error.message
-    : job.total_items ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} aktiviteter` : job.current_step;
-  return el("li", { class: "job", dataset: { status: job.status, id: job.id } },
+  return el("li", { class: "job", dataset: { status: job.status, id: job.id, wheel: job.wheel_id || "" } },
     el("div", { class: "job-head" },
       el("span", { class: "job-file" }, job.file_name),
       el("span", { class: `badge ${job.status}` }, STATUS_TEXT[job.status] || job.status)),
-    el("div", { class: "bar-row" }, bar, el("span", { class: "percent" }, `${percent}%`)),
+    el("div", { class: "job-where" },
+      el("span", { class: "job-wheel" }, wheelName(job.wheel_id)),
+      el("span", { class: "job-mode" }, MODE_TEXT[job.mode] || job.mode)),
+    bar,
     el("div", { class: "job-meta" },
-      el("span", { class: "muted" }, detail || ""),
+      el("span", { class: "muted job-detail" }, jobDetail(job) || ""),
       el("span", { class: "muted" }, timeText(job.created_at))),
+    retriedBy ? el("p", { class: "muted job-retried" }, "Har körts igen.") : null,
     actions);
 }
 
@@ -510,9 +804,30 @@ function init() {
   $("create-wheel").addEventListener("click", createWheel);
   $("upload-form").addEventListener("submit", submitImport);
   $("wheel-select").addEventListener("change", (e) => localStorage.setItem(WHEEL_KEY, e.target.value));
-  $("cancel").addEventListener("click", () => jobAction(state.jobs.get(state.currentId), "cancel"));
-  $("retry").addEventListener("click", () => jobAction(state.jobs.get(state.currentId), "retry"));
+  $("show-wheel").addEventListener("click", () => {
+    if ($("wheel-select").value) openWheel($("wheel-select").value, { scroll: true });
+  });
+  $("wheel-close").addEventListener("click", () => { closeWheel(); render(); });
+  $("file-input").addEventListener("change", fileChosen);
+  const zone = $("drop-zone");
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", dropFile);
+  $("cancel").addEventListener("click", () => cancelJob(state.jobs.get(state.currentId)));
+  $("retry").addEventListener("click", () => retryJob(state.jobs.get(state.currentId)));
+  $("show-retry").addEventListener("click", () => makeCurrent(state.retries.get(state.currentId)));
+  $("open-wheel").addEventListener("click", () => {
+    const job = state.jobs.get(state.currentId);
+    if (job) openWheel(job.wheel_id, { scroll: true });
+  });
   $("errors").addEventListener("click", () => downloadErrors(state.jobs.get(state.currentId)));
+  for (const [id, key] of [["filter-wheel", "wheel"], ["filter-status", "status"]]) {
+    $(id).addEventListener("change", (e) => {
+      state.list[key] = e.target.value;
+      loadList({ reset: true }).catch((err) => setText($("upload-error"), err.message));
+    });
+  }
+  $("jobs-more").addEventListener("click", () => loadList().catch((err) => setText($("upload-error"), err.message)));
   window.addEventListener("hashchange", () => { readFragment(); signIn(); });
   signIn();
 }

@@ -12,6 +12,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # Only these files are served; anything else under /static/ is a 404 without touching the disk.
 STATIC_FILES = {
     "app.js": "text/javascript; charset=utf-8",
+    # Imported by app.js as "./wheel.js": served without a version in its URL, so it revalidates.
+    "wheel.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }

@@ -1,9 +1,17 @@
-"""The web page in a real headless Chromium against the real server and worker: upload, progress, cancel, retry, XSS."""
+"""The web page in a real headless Chromium against the real server and worker: upload (picker and
+drop), progress, the outcome's counts, the wheel drawn after an import, the job list, cancel,
+retry, and file text that never runs as HTML. Each state is saved as a screenshot in
+tests/artifacts/ (git ignores them; look at them after a change to the page)."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import datetime
+import io
+import math
 import os
+import random
 import re
 import shutil
 import uuid
@@ -24,6 +32,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 EXAMPLE = Path(__file__).resolve().parent.parent.parent / "importer" / "examples" / "aktiviteter.csv"
 XSS = "<img src=x onerror=alert(1)>"
+# Sets a flag instead of opening a dialog, so that "nothing ran" is one read of the flag.
+XSS_FLAG = "<img src=x onerror=window.__xss=1>"
+PHONE = 375
 ALL_BAD = "Aktivitet,Startdatum,Slutdatum\nMöte,snart,sedan\nPlanering,2025-13-45,\n".encode()
 
 if not Path(CHROMIUM).exists():
@@ -78,11 +89,64 @@ def signed_in(server: LiveServer, token: str, wheel: str) -> str:
 
 
 async def shot(page, name: str) -> None:
+    """A full-page screenshot; at phone width the page must not be wider than the screen."""
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    width = page.viewport_size["width"]
+    if width == PHONE:
+        scroll_width = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert scroll_width <= PHONE, f"{name}: the page is {scroll_width} px wide on a {PHONE} px screen"
+
+
+async def wheel_drawn(page) -> dict:
+    """Waits until the wheel view has drawn and painted its page; its figures."""
+    svg = page.locator("#wheel-svg[data-painted-ms]")
+    await svg.wait_for(timeout=60_000)
+    return await page.evaluate("""() => {
+      const svg = document.querySelector('#wheel-svg');
+      const arcs = [...svg.querySelectorAll('.arcs path')].reduce((n, p) => n + Number(p.dataset.arcs), 0);
+      return {items: Number(svg.dataset.items), arcs, paths: svg.querySelectorAll('.arcs path').length,
+              build: Number(svg.dataset.buildMs), painted: Number(svg.dataset.paintedMs),
+              fetch: Number(document.querySelector('#wheel-view').dataset.fetchMs),
+              year: Number(document.querySelector('#wheel-tabs [aria-selected=true]').dataset.year)};
+    }""")
+
+
+async def arcs_on_every_tab(page) -> dict[int, int]:
+    """{year: arcs drawn} over every tab of the wheel view."""
+    years = [int(y) for y in await page.locator("#wheel-tabs [role=tab]").evaluate_all(
+        "tabs => tabs.map(t => t.dataset.year)")]
+    drawn = {}
+    for year in years:
+        await page.click(f"#wheel-tab-{year}")
+        await expect(page.locator("#wheel-tabs [aria-selected=true]")).to_have_attribute("data-year", str(year))
+        drawn[year] = (await wheel_drawn(page))["arcs"]
+    return drawn
+
+
+def grouped(n: int) -> str:
+    """A regex of `n` as the page writes it (sv-SE: groups of three split by a narrow or no-break space)."""
+    digits = f"{n:,}".split(",")
+    return "[\\s\u00a0\u202f]".join(digits)
+
+
+def haystack(item: dict) -> str:
+    """What the table's search looks through, as the page lower-cases it."""
+    fields = (item["name"], item["group"], item["ring"], item["label"], item["description"],
+              item["start_date"], item["end_date"])
+    return "\n".join(f for f in fields if f).lower()
+
+
+async def receipt(page) -> list[tuple[str, int, str]]:
+    """The rows of the completed import's sum: (sign, number, text)."""
+    rows = await page.locator("#receipt-body tr").evaluate_all(
+        "rows => rows.map(r => [...r.children].map(c => c.textContent))")
+    return [(sign, int(number), text) for sign, number, text in rows]
 
 
 async def test_upload_runs_to_import_klar_with_live_progress(server: LiveServer, page) -> None:
-    """Uploading the example shows "Import startad", a live bar to 100 %, "Import klar!", counts and errors.csv."""
+    """Uploading the example shows "Import startad", a live bar to 100 %, "Import klar!", a sum of
+    the rows that adds up, check marks only on what is there, errors.csv, and the wheel drawn
+    with one arc per item on one tab per year."""
     token = server.token(email="webb@example.test")
     wheel = server.wheel(token, "Redovisningsbyrån 2025")
     await page.goto(signed_in(server, token, wheel))
@@ -90,8 +154,12 @@ async def test_upload_runs_to_import_klar_with_live_progress(server: LiveServer,
     assert "token=" not in page.url, "the token must leave the address bar"
     assert await page.input_value("#wheel-select") == wheel
     assert await page.text_content("#submit") == "Importera"
+    # The link names a wheel without items: its view says so instead of drawing an empty wheel.
+    await expect(page.locator("#wheel-status")).to_contain_text("inga aktiviteter ännu")
+    await shot(page, "upload")
 
     await page.set_input_files("#file-input", str(EXAMPLE))
+    await expect(page.locator("#file-chosen")).to_have_text(re.compile(r"^aktiviteter\.csv \(\d+ kB\)$"))
     await page.click("#submit")
     await page.wait_for_selector("#current:not([hidden])")
     title = await page.text_content("#current-title")
@@ -105,33 +173,165 @@ async def test_upload_runs_to_import_klar_with_live_progress(server: LiveServer,
         seen.add(now)
         if 0 < now < 100 and "mid" not in seen:
             seen.add("mid")
-            await shot(page, "upload-progress")
+            await shot(page, "progress")
+            processed = await page.text_content("#processed")
+            assert processed == "" or re.fullmatch(r"\d+ / 2000 rader", processed), processed
+            # While running, only what exists so far gets a check mark: never "✓ 0 ...".
+            assert "✓ 0" not in await page.text_content("#counts")
         if await page.text_content("#current-title") == "Import klar!":
             break
         await page.wait_for_timeout(100)
     await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=120_000)
     await page.wait_for_timeout(400)  # let the bar's short transition finish before the picture
-    await shot(page, "upload-done")
     assert await page.get_attribute("#bar", "aria-valuenow") == "100"
     assert await page.text_content("#percent") == "100%"
     counts = await page.text_content("#counts")
-    assert "✓ 3 ringar" in counts and "✓ 39 grupper" in counts and "aktiviteter" in counts
-    assert await page.text_content("#rejected") == "6 rader kunde inte importeras."
-    assert await page.text_content("#processed") == "2000 / 2000 aktiviteter"
+    assert "✓ 3 nya ringar" in counts and "✓ 39 nya grupper" in counts and "✓ 0" not in counts
+    assert await page.is_hidden("#processed")  # the sum below says it all
+
+    status, job = server.call("GET", f"/api/imports/{await page.get_attribute('#jobs li.job', 'data-id')}", token)
+    assert status == 200 and job["status"] == "completed"
+    status, stored = server.call("GET", f"/api/wheels/{wheel}", token)
+    assert status == 200
+    items = stored["counts"]["items"]
+    # The sum: items saved + duplicates skipped − extra pieces of year-crossing activities +
+    # rejected rows = the file's 2000 rows; the example has activities that cross a year.
+    pieces = items + job["counts"]["skipped_duplicates"] + 6 - 2000
+    assert pieces > 0
+    rows = await receipt(page)
+    assert rows[0] == ("✓", items, "aktiviteter sparade i hjulet")
+    assert ("−", pieces, "extra delar: aktiviteter över ett årsskifte, en del per år") in rows
+    assert ("+", 6, "rader avvisades") in rows
+    assert rows[-1] == ("=", 2000, "rader i filen")
+    total = sum(n if sign in ("✓", "+") else -n for sign, n, _ in rows[:-1])
+    assert total == 2000
+    assert await page.is_visible("#split-note")
+    assert await page.text_content("#rejected") == "6 rader kunde inte importeras: se errors.csv för rad och orsak."
+
+    # The wheel it filled is drawn at once: one tab per page, one arc per item.
+    first = await wheel_drawn(page)
+    print(f"\nwheel view, {first['items']} items on the first tab of the example: fetch {first['fetch']:.0f} ms, "
+          f"build {first['build']:.1f} ms, on screen {first['painted']:.1f} ms")
+    await expect(page.locator("#wheel-heading")).to_have_text("Årshjulet Redovisningsbyrån 2025 (2025)")
+    assert first["year"] == 2025  # the wheel's own year
+    await shot(page, "completed-with-wheel")
+    drawn = await arcs_on_every_tab(page)
+    assert len(drawn) == stored["counts"]["pages"] and sum(drawn.values()) == items, (drawn, stored["counts"])
+    # The legend's counts are the arcs, group by group.
+    await page.click("#wheel-tab-2025")
+    legend_total = sum(int(re.sub(r"\D", "", n)) for n in
+                       await page.locator("#wheel-legend .legend-count").all_text_contents())
+    assert legend_total == drawn[2025]
 
     async with page.expect_download() as info:
         await page.click("#errors")
     download = await info.value
-    rejected = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8")
-    assert len(rejected.strip().splitlines()) == 7, rejected  # a header and the six bad rows
+    rejected = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(rejected)))) == 7, rejected  # a header and the six bad rows
+
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.wait_for_timeout(200)
+    await shot(page, "completed-with-wheel-desktop")
 
     # Only ever the one user-wide stream, never one per job.
     assert page.streams and all("/api/events?access_token=" in url for url in page.streams), page.streams
     assert not page.errors and not page.dialogs
 
 
+async def test_the_table_beside_the_wheel_is_searchable_and_paged(server: LiveServer, page) -> None:
+    """The table beside the wheel lists the selected year's items a page at a time; a search, a
+    legend group and a click on the drawing each narrow it, and "Visa alla" widens it again."""
+    token = server.token()
+    wheel = server.wheel(token, "Sökbart hjul")
+    job = server.submit(token, wheel, EXAMPLE.read_bytes(), file_name="aktiviteter.csv")
+    server.wait(token, job["id"], {"completed"})
+    status, items = server.call("GET", f"/api/wheels/{wheel}/items?year=2025", token)
+    assert status == 200
+    total = len(items["items"])
+    await page.goto(signed_in(server, token, wheel))
+    await wheel_drawn(page)
+    await expect(page.locator("#wheel-count")).to_have_text(re.compile(f"^1–10 av {grouped(total)}$"))
+    await expect(page.locator("#wheel-tbody tr")).to_have_count(10)
+    await page.click("#wheel-next")
+    await expect(page.locator("#wheel-count")).to_have_text(re.compile(r"^11–20 av "))
+
+    wanted = [it for it in items["items"] if "momsdeklaration" in haystack(it)]
+    await page.fill("#wheel-search", "momsdeklaration")
+    await expect(page.locator("#wheel-count")).to_contain_text(f"av {len(wanted)} (av ")
+    assert await page.locator("#wheel-tbody tr").count() == min(10, len(wanted))
+    await page.fill("#wheel-search", "")
+
+    # On a phone the legend starts folded.
+    await page.click("#wheel-view .legend summary")
+    group = await page.locator("#wheel-legend .legend-name").first.text_content()
+    await page.locator("#wheel-legend .legend-item").first.click()
+    in_group = sum(1 for it in items["items"] if it["group"] == group)
+    await expect(page.locator("#wheel-count")).to_contain_text(f"av {in_group} (av ")
+    assert await page.locator("#wheel-svg .arcs path:not(.dim)").evaluate_all(
+        "(paths, group) => paths.length > 0 && paths.every(p => p.dataset.group === group)", group)
+    await page.click("#wheel-filter-clear")
+
+    # A click in the middle of the outermost ring, half-way through 1 July, lists that ring's
+    # items of that day. The drawing's viewBox is -500..500; 1 July is day 181 of 365, clockwise
+    # from 12 o'clock; the rings fill radii 118 to 430 in equal bands.
+    await page.locator("#wheel-svg").scroll_into_view_if_needed()
+    box = await page.locator("#wheel-svg").bounding_box()  # in the viewport's coordinates
+    ring_names = await page.locator("#wheel-rings .ring-name").all_text_contents()
+    ring = ring_names[0].split(" ", 1)[1]
+    day = datetime.date(2025, 7, 1)
+    angle = (day.timetuple().tm_yday - 1 + 0.5) / 365 * 2 * math.pi
+    radius = 430 - (430 - 118) / len(ring_names) / 2
+    x, y = radius * math.sin(angle), -radius * math.cos(angle)
+    await page.mouse.click(box["x"] + (x + 500) / 1000 * box["width"], box["y"] + (y + 500) / 1000 * box["height"])
+    on_day = [it for it in items["items"] if it["ring"] == ring
+              and it["start_date"] <= day.isoformat() <= (it["end_date"] or it["start_date"])]
+    await expect(page.locator("#wheel-filter-text")).to_have_text(f"Visar 1 jul i ringen {ring}")
+    await expect(page.locator("#wheel-count")).to_contain_text(
+        f"av {len(on_day)} (av " if on_day else "Inga aktiviteter matchar.")
+    await shot(page, "wheel-filtered")
+    await page.click("#wheel-filter-clear")
+    await expect(page.locator("#wheel-filter")).to_be_hidden()
+    assert not page.errors
+
+
+async def test_the_picker_takes_spreadsheets_and_a_dropped_csv_is_imported(server: LiveServer, page, tmp_path) -> None:
+    """The file picker offers CSV, TSV, TXT, xlsx, xls and ods; a CSV dropped on the drop zone is
+    chosen and imported."""
+    token = server.token()
+    wheel = server.wheel(token, "Släppt fil")
+    await page.goto(signed_in(server, token, wheel))
+    await page.wait_for_selector("#app:not([hidden])")
+    accept = (await page.get_attribute("#file-input", "accept")).split(",")
+    for kind in (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods"):
+        assert kind in accept, accept
+    for media in ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "application/vnd.ms-excel", "application/vnd.oasis.opendocument.spreadsheet"):
+        assert media in accept, accept
+
+    content = "Aktivitet;Startdatum;Slutdatum\nSläppt möte;2025-04-01;2025-04-03\nNästa möte;2025-05-02;2025-05-02\n"
+    # A real drop: a DataTransfer holding the file, dispatched on the zone as the browser would.
+    transfer = await page.evaluate_handle("""(content) => {
+      const data = new DataTransfer();
+      data.items.add(new File([content], "släppt.csv", {type: "text/csv"}));
+      return data;
+    }""", content)
+    await page.dispatch_event("#drop-zone", "dragover", {"dataTransfer": transfer})
+    await expect(page.locator("#drop-zone")).to_have_class(re.compile(r"\bover\b"))
+    await page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
+    await expect(page.locator("#file-chosen")).to_have_text(f"släppt.csv ({len(content.encode())} B)")
+    await shot(page, "upload-dropped")
+    await page.click("#submit")
+    await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=60_000)
+    assert await page.text_content("#current-file") == "släppt.csv"
+    assert (await wheel_drawn(page))["arcs"] == 2
+    status, body = server.call("GET", f"/api/wheels/{wheel}/items", token)
+    assert status == 200 and [it["name"] for it in body["items"]] == ["Släppt möte", "Nästa möte"]
+    assert not page.errors
+
+
 async def test_cancel_a_large_import_and_see_it_again_after_reopening(server: LiveServer, page, tmp_path) -> None:
-    """A 300,000-row import shows in a reopened tab, live, and "Avbryt import" cancels it."""
+    """A 300,000-row import shows in a reopened tab, live; "Avbryt import" cancels it and the card
+    says nothing was saved (no bar, no "N / 300000"); once retried, the job offers no second retry."""
     token = server.token()
     wheel = server.wheel(token)
     big = tmp_path / "stor.csv"
@@ -147,25 +347,62 @@ async def test_cancel_a_large_import_and_see_it_again_after_reopening(server: Li
     await page.close()
     again = await context.new_page()
     again.on("dialog", lambda d: pytest.fail(f"a dialog fired: {d.message}"))
+    errors: list[str] = []
+    again.on("pageerror", lambda exc: errors.append(str(exc)))
     await again.goto(server.url + "/")
     job = again.locator("#jobs li.job", has_text="stor.csv")
     await job.wait_for()
     await expect(job).to_have_attribute("data-status", re.compile("pending|processing"))
+    await expect(job.locator(".job-wheel")).to_have_text("Plan 2025 (2025)")
+    await expect(job.locator(".job-mode")).to_have_text("Lägg till")
     await again.wait_for_selector("#current:not([hidden])")
     # Mid-import, once the worker knows its pace: the ETA in the original's words.
     await expect(again.locator("#eta")).to_have_text(
         re.compile(r"^(Mindre än 1 minut kvar|Cirka 1 minut kvar|Cirka \d+ minuter kvar)\.\.\.$"), timeout=60_000)
-    assert re.fullmatch(r"\d+ / 300000 aktiviteter", await again.text_content("#processed"))
+    assert re.fullmatch(r"\d+ / 300000 rader", await again.text_content("#processed"))
     await shot(again, "cancel-before")
     await again.click("#cancel")
     await expect(again.locator("#current-title")).to_have_text("Import avbruten", timeout=60_000)
-    await shot(again, "cancel-done")
-    assert await again.is_visible("#retry")
-    assert await again.locator("#jobs li.job[data-status=cancelled]").count() == 1
+    await expect(again.locator("#nothing-saved")).to_have_text("Ingenting sparades – hjulet är som före importen.")
+    card = await again.inner_text("#current")  # what shows, not the hidden parts
+    assert "300000" not in card and "%" not in card, card
+    assert await again.is_hidden("#bar-row") and await again.is_hidden("#processed")
+    assert await again.is_hidden("#counts") and await again.is_hidden("#result")
+    await expect(job.locator(".job-detail")).to_have_text("Avbruten – ingenting sparades.")
+    await shot(again, "cancelled")
+    cancelled_id = await job.get_attribute("data-id")
+
+    # "Försök igen" once: a new job with retry_of; the cancelled job then has no retry button.
+    await again.click("#retry")
+    retry_item = again.locator("#jobs li.job", has_text="stor.csv").first
+    await expect(again.locator("#jobs li.job")).to_have_count(2)
+    original = again.locator(f"#jobs li.job[data-id='{cancelled_id}']")
+    await expect(original.locator("button", has_text="Försök igen")).to_have_count(0)
+    await expect(original.locator(".job-retried")).to_have_text("Har körts igen.")
+    status, body = server.call("GET", "/api/imports?limit=5", token)
+    retries = [j for j in body["jobs"] if j["retry_of"] == cancelled_id]
+    assert status == 200 and len(retries) == 1
+    await expect(retry_item).to_have_attribute("data-id", retries[0]["id"])
+    # Stop the retry too, from its own card (it is the current job now).
+    await expect(again.locator("#cancel")).to_be_visible()
+    await again.click("#cancel")
+    await expect(again.locator("#current-title")).to_have_text("Import avbruten", timeout=60_000)
+
+    # Shown the cancelled original again, even after a reload, it offers the retry that exists.
+    await again.reload()
+    await original.locator("button", has_text="Visa").click()
+    await expect(again.locator("#retried")).to_have_text("Importen har redan körts igen.")
+    await expect(again.locator("#current-title")).to_have_text("Import avbruten")
+    await expect(again.locator("#retry")).to_be_hidden()
+    await again.click("#show-retry")
+    await expect(again.locator(f"#jobs li.job[data-id='{retries[0]['id']}'] button", has_text="Visa")).to_have_count(0)
+    assert not errors
 
 
 async def test_retry_of_a_failed_import(server: LiveServer, page, tmp_path) -> None:
-    """A failed import shows "Import misslyckades" with its message, and "Försök igen" starts a new attempt."""
+    """A failed import shows "Import misslyckades", its message and that nothing was saved;
+    "Försök igen" starts one new attempt, and a retry made elsewhere (another tab, the CLI)
+    takes the button away too."""
     token = server.token()
     wheel = server.wheel(token)
     bad = tmp_path / "trasig.csv"
@@ -176,14 +413,71 @@ async def test_retry_of_a_failed_import(server: LiveServer, page, tmp_path) -> N
     await page.click("#submit")
     await expect(page.locator("#current-title")).to_have_text("Import misslyckades", timeout=60_000)
     assert "no_valid_rows" in await page.text_content("#job-error")
+    await expect(page.locator("#nothing-saved")).to_have_text("Ingenting sparades – hjulet är som före importen.")
     await shot(page, "failed")
+    first_id = await page.get_attribute("#jobs li.job", "data-id")
     await page.click("#retry")
     await expect(page.locator("#jobs li.job[data-status=failed]")).to_have_count(2, timeout=60_000)
     assert await page.text_content("#current-title") == "Import misslyckades"
     status, body = server.call("GET", "/api/imports?limit=5", token)
     assert status == 200
     retried = [j for j in body["jobs"] if j["retry_of"]]
-    assert len(retried) == 1 and retried[0]["file_name"] == "trasig.csv"
+    assert len(retried) == 1 and retried[0]["file_name"] == "trasig.csv" and retried[0]["retry_of"] == first_id
+    await expect(page.locator(f"#jobs li.job[data-id='{first_id}'] button", has_text="Försök igen")).to_have_count(0)
+
+    # The second attempt is retried by someone else: its button goes once the new job shows up.
+    second = page.locator(f"#jobs li.job[data-id='{retried[0]['id']}']")
+    await expect(second.locator("button", has_text="Försök igen")).to_have_count(1)
+    status, third = server.call("POST", f"/api/imports/{retried[0]['id']}/retry", token)
+    assert status == 202, third
+    await expect(second.locator("button", has_text="Försök igen")).to_have_count(0)
+    await expect(page.locator("#jobs li.job")).to_have_count(3)
+    assert not page.errors
+
+
+async def test_the_job_list_shows_wheel_and_mode_filters_and_loads_more(server: LiveServer, page) -> None:
+    """Each listed import names its wheel and mode; the list filters by wheel and by status, and
+    "Visa fler" loads older imports after the first 20."""
+    token = server.token()
+    plan = server.wheel(token, "Planering 2025")
+    other = server.wheel(token, "Annat hjul", 2026)
+    good = "Aktivitet,Startdatum,Slutdatum\nMöte,2025-03-01,2025-03-02\n".encode()
+    jobs = [server.submit(token, plan, good, file_name=f"fil-{n:02d}.csv") for n in range(21)]
+    jobs.append(server.submit(token, plan, ALL_BAD, file_name="trasig.csv"))
+    status, replaced = server.call("POST", f"/api/wheels/{other}/imports?mode=replace&file_name=ersatt.csv",
+                                   token, good, "text/csv")
+    assert status == 202, replaced
+    for job in [*jobs, replaced]:
+        server.wait(token, job["id"], {"completed", "failed"})
+
+    await page.goto(signed_in(server, token, plan))
+    await page.wait_for_selector("#app:not([hidden])")
+    items = page.locator("#jobs li.job")
+    await expect(items).to_have_count(20)
+    newest = items.first
+    await expect(newest.locator(".job-file")).to_have_text("ersatt.csv")
+    await expect(newest.locator(".job-wheel")).to_have_text("Annat hjul (2026)")
+    await expect(newest.locator(".job-mode")).to_have_text("Ersätt")
+    await expect(items.nth(2).locator(".job-wheel")).to_have_text("Planering 2025 (2025)")
+    await expect(items.nth(2).locator(".job-mode")).to_have_text("Lägg till")
+    await shot(page, "job-list")
+    await page.click("#jobs-more")
+    await expect(items).to_have_count(23)
+    await expect(page.locator("#jobs-more")).to_be_hidden()
+    files = await page.locator("#jobs .job-file").all_text_contents()
+    assert files[0] == "ersatt.csv" and files[-1] == "fil-00.csv" and len(set(files)) == 23
+
+    await page.select_option("#filter-wheel", other)
+    await expect(items).to_have_count(1)
+    await expect(items.first.locator(".job-file")).to_have_text("ersatt.csv")
+    await page.select_option("#filter-wheel", "")
+    await page.select_option("#filter-status", "failed")
+    await expect(items).to_have_count(1)
+    await expect(items.first.locator(".job-file")).to_have_text("trasig.csv")
+    await page.select_option("#filter-wheel", other)
+    await expect(items).to_have_count(0)
+    await expect(page.locator("#jobs-empty")).to_have_text("Inga importer matchar filtret.")
+    assert not page.errors
 
 
 # Delays every XMLHttpRequest's load event until the job list shows a failed job: the page then
@@ -222,24 +516,76 @@ async def test_a_job_whose_events_beat_its_202_is_shown_as_the_current_one(serve
 
 
 async def test_markup_from_the_file_is_shown_as_text(server: LiveServer, page, tmp_path) -> None:
-    """A file and an error named like an HTML tag appear as text; no element is made and no dialog fires."""
+    """A file name, a header and a cell written as an <img onerror> tag appear as text in the
+    card, the job list, the wheel's legend and table; no element is made and nothing runs."""
     token = server.token()
     wheel = server.wheel(token)
-    upload = tmp_path / f"{XSS}.csv"
-    upload.write_text(f"Aktivitet,Startdatum,Slutdatum\n{XSS},2025-03-01,2025-03-02\n", encoding="utf-8")
+    upload = tmp_path / f"{XSS_FLAG}.csv"
+    # The header is a column no field takes: its name and cell end up in the description.
+    upload.write_text(f"Aktivitet,Startdatum,Slutdatum,Kategori,{XSS_FLAG}\n"
+                      f"{XSS_FLAG},2025-03-01,2025-03-02,{XSS_FLAG},cell {XSS_FLAG}\n", encoding="utf-8")
     await page.goto(signed_in(server, token, wheel))
     await page.wait_for_selector("#app:not([hidden])")
     await page.set_input_files("#file-input", str(upload))
+    await expect(page.locator("#file-chosen")).to_contain_text(f"{XSS_FLAG}.csv")
     await page.click("#submit")
     await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=60_000)
-    assert await page.text_content("#current-file") == f"{XSS}.csv"
-    assert await page.locator(".job-file", has_text=XSS).count() == 1
+    assert await page.text_content("#current-file") == f"{XSS_FLAG}.csv"
+    assert await page.locator(".job-file", has_text=XSS_FLAG).count() == 1
+    await wheel_drawn(page)
+    await expect(page.locator("#wheel-tbody .item-name")).to_contain_text(XSS_FLAG)
+    description = await page.text_content("#wheel-tbody .item-description")
+    assert XSS_FLAG in description and f"cell {XSS_FLAG}" in description, description
+    assert await page.text_content("#wheel-legend .legend-name") == XSS_FLAG
+    assert await page.get_attribute("#wheel-svg .arcs path", "data-group") == XSS_FLAG
+    await page.fill("#wheel-search", "onerror")
+    await expect(page.locator("#wheel-tbody tr")).to_have_count(1)
     assert await page.locator("img").count() == 0
     await page.wait_for_timeout(500)
+    assert await page.evaluate("() => window.__xss") is None
     assert page.dialogs == [] and page.errors == []
     await shot(page, "xss-as-text")
-    await page.set_viewport_size({"width": 1024, "height": 800})
-    await shot(page, "desktop")
+
+
+async def test_wheel_view_draws_20000_items(server: LiveServer, page, tmp_path) -> None:
+    """A wheel of 20,000 items on one page opens from its link (as the e-mail's) and is drawn with
+    every item as an arc; the time to draw it is printed (a figure, not a limit)."""
+    token = server.token()
+    wheel = server.wheel(token, "Tjugotusen", 2025)
+    # 20,000 activities inside 2025 (none crosses the year), in 3 rings of 13 groups.
+    rng = random.Random(20_000)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Aktivitet", "Startdatum", "Slutdatum", "Område", "Kategori"])
+    for n in range(20_000):
+        start = datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(365))
+        end = min(start + datetime.timedelta(days=rng.choice((0, 1, 2, 4, 7, 14, 30))), datetime.date(2025, 12, 31))
+        ring = rng.randrange(3)
+        writer.writerow([f"Aktivitet {n}", start.isoformat(), end.isoformat(), f"Område {ring + 1}",
+                         f"Grupp {ring + 1}.{rng.randrange(13) + 1}"])
+    job = server.submit(token, wheel, out.getvalue().encode(), file_name="tjugotusen.csv")
+    done = server.wait(token, job["id"], {"completed"}, timeout=240)
+    assert done["counts"]["items"] == 20_000, done["counts"]
+
+    await page.set_viewport_size({"width": 1280, "height": 1000})
+    # The token is already stored, as after an earlier visit: the link carries only the wheel.
+    await page.goto(f"{server.url}/#token={token}")
+    await page.wait_for_selector("#app:not([hidden])")
+    await page.goto("about:blank")
+    await page.goto(f"{server.url}/#wheel={wheel}")
+    figures = await wheel_drawn(page)
+    assert figures["items"] == 20_000 and figures["arcs"] == 20_000
+    assert figures["paths"] == 39  # one path per ring × group, whatever the number of items
+    print(f"\nwheel view, 20,000 items: fetch + parse {figures['fetch']:.0f} ms, build {figures['build']:.1f} ms, "
+          f"on screen {figures['painted']:.1f} ms (Chromium, headless)")
+    await expect(page.locator("#wheel-count")).to_have_text(re.compile(f"^1–25 av {grouped(20_000)}$"))
+    # Still usable: a search over 20,000 items answers, and the drawing redraws per year tab.
+    await page.fill("#wheel-search", "aktivitet 19999")
+    await expect(page.locator("#wheel-tbody tr")).to_have_count(1)
+    await expect(page.locator("#wheel-tbody .item-name")).to_have_text("Aktivitet 19999")
+    await page.fill("#wheel-search", "")
+    await shot(page, "wheel-20000")
+    assert not page.errors
 
 
 async def test_new_wheel_and_a_replace_import_that_asks_first(server: LiveServer, page, tmp_path) -> None:
