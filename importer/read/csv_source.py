@@ -138,7 +138,8 @@ class CsvSource:
     def _count(self) -> int:
         """The rows, counted on the bytes where that is exact, else by a csv pass."""
         layout = self.layout
-        fast = reading.count_records(self._data, self.encoding, layout.delimiter, skip=layout.header_row)
+        fast = reading.count_records(self._data, self.encoding, layout.delimiter, skip=layout.header_row,
+                                     clean=self._clean, errors=self.errors)
         return fast if fast is not None else count_rows(self._data_records())
 
     def __iter__(self) -> Iterator[Row]:

@@ -9,7 +9,7 @@ import io
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import attrs
 
@@ -275,13 +275,38 @@ def decode_prefix(prefix: bytes, encoding: str, errors: str = "replace") -> str:
 
 def text_stream(data: bytes, encoding: str, *, errors: str = "replace",
                 clean: bool = False) -> Iterator[str]:
-    """Lines of the decoded file, decoded chunk by chunk, NUL bytes removed; with `clean`,
-    each line that is not plain ASCII goes through `clean_lines` (see `needs_cleaning`)."""
+    """Lines of the decoded file, decoded chunk by chunk, NUL bytes removed; with `clean`
+    (see `needs_cleaning`) every line goes through `clean`."""
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
-    lines: Iterator[str] = iter(stream)
-    if encoding.startswith("utf-16") or b"\x00" in data:
-        lines = (line.replace("\x00", "") for line in lines)
-    return clean_lines(lines) if clean else lines
+    nul = encoding.startswith("utf-16") or b"\x00" in data
+    if clean:
+        return _cleaned(stream, nul)
+    if nul:
+        return (line.replace("\x00", "") for line in stream)
+    return iter(stream)
+
+
+_CHUNK = 1 << 16  # characters of whole lines cleaned at once
+# Line breaks of str.splitlines that the csv reader's lines (newline="") do not break at.
+_OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _cleaned(stream: io.TextIOWrapper, nul: bool) -> Iterator[str]:
+    """The stream's lines through `clean`, a chunk of whole lines at a time: the scans and
+    the normalisation run in C over the chunk, not in Python for each line. Cleaning removes
+    no line break, so the chunk splits back into the same lines."""
+    while lines := stream.readlines(_CHUNK):
+        chunk = "".join(lines)
+        if nul:
+            chunk = chunk.replace("\x00", "")
+        elif chunk.isascii():
+            yield from lines
+            continue
+        chunk = clean(chunk)
+        if any(char in chunk for char in _OTHER_BREAKS):
+            yield from io.StringIO(chunk, newline="")
+        else:
+            yield from chunk.splitlines(keepends=True)
 
 
 # -- invisible characters and Unicode normalisation -------------------------------------------
@@ -297,12 +322,12 @@ INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad\u180e"
 #: separator), narrow no-break (U+202F, macOS's time separator) and figure space (U+2007).
 #: They become ordinary spaces, so "Team A" is one group however it was typed.
 ODD_SPACES = "\u00a0\u202f\u2007"
-_TRANSLATE = str.maketrans({**dict.fromkeys(INVISIBLE.replace("\u200d", "")),
-                            **dict.fromkeys(ODD_SPACES, " ")})
-_ODD = re.compile(f"[{INVISIBLE}{ODD_SPACES}]")
+# str.replace runs at memchr speed, and a test for a character wider than the text's widest
+# costs nothing; str.translate or re.sub would visit every character of the text.
+_REPLACEMENTS = tuple((char, " ") for char in ODD_SPACES) + tuple(
+    (char, "") for char in INVISIBLE if char != "\u200d")
 _EMOJI = "\u00a9\u00ae\u2190-\u21ff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
 _LONE_JOINER = re.compile(f"(?<![{_EMOJI}\ufe0f])\u200d|\u200d(?![{_EMOJI}])")
-_BLANK_LINE = " \t\r\n\x00\x0b\x0c,;"
 
 
 def clean(text: str) -> str:
@@ -314,39 +339,18 @@ def clean(text: str) -> str:
     """
     if text.isascii():
         return text
-    if _ODD.search(text):
-        text = text.translate(_TRANSLATE)
-        if "\u200d" in text:
-            text = _LONE_JOINER.sub("", text)
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
-    return text
-
-
-def clean_lines(lines: Iterable[str]) -> Iterator[str]:
-    """Each line through `clean`, except that a line is never made blank by it.
-
-    A record of nothing but no-break spaces or zero-width characters stays as it was: blank
-    records are skipped, and `count_records` counts them on the bytes with ASCII blanks only,
-    so cleaning must not turn a row into a blank line (such a row is rejected for its missing
-    name instead, as before).
-    """
-    for line in lines:
-        if line.isascii():
-            yield line
-            continue
-        cleaned = clean(line)
-        if cleaned is not line and not cleaned.strip(_BLANK_LINE) and line.strip(_BLANK_LINE):
-            yield line
-        else:
-            yield cleaned
+    for char, replacement in _REPLACEMENTS:
+        if char in text:
+            text = text.replace(char, replacement)
+    if "\u200d" in text:
+        text = _LONE_JOINER.sub("", text)
+    # normalize() returns its argument when the quick check says NFC already (UAX #15).
+    return unicodedata.normalize("NFC", text)
 
 
 def clean_text(text: str) -> str:
-    """A decoded stretch of a file (whole lines) through `clean_lines`."""
-    if text.isascii():
-        return text
-    return "".join(clean_lines(io.StringIO(text, newline="")))
+    """A decoded stretch of a file through `clean` (an alias that says it is whole lines)."""
+    return clean(text)
 
 
 # Hangul vowel and trailing-consonant jamo compose with a preceding syllable, and these vowel
@@ -461,8 +465,9 @@ def records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:
 
 
 # What a blank record may hold. ASCII only, so that counting on bytes (count_records) and
-# skipping on decoded cells agree exactly: a cell of non-breaking spaces is a row (rejected
-# for its missing name), not a blank line.
+# skipping on decoded cells agree exactly. In a file that is cleaned (needs_cleaning), a cell
+# of no-break spaces or zero-width characters is blank once cleaned, and count_records looks
+# at such lines decoded and cleaned to agree.
 BLANK = " \t\r\n\x00\x0b\x0c"
 _BLANK_BYTES = BLANK.encode()
 # Encodings in which a byte below 0x80 is always that ASCII character.
@@ -473,9 +478,13 @@ def is_blank(cells: list[str]) -> bool:
     return not any(cells) or not "".join(cells).strip(BLANK)
 
 
-def count_records(data: bytes, encoding: str, delimiter: str, *, skip: int) -> int | None:
+def count_records(data: bytes, encoding: str, delimiter: str, *, skip: int, clean: bool = False,
+                  errors: str = "replace") -> int | None:
     """Non-blank records after the first `skip`, counted on the bytes; None when only a csv
     pass can tell (quotes may hold line breaks, or the encoding is not ASCII-compatible).
+    `clean` says the file's lines are read through `clean` (`needs_cleaning`): a line whose
+    first byte after ASCII blanks is not ASCII is then decoded (with `errors`) and cleaned
+    before it is judged blank.
 
     Without quotes every line is one record, so counting lines is exact and four times
     faster than a csv.reader pass.
@@ -487,7 +496,16 @@ def count_records(data: bytes, encoding: str, delimiter: str, *, skip: int) -> i
     strip = _BLANK_BYTES + delimiter.encode()
     count = 0
     # BytesIO yields one line at a time: no list of a 100 MiB file's lines.
-    for line in itertools.islice(io.BytesIO(data), skip, None):
-        if line.strip(strip):
+    lines = itertools.islice(io.BytesIO(data), skip, None)
+    if not clean:
+        for line in lines:
+            if line.strip(strip):
+                count += 1
+        return count
+    blank = BLANK + delimiter
+    for line in lines:
+        rest = line.strip(strip)
+        # ASCII blanks never end inside a character, so `rest` decodes whole.
+        if rest and (rest[0] < 0x80 or clean_text(rest.decode(encoding, errors)).strip(blank)):
             count += 1
     return count

@@ -357,14 +357,19 @@ def test_an_emoji_sequence_keeps_its_joiner():
     assert row.name == f"Familjedag {family}"
 
 
-def test_a_row_of_only_invisible_characters_is_counted_and_rejected_as_before():
-    """A row holding only no-break or zero-width characters stays a row (rejected for its
-    missing name), so the row count on the bytes and the rows read agree."""
-    data = "Aktivitet,Startdatum\nA,2026-01-01\n\xa0,\xa0\n\u200b\nB,2026-01-02\n".encode()
+@pytest.mark.parametrize("quote", ["", '"'], ids=["counted on the bytes", "counted by a csv pass"])
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_row_of_only_invisible_characters_is_blank(quote, encoding):
+    """A row holding only no-break spaces, soft hyphens or zero-width characters shows as
+    nothing: it is skipped like a blank line, and the row count agrees with the rows read; a
+    row with a visible character after them is a row."""
+    invisible = "\u200b" if encoding == "utf-8" else "\xad"
+    data = (f"Aktivitet,Startdatum\n{quote}A{quote},2026-01-01\n\xa0,\xa0\n{invisible}\n"
+            f"\xa0Åsa,2026-01-02\n,\xa0\n").encode(encoding)
     source = open_csv(data, file_name="t.csv")
     rows = list(source)
-    assert source.total_rows == len(rows) == 4
-    assert [type(r).__name__ for r in rows] == ["Activity", "Rejection", "Rejection", "Activity"]
+    assert source.total_rows == len(rows) == 2
+    assert [(r.row_number, r.name) for r in rows] == [(2, "A"), (5, "Åsa")]
 
 
 @pytest.mark.parametrize(
@@ -406,3 +411,23 @@ def test_the_suspect_lead_bytes_cover_every_character_clean_may_change():
     points = itertools.chain(range(0x80, 0xD800), range(0xE000, 0x20000), range(0x2F800, 0x2FA20))
     missed = [hex(point) for point in points if text._suspect(chr(point)) and chr(point).encode()[0] not in leads]
     assert missed == []
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+@pytest.mark.parametrize("odd_break", ["", "\x85", "\u2028"], ids=["plain", "NEL in a cell", "LS in a cell"])
+def test_cleaning_over_many_chunks_keeps_every_row(line_end, odd_break):
+    """A file of many 64K-character chunks with invisible characters on every row, quoted
+    cells over two lines and characters str.splitlines would break at reads back row for row,
+    each row cleaned and numbered as in the file."""
+    lines = ["Aktivitet;Startdatum;Beskrivning"]
+    for i in range(6000):
+        description = f'"rad\u200b ett{line_end}rad två"' if i % 100 == 0 else f"Kommentar{odd_break}"
+        lines.append(f"Möte\u00a0{i}\u200b;2026-01-{i % 28 + 1:02d}\u00ad;{description}")
+    data = (line_end.join(lines) + line_end).encode()
+    source = open_csv(data, file_name="t.csv")
+    rows = list(source)
+    assert source.total_rows == len(rows) == 6000
+    assert [r.name for r in rows] == [f"Möte {i}" for i in range(6000)]
+    assert rows[-1].row_number == 6001 and rows[100].description == f"rad ett{line_end}rad två"
+    assert rows[1].description == f"Kommentar{odd_break}".strip()
+    assert all(r.start == date(2026, 1, i % 28 + 1) for i, r in enumerate(rows))
