@@ -116,6 +116,26 @@ async def test_an_ods_sent_as_text_plain_imports_and_names_its_other_sheets(api_
     assert (await _items(api, wheel, 2026))[0] == ("Möte", "2026-03-02", "2026-03-12", "Ekonomi")
 
 
+async def test_the_sheet_a_request_names_is_the_one_imported(api_factory):
+    """`sheet` (a query parameter of a raw body, or a multipart part) is kept with the job and
+    is the sheet its worker imports; the first visible sheet with data is then an other_sheets."""
+    api = await api_factory(with_worker=True)
+    content = xlsx({"Plan": PLAN, "Budget": [HEADER, ["Bokslut", date(2026, 5, 4), None, "Ekonomi"]]})
+    for send in ("query", "part"):
+        wheel = await api.wheel()
+        if send == "query":
+            resp = await _raw(api, wheel, content, kinds.XLSX, sheet="Budget")
+        else:
+            resp = await api.call("POST", f"/api/wheels/{wheel}/imports",
+                                  data=_multipart(content, "plan.xlsx", kinds.XLSX, sheet="budget"))
+        assert resp.status == 202, await resp.text()
+        job = await _ended(api, (await resp.json())["id"])
+        assert job["status"] == "completed" and job["counts"]["items"] == 1, job
+        assert await _items(api, wheel, 2026) == [("Bokslut", "2026-05-04", "2026-05-04", "Ekonomi")]
+        assert [(w["code"], w["details"]) for w in job["warnings"]] == [
+            ("other_sheets", {"sheet": "Budget", "sheets": ["Plan"]})]
+
+
 async def test_a_sheet_the_workbook_lacks_is_a_400_listing_its_sheets(api):
     """`sheet` naming no sheet is 400 bad_sheet with the workbook's visible sheets, as a query
     parameter of a raw body and as a multipart part alike; no job is created."""
