@@ -52,16 +52,23 @@ Cell = str | float | int | bool | date | datetime | time | timedelta
 
 def open_spreadsheet(content: bytes | bytearray, *, media_type: str, file_name: str,
                      mapping: dict[str, Any] | None = None, sheet: str | None = None,
-                     default_year: int | None = None, date_order: str | None = None) -> SpreadsheetSource:
+                     default_year: int | None = None, date_order: str | None = None,
+                     every_sheet: bool = False) -> SpreadsheetSource:
     """Read a workbook upload. Raises UnreadableFile (workbook_encrypted, workbook_damaged,
     workbook_too_large, empty_file, no_header, no_usable_column, no_data_rows) or BadRequest
     (bad_sheet: `sheet` names no sheet of the workbook; bad_mapping). `date_order` is the
-    request's order for D/M/Y dates typed as text (csv_source.first_pass)."""
+    request's order for D/M/Y dates typed as text (csv_source.first_pass). `every_sheet` also
+    loads the sheets it would skip (hidden ones): the API's check does, so that any sheet a later
+    request names (a preview's PATCH, an import from it) has been read within its limits once."""
     kind = kinds.WORKBOOKS[media_type]
     kinds.check_package(content, media_type)
     book = _open(content, kind)
     try:
         chosen, others, readable = _choose(book, kind, sheet)
+        if every_sheet:
+            for name in book.sheet_names:
+                if name != chosen.name and name not in readable:
+                    _load(book, kind, name)
     finally:
         book.close()
     return SpreadsheetSource(chosen, kind=kind, file_name=file_name, mapping=mapping,

@@ -51,11 +51,11 @@ class Sniffed:
 
 def sniff_workbook(content: bytes | bytearray, *, media_type: str, mapping: dict[str, Any] | None,
                    sheet: str | None, memory_bytes: int = MEMORY_BYTES, seconds: int = SECONDS) -> Sniffed:
-    """Open the workbook as the worker will (spreadsheet.open_spreadsheet) in a child process
-    and raise what it raises: UnreadableFile (workbook_encrypted, workbook_damaged,
-    workbook_too_large, empty_file, no_header, no_usable_column, no_data_rows) or BadRequest
-    (bad_sheet, bad_mapping). A child that dies or runs out of time is `workbook_too_large`.
-    Blocks: call it from a thread."""
+    """Open the workbook as the worker will (spreadsheet.open_spreadsheet), and every other
+    sheet of it too (any may be named later), in a child process and raise what it raises:
+    UnreadableFile (workbook_encrypted, workbook_damaged, workbook_too_large, empty_file,
+    no_header, no_usable_column, no_data_rows) or BadRequest (bad_sheet, bad_mapping). A child
+    that dies or runs out of time is `workbook_too_large`. Blocks: call it from a thread."""
     kinds.check_package(content, media_type)  # the cheap refusals need no process
     with _SLOTS:
         return _sniff_in_child(content, media_type, mapping, sheet, memory_bytes, seconds)
@@ -115,7 +115,8 @@ def _child(conn: Any, media_type: str, mapping: dict[str, Any] | None, sheet: st
 
     try:
         content = conn.recv_bytes()
-        source = open_spreadsheet(content, media_type=media_type, file_name="", mapping=mapping, sheet=sheet)
+        source = open_spreadsheet(content, media_type=media_type, file_name="", mapping=mapping, sheet=sheet,
+                                  every_sheet=True)
         conn.send(("ok", source.sheet_name, source.total_rows))
     except ImporterError as exc:
         kind = "BadRequest" if isinstance(exc, BadRequest) else "UnreadableFile"

@@ -155,14 +155,21 @@ def zip_bomb(inflated_bytes: int = 512 << 20) -> bytes:
     return out.getvalue()
 
 
-def sparse_xlsx() -> bytes:
+def sparse_xlsx(*, good_sheet_first: bool = False) -> bytes:
     """A few KB whose sheet has a header at A1 and one cell at XFD1048576: calamine would build
-    a dense range of 17 billion cells for it (and abort its process when that fails)."""
+    a dense range of 17 billion cells for it (and abort its process when that fails). With
+    `good_sheet_first` that sheet is hidden behind a small good one."""
     import xlsxwriter
 
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
+    if good_sheet_first:
+        good = book.add_worksheet("Plan")
+        good.write_row(0, 0, ["Aktivitet", "Startdatum"])
+        good.write_row(1, 0, ["Möte", "2026-03-02"])
     sheet = book.add_worksheet("Aktiviteter")
+    if good_sheet_first:
+        sheet.hide()
     sheet.write_row(0, 0, ["Aktivitet", "Startdatum"])
     sheet.write_row(1, 0, ["Möte", "2026-03-02"])
     sheet.write(1048575, 16383, "x")

@@ -187,10 +187,14 @@ async def test_a_zip_bomb_is_422_quickly(api):
 
 async def test_a_sparse_range_bomb_is_422_and_the_server_lives_on(api):
     """A few KB whose sheet spans A1:XFD1048576 (calamine would allocate 17 billion cells and
-    abort its process) is 422 workbook_too_large from the limited child process, and the server
-    answers the next request."""
+    abort its process) is 422 workbook_too_large from the limited child process, also as a hidden
+    sheet behind a good one, and the server answers the next request."""
     wheel = await api.wheel()
     resp = await _raw(api, wheel, sparse_xlsx(), kinds.XLSX)
+    assert resp.status == 422
+    assert error_of(await resp.json())["code"] == "workbook_too_large"
+    # Hidden behind a good sheet it is refused too: a later request could name it.
+    resp = await _raw(api, wheel, sparse_xlsx(good_sheet_first=True), kinds.XLSX)
     assert resp.status == 422
     assert error_of(await resp.json())["code"] == "workbook_too_large"
     resp = await _raw(api, wheel, xlsx({"Plan": PLAN}), kinds.XLSX)
