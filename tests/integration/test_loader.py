@@ -562,7 +562,8 @@ async def test_a_file_imported_twice_leaves_the_wheel_unchanged_and_counts_the_d
     assert [w["code"] for w in row["warnings"]] == ["duplicate_items"]
     assert row["warnings"][0]["details"] == {"count": 40, "skipped": True}
     assert "40 aktiviteter fanns redan i årshjulet och hoppades över" in row["warnings"][0]["message"]
-    with_new = first + "  AKTIVITET 0 ,2025-01-01,2025-01-01,Ring 0,Grupp 0,,\nNytt möte,2026-05-05,,Ekonomi,Möte,,\n".encode()
+    with_new = first + ("  AKTIVITET 0 ,2025-01-01,2025-01-01,Ring 0,Grupp 0,,\n"
+                        "Nytt möte,2026-05-05,,Ekonomi,Möte,,\n").encode()
     third = await make_job(pool, user, wheel, content=with_new)
     assert await run_job(pool, third) == "completed"
     row = await job_row(pool, third)
