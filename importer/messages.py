@@ -116,6 +116,7 @@ SV: Mapping[str, str] = {
     "mapping.not_object": "mapping ska vara ett JSON-objekt",
     "mapping.unknown_field": "Okänt fält i mapping: '{field}' (tillåtna: {allowed})",
     "mapping.not_text": "mapping.{field} ska vara en rubrik (text)",
+    "mapping.ignore_not_list": "mapping.ignore ska vara en lista av rubriker i filen",
     "mapping.no_such_column": "Kolumnen '{header}' (mapping.{field}) finns inte i filen. Rubriker: {headers}",
     # The structured JSON body (code bad_payload, or no_data_rows), importer/read/structured.py.
     "payload.not_json": "Ogiltig JSON: {error}",

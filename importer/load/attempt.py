@@ -28,6 +28,7 @@ from importer.load.transaction import Reader, load, store_rejections
 from importer.mail.email_task import defer_email_if_needed
 from importer.model import JobStatus, Rejection, Source
 from importer.queries import q
+from importer.read.sources import WORKBOOKS
 from importer.read.sources import open_source as open_source_now
 from importer.settings import Settings
 
@@ -44,7 +45,9 @@ async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, settings: S
     meta = await (await pconn.execute(q("import_file_size"), {"file_id": claim.file_id})).fetchone()
     assert meta is not None  # import_jobs.file_id is a foreign key, ON DELETE RESTRICT
     reader: Reader
-    if open_source is None and meta["size_bytes"] >= limits.process_min_bytes:
+    # A workbook is always read in a child: a small one can still unpack into a sheet of
+    # millions of cells (hundreds of MB), which must not land in the worker process itself.
+    if open_source is None and (meta["size_bytes"] >= limits.process_min_bytes or meta["media_type"] in WORKBOOKS):
         reader = ProcessReader(conninfo, claim.file_id, meta["size_bytes"], meta["media_type"],
                                claim.file_name, claim.mapping, default_year=claim.wheel_year,
                                sheet=claim.sheet, date_order=claim.date_order, in_flight=limits.in_flight)

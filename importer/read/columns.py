@@ -15,6 +15,8 @@ from importer.read import dates
 from importer.read.text import clean
 
 FIELDS = ("name", "start", "end", "ring", "group", "label", "description")
+#: The mapping key whose list of headers is kept out of every field and of the description.
+IGNORE = "ignore"
 
 # Normalised header -> field. Normalising folds case, diacritics, underscores and spacing, so
 # "Område", "omrade" and "OMRÅDE " are one key.
@@ -296,14 +298,19 @@ class ColumnMap:
     label: int | None = None
     description: int | None = None
     extras: tuple[int, ...] = ()
+    #: Columns the mapping's `ignore` keeps out of every field and of the description.
+    ignored: tuple[int, ...] = ()
     serial_dates: bool = False
     all_day: int | None = None
     end_time: int | None = None
     calendar: tuple[str, str] | None = None
 
-    def as_mapping(self) -> dict[str, str]:
-        """Field -> header text, the form a client sends back as `mapping`."""
-        return {f: self.headers[i] for f in FIELDS if (i := getattr(self, f)) is not None}
+    def as_mapping(self) -> dict[str, Any]:
+        """Field -> header text (and `ignore` -> headers), the form a client sends back as `mapping`."""
+        mapping: dict[str, Any] = {f: self.headers[i] for f in FIELDS if (i := getattr(self, f)) is not None}
+        if self.ignored:
+            mapping[IGNORE] = [self.headers[i] for i in self.ignored]
+        return mapping
 
 
 def known_header(header: str) -> bool:
@@ -324,12 +331,14 @@ def detect(
     """
     headers = tuple(clean(h).strip() for h in headers)
     chosen: dict[str, int] = {}
+    ignored: tuple[int, ...] = ()
     if mapping:
         chosen.update(_from_mapping(headers, mapping))
+        ignored = _ignored(headers, mapping.get(IGNORE))
     # A field the mapping sets to null is switched off: the client says the file has none.
-    off = {f for f, h in (mapping or {}).items() if h is None or h == ""}
+    off = {f for f, h in (mapping or {}).items() if f != IGNORE and (h is None or h == "")}
     chosen.update(dict.fromkeys(off, -1))
-    taken = set(chosen.values())
+    taken = set(chosen.values()) | set(ignored)
     keys = [normalise(h) for h in headers]
     for index, key in enumerate(keys):
         field = _BY_HEADER.get(key)
@@ -416,7 +425,7 @@ def detect(
     chosen = {f: i for f, i in chosen.items() if i >= 0}
     all_day = next((i for i, key in enumerate(keys) if key in _ALL_DAY and i not in taken), None)
     end_time = next((i for i, key in enumerate(keys) if key in _END_TIME and i not in taken), None)
-    return ColumnMap(headers=headers, extras=extras, serial_dates=serials, all_day=all_day,
+    return ColumnMap(headers=headers, extras=extras, ignored=ignored, serial_dates=serials, all_day=all_day,
                      end_time=end_time, calendar=calendar_layout(headers), **chosen)
 
 
@@ -427,9 +436,11 @@ def _from_mapping(headers: tuple[str, ...], mapping: dict[str, Any]) -> dict[str
     by_loose = {normalise(h): i for i, h in reversed(list(enumerate(headers)))}
     chosen = {}
     for field, header in mapping.items():
+        if field == IGNORE:
+            continue  # _ignored
         if field not in FIELDS:
             raise BadRequest(
-                render("mapping.unknown_field", field=field, allowed=", ".join(FIELDS)),
+                render("mapping.unknown_field", field=field, allowed=", ".join((*FIELDS, IGNORE))),
                 code="bad_mapping", details={"field": field},
             )
         if header is None or header == "":
@@ -437,15 +448,31 @@ def _from_mapping(headers: tuple[str, ...], mapping: dict[str, Any]) -> dict[str
         if not isinstance(header, str):
             raise BadRequest(render("mapping.not_text", field=field), code="bad_mapping",
                              details={"field": field})
-        index = by_exact.get(header.strip(), by_loose.get(normalise(header)))
-        if index is None:
-            raise BadRequest(
-                render("mapping.no_such_column", header=header, field=field,
-                       headers=", ".join(headers)),
-                code="bad_mapping", details={"field": field, "header": header},
-            )
-        chosen[field] = index
+        chosen[field] = _column(headers, by_exact, by_loose, header, field)
     return chosen
+
+
+def _column(headers: tuple[str, ...], by_exact: dict[str, int], by_loose: dict[str, int], header: str,
+            field: str) -> int:
+    index = by_exact.get(header.strip(), by_loose.get(normalise(header)))
+    if index is None:
+        raise BadRequest(
+            render("mapping.no_such_column", header=header, field=field, headers=", ".join(headers)),
+            code="bad_mapping", details={"field": field, "header": header},
+        )
+    return index
+
+
+def _ignored(headers: tuple[str, ...], names: Any) -> tuple[int, ...]:
+    """The columns `mapping.ignore` names (API.md: kept out of the description), in file order.
+    Raises BadRequest (bad_mapping) for a value that is not a list of headers of the file."""
+    if names is None:
+        return ()
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise BadRequest(render("mapping.ignore_not_list"), code="bad_mapping", details={"field": IGNORE})
+    by_exact = {h: i for i, h in reversed(list(enumerate(headers)))}
+    by_loose = {normalise(h): i for i, h in reversed(list(enumerate(headers)))}
+    return tuple(sorted({_column(headers, by_exact, by_loose, name, IGNORE) for name in names}))
 
 
 def _numberish(value: str) -> bool:

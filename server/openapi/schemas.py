@@ -61,9 +61,10 @@ SCHEMAS: dict[str, Any] = {
     "ItemList": obj({"items": {"type": "array", "items": ref("Item")}}),
     "Mapping": {
         "type": "object", "additionalProperties": False,
-        "description": "Which CSV header feeds which field, overriding detection.",
-        "properties": {k: {"type": "string"} for k in
-                       ("name", "start", "end", "ring", "group", "label", "description")}},
+        "description": "Which header feeds which field, overriding detection (null: no column); "
+                       "`ignore` lists headers kept out of the description; `Header#2` names a repeat.",
+        "properties": {**{k: nullable({"type": "string"}) for k in FIELDS},
+                       "ignore": {"type": "array", "items": {"type": "string"}}}},
     "StructuredImport": {
         "type": "object", "required": ["structure", "pages"],
         "properties": {
@@ -102,7 +103,7 @@ SCHEMAS: dict[str, Any] = {
             "index": integer(), "header": {"type": "string"},
             "field": nullable({"type": "string", "enum": list(FIELDS)}),
             "samples": {"type": "array", "items": {"type": "string"}}})},
-        "mapping": {"type": "object", "additionalProperties": {"type": "string"}},
+        "mapping": ref("Mapping"),
         "date_order": nullable({"type": "string", "enum": ["day_first", "month_first"]}),
         "date_order_source": nullable({"type": "string", "enum": ["data", "layout", "default", "request"]}),
         "counts": obj({"rows": integer(), "items": integer(), "rejected": integer(),

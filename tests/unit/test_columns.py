@@ -453,3 +453,19 @@ def test_a_column_the_data_decides_has_no_warning():
     """One value that reads only one way decides the column: no warning, source "data"."""
     source = open_csv(b"Aktivitet,Datum\nA,01/02/2026\nB,13/02/2026\n", file_name="t.csv")
     assert (source.date_order, source.date_order_source, source.warnings) == ("day_first", "data", ())
+
+
+def test_a_mapping_can_keep_columns_out_of_the_description():
+    """`ignore` lists headers that go to no field and not to the description; as_mapping gives it
+    back, and a value that is not a list of the file's headers is a bad_mapping."""
+    headers = ["Aktivitet", "Startdatum", "Ansvar", "Kostnad"]
+    sample = [["Möte", "2026-01-01", "Eva", "100"]]
+    plain = detect(headers, sample)
+    assert [plain.headers[i] for i in plain.extras] == ["Ansvar", "Kostnad"]
+    kept_out = detect(headers, sample, {"ignore": ["kostnad"]})
+    assert [kept_out.headers[i] for i in kept_out.extras] == ["Ansvar"]
+    assert kept_out.as_mapping() == {"name": "Aktivitet", "start": "Startdatum", "ignore": ["Kostnad"]}
+    for bad in ("Kostnad", ["Saknas"], [1]):
+        with pytest.raises(BadRequest) as refused:
+            detect(headers, sample, {"ignore": bad})
+        assert refused.value.code == "bad_mapping"
