@@ -8,4 +8,5 @@ ALTER TABLE import_jobs
     DROP COLUMN warnings,
     DROP COLUMN date_order,
     DROP COLUMN skip_duplicates,
+    DROP COLUMN headers,
     DROP COLUMN skipped_duplicates;

@@ -8,6 +8,8 @@ ALTER TABLE import_jobs
     ADD COLUMN date_order text,
     ADD COLUMN skip_duplicates boolean NOT NULL DEFAULT true,
     ADD COLUMN skipped_duplicates integer NOT NULL DEFAULT 0,
+    -- The file's own headers, so that errors.csv gives each rejected row's cells in their columns.
+    ADD COLUMN headers text[],
     ADD CONSTRAINT import_jobs_warnings_list CHECK (jsonb_typeof(warnings) = 'array'),
     -- The notification payload carries them: the worker keeps them small, this keeps it so.
     ADD CONSTRAINT import_jobs_warnings_size CHECK (octet_length(warnings::text) <= 4000),

@@ -117,8 +117,7 @@ async def run_job(pool: Pool, job_id: UUID, *, settings: Settings,
             reader = await open_reader(pconn, conninfo_of(pool), claim, settings, open_source)
             try:
                 progress.total = reader.total_rows
-                if reader.warnings:
-                    await lifecycle.note_warnings(pconn, claim, reader.warnings)
+                await lifecycle.note_file(pconn, claim, reader.warnings, reader.headers)
                 await progress.step("parsing", f"Läser fil... {reader.total_rows} rader", READ_DONE)
                 totals = await load(pool, claim, reader, progress, settings)
             finally:

@@ -25,6 +25,13 @@ from importer.model import Declared, JobWarning, Source
 from importer.read.sources import open_source
 
 
+def headers_of(source: Source) -> tuple[str, ...]:
+    """The file's own column headers (a table's; the JSON form's item fields), for errors.csv."""
+    columns = getattr(source, "columns", None)
+    headers = getattr(columns, "headers", None)
+    return tuple(headers) if headers is not None else tuple(getattr(source, "headers", ()))
+
+
 class Stopped(Exception):
     """The loader stopped reading (closed the reader): the producer ends quietly."""
 
@@ -39,6 +46,7 @@ class ThreadReader:
         self.total_rows = source.total_rows
         self.declared: Declared = source.declared
         self.warnings: tuple[JobWarning, ...] = source.warnings
+        self.headers = headers_of(source)
         self._slots = threading.Semaphore(in_flight)
         self._stop = threading.Event()
         self._queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()
@@ -143,7 +151,7 @@ def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: 
         source = open_source(media_type, content, file_name, mapping, default_year=default_year,
                              sheet=sheet, date_order=date_order)
         del content  # the source keeps what it needs
-        conn.send(("opened", source.total_rows, source.declared, source.warnings))
+        conn.send(("opened", source.total_rows, source.declared, source.warnings, headers_of(source)))
         message = conn.recv()
         if message is None:
             return
@@ -208,6 +216,7 @@ class ProcessReader:
         self.total_rows = 0
         self.declared = Declared()
         self.warnings: tuple[JobWarning, ...] = ()
+        self.headers: tuple[str, ...] = ()
 
     async def open(self) -> None:
         """Start the child and wait until it has read the file once (or refused it)."""
@@ -222,7 +231,7 @@ class ProcessReader:
         message = await asyncio.to_thread(self._recv)
         if message[0] == "error":
             raise _rebuild_error(*message[1:])
-        _, self.total_rows, self.declared, self.warnings = message
+        _, self.total_rows, self.declared, self.warnings, self.headers = message
 
     def _recv(self) -> tuple[Any, ...]:
         try:

@@ -73,6 +73,8 @@ class StructuredSource:
     """
 
     warnings: tuple[JobWarning, ...] = ()  # a client that mapped its file said what it meant
+    #: What a rejected item's values are (errors.csv's columns): these fields, in this order.
+    headers = _VALUES
 
     def __init__(self, payload: dict[str, Any], *, file_name: str):
         self.file_name = file_name

@@ -92,7 +92,7 @@ UPDATE import_jobs
        processed_items = 0, rejected_rows = 0, eta_seconds = NULL,
        created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0,
        created_items = 0, error_code = NULL, error_message = NULL, error_details = NULL,
-       warnings = '[]', skipped_duplicates = 0
+       warnings = '[]', skipped_duplicates = 0, headers = NULL
  WHERE id = %(job_id)s AND status IN ('pending', 'processing')
 RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order, skip_duplicates,
           sheet, attempts, status,
@@ -115,10 +115,10 @@ UPDATE import_jobs
  WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
 RETURNING status;
 
--- name: job_warnings_set
--- What reading the file found worth saying, once it is opened: shown while the import runs and
--- after it has ended, whatever the end.
-UPDATE import_jobs SET warnings = %(warnings)s
+-- name: job_file_noted
+-- What reading the file found worth saying, once it is opened, shown while the import runs and
+-- after it has ended whatever the end; and the file's headers, for errors.csv.
+UPDATE import_jobs SET warnings = %(warnings)s, headers = %(headers)s
  WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
 RETURNING status;
 

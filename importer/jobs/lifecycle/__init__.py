@@ -22,7 +22,7 @@ from importer.jobs.lifecycle.attempts import (
     claim,
     complete,
     fail,
-    note_warnings,
+    note_file,
     requeue,
     settle_orphans,
     status_of,
@@ -54,6 +54,6 @@ from importer.jobs.lifecycle.values import (
 __all__ = [
     "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
     "ProgressReport", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete", "exists", "fail",
-    "get", "get_on", "list_jobs", "note_warnings", "requeue", "retry", "settle_orphans", "status_of",
+    "get", "get_on", "list_jobs", "note_file", "requeue", "retry", "settle_orphans", "status_of",
     "store_file", "submit", "write_progress",
 ]

@@ -60,11 +60,13 @@ def warning_objects(warnings: Sequence[JobWarning]) -> list[dict[str, Any]]:
     return shown
 
 
-async def note_warnings(conn: AsyncConn, claim: Claim, warnings: Sequence[JobWarning]) -> JobStatus | None:
-    """Show the file's warnings on the job (an attempt's first write once its reader has opened
-    the file); returns the job's status like write_progress."""
-    row = await (await conn.execute(q("job_warnings_set"), {
-        "job_id": claim.job_id, "attempt": claim.attempt,
+async def note_file(conn: AsyncConn, claim: Claim, warnings: Sequence[JobWarning],
+                    headers: Sequence[str]) -> JobStatus | None:
+    """Show the file's warnings on the job and keep its headers for errors.csv (an attempt's
+    first write once its reader has opened the file); returns the job's status like
+    write_progress."""
+    row = await (await conn.execute(q("job_file_noted"), {
+        "job_id": claim.job_id, "attempt": claim.attempt, "headers": list(headers),
         "warnings": Jsonb(warning_objects(warnings), dumps=_dumps)})).fetchone()
     return None if row is None else JobStatus(row["status"])
 
