@@ -734,7 +734,10 @@ function jobDetail(job) {
         + (r.skipped ? `, ${fmt(r.skipped)} fanns redan` : "")
         + (r.rejected ? `, ${plural(r.rejected, "rad", "rader")} avvisade` : "");
     }
-    case "failed": return `${job.error ? job.error.message : "Misslyckades"} Ingenting sparades.`;
+    case "failed": {
+      const message = job.error ? job.error.message : "Misslyckades";
+      return `${message}${/[.!?]$/.test(message) ? "" : "."} Ingenting sparades.`;
+    }
     case "cancelled": return "Avbruten – ingenting sparades.";
     case "cancelling": return "Avbryts – ingenting sparas.";
     default: return job.total_items ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} rader` : job.current_step;

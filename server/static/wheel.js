@@ -16,6 +16,7 @@ const R_IN = 118; // the hole in the middle, where the year is written
 const R_LABEL = 464; // month names
 const LANE_MIN = 4; // the thinnest lane an item may get; with more overlap, lanes are shared
 const LANE_MAX = 16; // the thickest: a ring with few items keeps thin arcs at its outer edge
+const LONG_DAYS = 60; // an item at least this long is "long": laid out after the short ones
 
 // ---------- pure helpers (exported for the tests' sake and for app.js) ----------
 
@@ -90,18 +91,23 @@ export function layoutYear(items, year) {
 
   // First pass: days and lanes. A lane takes an item when its last item ended before this one
   // starts; with every lane busy and no room for another, the lane that frees up first is
-  // shared (arcs overlap there, the table still lists each item).
+  // shared (arcs overlap there, the table still lists each item). Short items are laid out
+  // first, so that long ones (a fiscal year, a whole-year project), which would each hold a
+  // lane for months, cannot take every lane and push the short ones on top of each other:
+  // they get the inner lanes that are left.
   const placed = new Array(items.length);
-  const laneEnds = ringNames.map(() => []);
   for (let i = 0; i < items.length; i++) {
     const it = items[i];
-    const ring = ringIndex.get(it.ring);
     const start = dayIndex(it.start_date, year, offsets, days);
     const end = Math.max(start, dayIndex(it.end_date || it.start_date, year, offsets, days));
-    const ends = laneEnds[ring];
+    placed[i] = { ring: ringIndex.get(it.ring), lane: 0, start, end };
+  }
+  const laneEnds = ringNames.map(() => []);
+  const assign = (p) => {
+    const ends = laneEnds[p.ring];
     let lane = -1;
     for (let l = 0; l < ends.length; l++) {
-      if (ends[l] < start) { lane = l; break; }
+      if (ends[l] < p.start) { lane = l; break; }
     }
     if (lane < 0 && ends.length < maxLanes) {
       lane = ends.length;
@@ -111,9 +117,12 @@ export function layoutYear(items, year) {
       lane = 0;
       for (let l = 1; l < ends.length; l++) if (ends[l] < ends[lane]) lane = l;
     }
-    ends[lane] = Math.max(ends[lane], end);
-    placed[i] = { ring, lane, start, end };
-  }
+    ends[lane] = Math.max(ends[lane], p.end);
+    p.lane = lane;
+  };
+  // Both passes keep the items' start-date order, which is what makes the greedy lanes tight.
+  for (const p of placed) if (p.end - p.start < LONG_DAYS) assign(p);
+  for (const p of placed) if (p.end - p.start >= LONG_DAYS) assign(p);
 
   // Second pass: geometry, gathered per ring × group.
   const groups = new Map(); // key -> { ring, group, parts: [], count }
@@ -439,7 +448,8 @@ export class WheelView {
       el("td", { class: "item-name" }, it.name,
         it.description ? el("span", { class: "item-description", title: it.description }, it.description) : null),
       el("td", { class: "nowrap" }, rangeText(it)),
-      el("td", {}, swatch(it.group), " ", it.group, el("span", { class: "item-ring" }, it.ring)),
+      el("td", {}, el("span", { class: "item-group" }, swatch(it.group), el("span", {}, it.group)),
+        el("span", { class: "item-ring" }, it.ring)),
       el("td", {}, it.label || ""))));
     const filtered = rows.length !== all.length;
     this.$("wheel-count").textContent = rows.length === 0

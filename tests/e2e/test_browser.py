@@ -173,6 +173,7 @@ async def test_upload_runs_to_import_klar_with_live_progress(server: LiveServer,
         seen.add(now)
         if 0 < now < 100 and "mid" not in seen:
             seen.add("mid")
+            await page.wait_for_timeout(250)  # the bar eases to its value in 0.2 s
             await shot(page, "progress")
             processed = await page.text_content("#processed")
             assert processed == "" or re.fullmatch(r"\d+ / 2000 rader", processed), processed
@@ -232,6 +233,9 @@ async def test_upload_runs_to_import_klar_with_live_progress(server: LiveServer,
     await page.set_viewport_size({"width": 1280, "height": 900})
     await page.wait_for_timeout(200)
     await shot(page, "completed-with-wheel-desktop")
+    # The README's picture: the outcome and the wheel, as a desktop screen shows them first.
+    await page.screenshot(path=str(ARTIFACTS / "readme-wheel.png"), full_page=True,
+                          clip={"x": 0, "y": 0, "width": 1280, "height": 1380})
 
     # Only ever the one user-wide stream, never one per job.
     assert page.streams and all("/api/events?access_token=" in url for url in page.streams), page.streams
@@ -432,6 +436,13 @@ async def test_retry_of_a_failed_import(server: LiveServer, page, tmp_path) -> N
     assert status == 202, third
     await expect(second.locator("button", has_text="Försök igen")).to_have_count(0)
     await expect(page.locator("#jobs li.job")).to_have_count(3)
+
+    # The failure e-mail's link (`#wheel=…&job=…`) shows that job, not the newest.
+    await page.goto("about:blank")
+    await page.goto(f"{server.url}/#wheel={wheel}&job={first_id}")
+    await expect(page.locator(f"#jobs li.job[data-id='{first_id}']")).to_be_visible()
+    await expect(page.locator(f"#jobs li.job[data-id='{first_id}'] button", has_text="Visa")).to_have_count(0)
+    await expect(page.locator("#retried")).to_have_text("Importen har redan körts igen.")
     assert not page.errors
 
 
@@ -477,6 +488,12 @@ async def test_the_job_list_shows_wheel_and_mode_filters_and_loads_more(server: 
     await page.select_option("#filter-wheel", other)
     await expect(items).to_have_count(0)
     await expect(page.locator("#jobs-empty")).to_have_text("Inga importer matchar filtret.")
+
+    # "Visa hjulet" draws the wheel chosen for the next import.
+    await page.select_option("#wheel-select", other)
+    await page.click("#show-wheel")
+    await expect(page.locator("#wheel-heading")).to_have_text("Årshjulet Annat hjul (2026)")
+    assert (await wheel_drawn(page))["arcs"] == 1
     assert not page.errors
 
 
