@@ -56,6 +56,8 @@ _NOISE = {
     "reminder time", "show time as", "sensitivity", "priority", "starttid", "sluttid",
     "heldag", "startmanad", "slutmanad", "startvecka", "slutvecka", "meeting resources",
     "billing information", "mileage", "resources",
+    # errors.csv's row number and reason (server/views/jobs.py), when a corrected one comes back.
+    "rad", "orsak",
 }
 
 # Calendar exports, by language and column role. Outlook's CSV export (File > Open & Export >

@@ -51,6 +51,19 @@ _ONE_DAY = timedelta(days=1)
 R = TypeVar("R")
 
 
+#: What makes a spreadsheet run a cell as a formula (OWASP, "CSV injection"): errors.csv writes
+#: such a cell with a leading apostrophe, which `unquote` takes off when the corrected file
+#: comes back (server/views/jobs.py).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unquote(text: str) -> str:
+    """A cell errors.csv neutralised ("'=x"), as it was ("=x"); any other text as it is."""
+    if text[:1] == "'" and len(text) > 1 and text[1] in FORMULA_START:
+        return text[1:]
+    return text
+
+
 def cap(text: str, limit: int = MAX_CELL) -> str:
     """`text` if it has at most `limit` characters, else its start and TRUNCATED, `limit`
     characters in all (`limit` must exceed len(TRUNCATED))."""
@@ -117,6 +130,8 @@ class Rules(Generic[R]):
         Never raises for any cell text.
         """
         name = name.strip()
+        if name[:1] == "'":
+            name = unquote(name)
         if not name:
             return self._reject(row_number, raw, self.blame.name, render("row.name_missing"))
         if len(name) > MAX_NAME:
@@ -165,25 +180,25 @@ class Rules(Generic[R]):
             return self._reject(row_number, raw, self._end_blame(from_end_cell),
                                 render("row.span_too_long", years=MAX_SPAN_YEARS))
         if ring:
-            ring = ring.strip() or None
+            ring = unquote(ring.strip()) or None
             if ring is not None and len(ring) > MAX_PARENT_NAME:
                 return self._too_long(row_number, raw, self.blame.ring, ring)
         else:
             ring = None
         if group:
-            group = group.strip() or None
+            group = unquote(group.strip()) or None
             if group is not None and len(group) > MAX_PARENT_NAME:
                 return self._too_long(row_number, raw, self.blame.group, group)
         else:
             group = None
         if label:
-            label = label.strip() or None
+            label = unquote(label.strip()) or None
             if label is not None and len(label) > MAX_PARENT_NAME:
                 return self._too_long(row_number, raw, self.blame.label, label)
         else:
             label = None
         if description:
-            description = description.strip() or None
+            description = unquote(description.strip()) or None
             if description is not None and len(description) > MAX_DESCRIPTION:
                 description = cap(description, MAX_DESCRIPTION)
         else:

@@ -65,6 +65,10 @@ SELECT created_at, id FROM import_jobs WHERE id = %(job_id)s;
 -- name: import_job_exists
 SELECT 1 AS found FROM import_jobs WHERE id = %(job_id)s;
 
+-- name: import_job_headers
+-- The file's own headers (noted by the attempt that read it; NULL before one did).
+SELECT headers FROM import_jobs WHERE id = %(job_id)s;
+
 -- ---------------------------------------------------------------------------------------------
 -- Cancelling (API).
 

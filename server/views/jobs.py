@@ -15,12 +15,15 @@ from importer.errors import BadRequest, NotFound
 from importer.jobs import lifecycle
 from importer.model import JobStatus
 from importer.queries import q
+from importer.read.validate import FORMULA_START
 from server import keys
 from server.auth import user_id
 from server.views.common import json_response, path_uuid, query_int
 
-# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# errors.csv's own columns around the file's: the row number and why it was rejected; the
+# reader leaves both out of every field when the corrected file is imported (columns._NOISE).
+ROW_HEADER = "Rad"
+REASON_HEADER = "Orsak"
 
 
 async def get(request: web.Request) -> web.Response:
@@ -100,32 +103,43 @@ async def retry(request: web.Request) -> web.Response:
 
 
 def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula, made plain text by a leading apostrophe."""
+    """A cell a spreadsheet would run as a formula, made plain text by a leading apostrophe
+    (which the reader takes off again when the corrected file comes back: validate.unquote)."""
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
-def errors_csv_text(rows: list[dict[str, Any]]) -> str:
+def errors_csv_text(headers: list[str], rows: list[dict[str, Any]]) -> str:
+    """The rejected rows as a file a person corrects in Excel and imports again (API.md,
+    "Language"): UTF-8 with BOM, `;` (what Swedish Excel opens), the file's own columns each in
+    its own column between the row number (Rad) and the reason (Orsak), which the reader leaves
+    out of every field when the file comes back. A job no attempt has read yet has no headers:
+    its cells go under Kolumn 1, 2, ... as many as the widest row."""
+    width = max([len(headers), *(len(r["raw_values"] or ()) for r in rows)])
+    names = list(headers) + [f"Kolumn {i + 1}" for i in range(len(headers), width)]
     out = io.StringIO()
-    # The BOM makes Excel read UTF-8 (åäö) instead of the locale's code page.
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["row", "column", "reason", "values"])
+    out.write("\ufeff")  # the BOM makes Excel read UTF-8 (åäö) instead of the locale's code page
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([ROW_HEADER, *names, REASON_HEADER])
     for r in rows:
-        values = " | ".join(r["raw_values"] or ())
-        writer.writerow([r["row_number"], neutralise(r["column_name"] or ""), neutralise(r["reason"]),
-                         neutralise(values)])
+        values = list(r["raw_values"] or ())
+        values += [""] * (width - len(values))
+        reason = r["reason"] if not r["column_name"] or r["column_name"] in r["reason"] \
+            else f"{r['column_name']}: {r['reason']}"
+        writer.writerow([r["row_number"], *(neutralise(v) for v in values), neutralise(reason)])
     return out.getvalue()
 
 
 async def errors_csv(request: web.Request) -> web.Response:
-    """GET /api/imports/{job_id}/errors.csv: 200 text/csv of the rejected rows (row, column,
-    reason, values; UTF-8 with BOM, formulas neutralised); 404 `not_found`."""
+    """GET /api/imports/{job_id}/errors.csv: 200 text/csv of the rejected rows (Rad, the file's
+    own columns, Orsak; `;`, UTF-8 with BOM, formulas neutralised), ready to correct and import
+    again; 404 `not_found`."""
     job_id = path_uuid(request, "job_id", "job")
     async with as_user(request.app[keys.POOL], user_id(request)) as conn:
-        if not await lifecycle.exists(conn, job_id):
+        headers = await lifecycle.headers(conn, job_id)
+        if headers is None:
             raise NotFound("No such job.")
         rows = await (await conn.execute(q("rejected_rows_list"), {"job_id": job_id})).fetchall()
     return web.Response(
-        body=errors_csv_text(rows).encode("utf-8"),
+        body=errors_csv_text(headers, rows).encode("utf-8"),
         headers={"Content-Type": "text/csv; charset=utf-8",
                  "Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"'})

@@ -33,6 +33,7 @@ from importer.jobs.lifecycle.requests import (
     exists,
     get,
     get_on,
+    headers,
     list_jobs,
     retry,
     store_file,
@@ -54,6 +55,6 @@ from importer.jobs.lifecycle.values import (
 __all__ = [
     "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
     "ProgressReport", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete", "exists", "fail",
-    "get", "get_on", "list_jobs", "note_file", "requeue", "retry", "settle_orphans", "status_of",
+    "get", "get_on", "headers", "list_jobs", "note_file", "requeue", "retry", "settle_orphans", "status_of",
     "store_file", "submit", "write_progress",
 ]

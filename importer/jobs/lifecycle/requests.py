@@ -157,6 +157,15 @@ async def exists(conn: AsyncConn, job_id: UUID) -> bool:
     return await (await conn.execute(q("import_job_exists"), {"job_id": job_id})).fetchone() is not None
 
 
+async def headers(conn: AsyncConn, job_id: UUID) -> list[str] | None:
+    """The job's file's own headers: None when there is no such job (of the user's, under
+    as_user); [] when no attempt has read the file yet."""
+    row = await (await conn.execute(q("import_job_headers"), {"job_id": job_id})).fetchone()
+    if row is None:
+        return None
+    return list(row["headers"] or [])
+
+
 async def list_jobs(pool: Pool, *, user_id: UUID, status: JobStatus | None,
                     wheel_id: UUID | None, before: UUID | datetime | None, limit: int) -> list[JobObject]:
     """The user's jobs, newest first, at most `limit`, those created before `before` (a job id:

@@ -151,9 +151,12 @@ async def test_retry_obeys_the_active_jobs_limit(api_factory, pool):
 
 
 async def test_errors_csv_is_excel_safe(api, pool):
-    """errors.csv is UTF-8 with a BOM, has row,column,reason,values, and neutralises formula cells."""
+    """errors.csv is UTF-8 with a BOM and `;`, has Rad, the file's own columns and Orsak, and
+    neutralises formula cells."""
     job = await api.job(await api.wheel())
     async with pool.connection() as conn:
+        await conn.execute("UPDATE import_jobs SET headers = ARRAY['Aktivitet', 'Startdatum'] WHERE id = %s",
+                           (job["id"],))
         await conn.execute(
             "INSERT INTO import_rejected_rows (job_id, row_number, column_name, reason, raw_values) VALUES"
             " (%(j)s, 3, 'Startdatum', 'Datumet går inte att läsa', ARRAY['Möte', '=HYPERLINK(\"x\")']),"
@@ -163,11 +166,10 @@ async def test_errors_csv_is_excel_safe(api, pool):
     assert resp.headers["Content-Type"].startswith("text/csv")
     raw = await resp.read()
     assert raw.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["row", "column", "reason", "values"]
-    assert rows[1] == ["2", "'@Slut", "'+1 dag", "'-2+3 | åäö"]
-    assert rows[2][:3] == ["3", "Startdatum", "Datumet går inte att läsa"]
-    assert rows[2][3] == 'Möte | =HYPERLINK("x")'  # a cell that does not start with a formula is left as it is
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Rad", "Aktivitet", "Startdatum", "Orsak"]
+    assert rows[1] == ["2", "'-2+3", "åäö", "'@Slut: +1 dag"]
+    assert rows[2] == ["3", "Möte", "'=HYPERLINK(\"x\")", "Startdatum: Datumet går inte att läsa"]
     for row in rows[1:]:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
 

@@ -35,8 +35,32 @@ async def test_import_completes_and_items_are_readable(api_factory):
     counts = (await (await api.call("GET", f"/api/wheels/{wheel}")).json())["counts"]
     assert counts["items"] == 3
     raw = await (await api.call("GET", f"/api/imports/{job['id']}/errors.csv")).read()
-    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["row", "column", "reason", "values"] and len(rows) == 2 and rows[1][0] == "4"
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Rad", "Aktivitet", "Startdatum", "Slutdatum", "Område", "Orsak"]
+    assert len(rows) == 2 and rows[1][:5] == ["4", "Trasig", "inte ett datum", "2026-01-01", "Ekonomi"]
+
+
+async def test_a_corrected_errors_csv_imports_its_rows(api_factory):
+    """errors.csv, corrected as a person would in a spreadsheet (the bad cells fixed, Rad and
+    Orsak left in place), imports its rows again: each becomes an item, none is rejected, and a
+    neutralised formula-like name comes back as it was."""
+    api = await api_factory(with_worker=True)
+    wheel = await api.wheel()
+    body = ("Aktivitet;Startdatum;Slutdatum;Område;Beskrivning\nMöte;2026-03-01;2026-03-02;Ekonomi;x\n"
+            "-Avstämning;31/02/2026;;Ekonomi;+5 %\nPlanering;aldrig;2026-04-01;Ledning;\n")
+    first = await _until_ended(api, (await (await api.submit_csv(wheel, body.encode())).json())["id"])
+    assert first["status"] == "completed" and first["rejected_rows"] == 2
+    text = (await (await api.call("GET", f"/api/imports/{first['id']}/errors.csv")).read()).decode("utf-8-sig")
+    corrected = text.replace("31/02/2026", "28/02/2026").replace(";aldrig;", ";2026-03-30;")
+    resp = await api.submit_csv(wheel, corrected.encode("utf-8-sig"))
+    assert resp.status == 202, await resp.text()
+    second = await _until_ended(api, (await resp.json())["id"])
+    assert second["status"] == "completed" and second["rejected_rows"] == 0 and second["counts"]["items"] == 2
+    items = (await (await api.call("GET", f"/api/wheels/{wheel}/items")).json())["items"]
+    by_name = {i["name"]: i for i in items}
+    assert set(by_name) == {"Möte", "-Avstämning", "Planering"}
+    assert by_name["-Avstämning"]["start_date"] == "2026-02-28" and by_name["-Avstämning"]["description"] == "+5 %"
+    assert by_name["Planering"]["ring"] == "Ledning"
 
 
 async def test_failed_import_can_be_retried(api_factory):
