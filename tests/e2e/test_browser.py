@@ -312,6 +312,15 @@ async def test_the_picker_takes_spreadsheets_and_a_dropped_csv_is_imported(serve
                   "application/vnd.ms-excel", "application/vnd.oasis.opendocument.spreadsheet"):
         assert media in accept, accept
 
+    # The picker is reached from the keyboard too: the input, out of sight, still takes the focus
+    # (and the drop zone shows it).
+    await expect(page.locator("#show-wheel")).to_be_visible()
+    await page.focus("#wheel-select")
+    for _ in range(3):  # past "Visa hjulet" and "Nytt hjul"
+        await page.keyboard.press("Tab")
+    assert await page.evaluate("() => document.activeElement.id") == "file-input"
+    assert await page.evaluate("() => document.querySelector('#drop-zone').matches(':focus-within')")
+
     content = "Aktivitet;Startdatum;Slutdatum\nSläppt möte;2025-04-01;2025-04-03\nNästa möte;2025-05-02;2025-05-02\n"
     # A real drop: a DataTransfer holding the file, dispatched on the zone as the browser would.
     transfer = await page.evaluate_handle("""(content) => {
