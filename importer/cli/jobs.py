@@ -75,12 +75,14 @@ def table(rows: list[dict[str, Any]], *, wide: bool = False,
     now = now or datetime.datetime.now(datetime.UTC)
     t = Table(title=f"Import jobs ({len(rows)})", header_style="bold")
     if not wide:
-        narrow: tuple[tuple[str, JustifyMethod, int | None], ...] = (
-            ("id", "left", None), ("wheel", "left", WHEEL_MAX), ("file", "left", FILE_MAX),
-            ("status", "left", None), ("progress", "right", None), ("age", "right", None))
-        for name, justify, max_width in narrow:
+        # (name, justify, min_width, max_width): the id stays whole on any terminal, to be copied.
+        narrow: tuple[tuple[str, JustifyMethod, int | None, int | None], ...] = (
+            ("id", "left", 8, None), ("wheel", "left", None, WHEEL_MAX), ("file", "left", None, FILE_MAX),
+            ("status", "left", None, None), ("progress", "right", None, None), ("age", "right", None, None))
+        for name, justify, min_width, max_width in narrow:
             # One line per job: a long title or file name is cut with "…", never wrapped.
-            t.add_column(name, justify=justify, max_width=max_width, no_wrap=True, overflow="ellipsis")
+            t.add_column(name, justify=justify, min_width=min_width, max_width=max_width, no_wrap=True,
+                         overflow="ellipsis")
         for r in rows:
             t.add_row(str(r["id"])[:8], _wheel(r), Text(r["file_name"]), _status(r["status"]),
                       f"{r['progress']}%", age_text(r["created_at"], now))
