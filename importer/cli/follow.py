@@ -31,13 +31,38 @@ def eta_text(seconds: int | None) -> str:
 
 
 def counts_text(job: dict[str, Any]) -> str:
+    """"✓ 3 ringar ✓ 39 grupper ✓ 1234/1929 aktiviteter": a check mark only on what is there."""
     c = job.get("counts") or {}
+    parts = [f"{c[key]} {word}" for key, word in
+             (("rings", "ringar"), ("groups", "grupper"), ("labels", "etiketter"), ("pages", "sidor"))
+             if c.get(key)]
     if job.get("status") == "completed":
-        items = f"✓ {c.get('items', 0)} aktiviteter"
+        done = c.get("items", 0)
+        items = f"{done} aktiviteter"
     else:
-        items = f"✓ {job.get('processed_items', 0)}/{job.get('total_items', 0)} aktiviteter"
-    return (f"✓ {c.get('rings', 0)} ringar ✓ {c.get('groups', 0)} grupper "
-            f"✓ {c.get('labels', 0)} etiketter ✓ {c.get('pages', 0)} sidor {items}")
+        done = job.get("processed_items", 0)
+        items = f"{done}/{job.get('total_items', 0)} aktiviteter"
+    return " ".join([*(f"✓ {p}" for p in parts), f"✓ {items}" if done else items])
+
+
+def rows_sum_text(job: dict[str, Any]) -> str | None:
+    """How the file's rows became the wheel's items, as a sum that holds; None if it would not.
+
+    Every row is an activity or rejected; an activity across a year end becomes one item per
+    year; an item the wheel already had is skipped: rows = items + skipped − extra pieces + rejected.
+    """
+    c = job.get("counts") or {}
+    rows, items = job.get("processed_items", 0), c.get("items", 0)
+    skipped, rejected = c.get("skipped_duplicates", 0), job.get("rejected_rows", 0)
+    pieces = items + skipped + rejected - rows
+    if pieces < 0:
+        return None
+    text = f"Rows: {rows} = {items} items saved"
+    if skipped:
+        text += f" + {skipped} duplicates skipped"
+    if pieces:
+        text += f" − {pieces} extra pieces of activities across a year end"
+    return text + f" + {rejected} rejected"
 
 
 class ItemsColumn(ProgressColumn):
@@ -119,6 +144,9 @@ def print_outcome(job: dict[str, Any], endpoint: Endpoint, out: TextIO | None = 
     status: str = job.get("status", "")
     if status == "completed":
         print("Import klar!", counts_text(job), file=out)
+        summed = rows_sum_text(job)
+        if summed:
+            print(summed, file=out)
         rejected = job.get("rejected_rows", 0)
         print(f"Rejected rows: {rejected}", file=out)
         if rejected:

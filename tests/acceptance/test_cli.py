@@ -72,7 +72,9 @@ def test_submit_completed_exits_0_with_counts_and_errors_hint(server: LiveServer
     out = result.stdout
     assert "Import startad: job " in out
     assert "Import klar!" in out
-    assert "✓ 2 ringar" in out and "✓ 4 grupper" in out
+    assert "✓ 2 ringar" in out and "✓ 4 grupper" in out and "✓ 0" not in out
+    # Five rows: four activities (one across the year end, so five items) and one rejected.
+    assert "Rows: 5 = 5 items saved − 1 extra pieces of activities across a year end + 1 rejected" in out
     assert "Rejected rows: 1" in out
     # The token came from $IMPORTER_TOKEN, so the hint may name the variable.
     assert "/errors.csv" in out and 'curl -fsS -H "Authorization: Bearer $IMPORTER_TOKEN" -o errors.csv' in out
