@@ -22,6 +22,7 @@ from uuid import UUID
 from importer.errors import ImporterError, InvalidInput
 from importer.load.produce import Chunk, Plan, produce
 from importer.model import Declared, JobWarning, Source
+from importer.read.findings import source_warnings
 from importer.read.sources import open_source
 
 
@@ -45,7 +46,7 @@ class ThreadReader:
         self.source = source
         self.total_rows = source.total_rows
         self.declared: Declared = source.declared
-        self.warnings: tuple[JobWarning, ...] = source.warnings
+        self.warnings: tuple[JobWarning, ...] = tuple(source_warnings(source))
         self.headers = headers_of(source)
         self._slots = threading.Semaphore(in_flight)
         self._stop = threading.Event()
@@ -151,7 +152,8 @@ def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: 
         source = open_source(media_type, content, file_name, mapping, default_year=default_year,
                              sheet=sheet, date_order=date_order)
         del content  # the source keeps what it needs
-        conn.send(("opened", source.total_rows, source.declared, source.warnings, headers_of(source)))
+        conn.send(("opened", source.total_rows, source.declared, tuple(source_warnings(source)),
+                   headers_of(source)))
         message = conn.recv()
         if message is None:
             return

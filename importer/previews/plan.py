@@ -100,10 +100,6 @@ def describe(source: Source, result: Review, duplicates: int, *, size_bytes: int
     warnings = list(result.warnings)
     if duplicates:
         warnings.append(JobWarning(code="duplicate_items", details={"count": duplicates, "skipped": True}))
-    if columns is not None:
-        extras = [columns.headers[i] for i in columns.extras]
-        if extras:
-            warnings.append(JobWarning(code="unmapped_column", details={"columns": extras}))
     from importer.jobs.lifecycle.attempts import warning_objects
 
     return {

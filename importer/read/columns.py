@@ -51,13 +51,15 @@ _PERSON = (
     "person", "kontaktperson", "agare",
 )
 # Calendar exports carry these beside the dates; they would only clutter the description.
+# The columns errors.csv adds around the file's own (server/views/jobs.py), as normalised.
+ERRORS_ROW, ERRORS_REASON = "rad", "orsak"
 _NOISE = {
     "start time", "end time", "all day event", "private", "reminder on/off", "reminder date",
     "reminder time", "show time as", "sensitivity", "priority", "starttid", "sluttid",
     "heldag", "startmanad", "slutmanad", "startvecka", "slutvecka", "meeting resources",
     "billing information", "mileage", "resources",
     # errors.csv's row number and reason (server/views/jobs.py), when a corrected one comes back.
-    "rad", "orsak",
+    ERRORS_ROW, ERRORS_REASON,
 }
 
 # Calendar exports, by language and column role. Outlook's CSV export (File > Open & Export >
@@ -302,6 +304,9 @@ class ColumnMap:
     extras: tuple[int, ...] = ()
     #: Columns the mapping's `ignore` keeps out of every field and of the description.
     ignored: tuple[int, ...] = ()
+    #: The file is an errors.csv coming back corrected (Rad first, Orsak last): its
+    #: neutralised formula-like cells lose their apostrophe again (validate.unquote).
+    corrected: bool = False
     serial_dates: bool = False
     all_day: int | None = None
     end_time: int | None = None
@@ -427,7 +432,9 @@ def detect(
     chosen = {f: i for f, i in chosen.items() if i >= 0}
     all_day = next((i for i, key in enumerate(keys) if key in _ALL_DAY and i not in taken), None)
     end_time = next((i for i, key in enumerate(keys) if key in _END_TIME and i not in taken), None)
-    return ColumnMap(headers=headers, extras=extras, ignored=ignored, serial_dates=serials, all_day=all_day,
+    corrected = len(keys) > 2 and keys[0] == ERRORS_ROW and keys[-1] == ERRORS_REASON
+    return ColumnMap(headers=headers, extras=extras, ignored=ignored, corrected=corrected,
+                     serial_dates=serials, all_day=all_day,
                      end_time=end_time, calendar=calendar_layout(headers), **chosen)
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import attrs
 
-from importer.model import JobWarning
+from importer.model import JobWarning, Source
 
 #: An item longer than this many days is probably a mistake (a year typed wrong).
 LONG_ITEM_DAYS = 300
@@ -44,3 +44,15 @@ class Findings:
             found.append(JobWarning(code="same_dates", details={
                 "date": start.isoformat() if start == end else f"{start.isoformat()}–{end.isoformat()}"}))
         return found
+
+
+def source_warnings(source: Source) -> list[JobWarning]:
+    """What reading the file found (its own warnings), and `unmapped_column` for the columns
+    holding data that no field takes (they go into the description as "Header: value")."""
+    found = list(source.warnings)
+    columns = getattr(source, "columns", None)
+    extras = getattr(columns, "extras", ())
+    headers = getattr(columns, "headers", ())
+    if extras:
+        found.append(JobWarning(code="unmapped_column", details={"columns": [headers[i] for i in extras]}))
+    return found

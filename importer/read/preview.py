@@ -16,7 +16,7 @@ from uuid import UUID
 import attrs
 
 from importer.model import Activity, Existing, JobWarning, Rejection, Source
-from importer.read.findings import Findings
+from importer.read.findings import Findings, source_warnings
 from importer.read.planning import DEFAULT_GROUP, DEFAULT_RING, Planner
 
 #: Items and rejected rows a preview shows (its counts cover the whole file).
@@ -130,7 +130,7 @@ def review(source: Source, existing: Existing, *, budget_seconds: float | None =
                "labels": {lb.id for lb in new.labels}, "pages": {p.id for p in new.pages}}
     counts = {kind: StructureCount(new=len(created[kind]), existing=len(used[kind] - created[kind]))
               for kind in used}
-    warnings = [*source.warnings, *findings.warnings()]
+    warnings = [*source_warnings(source), *findings.warnings()]
     return Review(rows=rows, activities=activities, items=items, rejected=rejected,
                   split_items=items - activities, rings=counts["rings"], groups=counts["groups"],
                   labels=counts["labels"], pages=counts["pages"], shown_items=tuple(shown_items),

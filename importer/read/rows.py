@@ -33,7 +33,7 @@ class RowBuilder:
             Blame(name=header(columns.name), start=header(columns.start), end=header(columns.end),
                   ring=header(columns.ring), group=header(columns.group),
                   label=header(columns.label)),
-            start_dates=start, end_dates=end, ranges=True, cells_of=_as_read)
+            start_dates=start, end_dates=end, ranges=True, cells_of=_as_read, unquote=columns.corrected)
         self._description = columns.description
         self._extras = tuple((i, headers[i]) for i in columns.extras)
         # Unpacked once per pass by `rows`, not loaded attribute by attribute per record.

@@ -53,7 +53,8 @@ R = TypeVar("R")
 
 #: What makes a spreadsheet run a cell as a formula (OWASP, "CSV injection"): errors.csv writes
 #: such a cell with a leading apostrophe, which `unquote` takes off when the corrected file
-#: comes back (server/views/jobs.py).
+#: comes back (server/views/jobs.py; columns.ColumnMap.corrected tells such a file). Any other
+#: file keeps its cells exactly as written.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -106,11 +107,13 @@ class Rules(Generic[R]):
     `cells_of(raw)` gives the raw cells a rejection keeps; it runs only for rejected rows.
     """
 
-    __slots__ = ("blame", "cells_of", "end_dates", "ranges", "start_dates")
+    __slots__ = ("blame", "cells_of", "end_dates", "ranges", "start_dates", "unquote")
 
     def __init__(self, blame: Blame, *, start_dates: DateColumn, end_dates: DateColumn | None = None,
-                 ranges: bool = False, cells_of: Callable[[R], Sequence[str]]):
+                 ranges: bool = False, cells_of: Callable[[R], Sequence[str]], unquote: bool = False):
         self.blame = blame
+        #: The file is a corrected errors.csv: its formula-like cells carry our apostrophe.
+        self.unquote = unquote
         self.start_dates = start_dates
         self.end_dates = end_dates or start_dates
         self.ranges = ranges
@@ -130,7 +133,8 @@ class Rules(Generic[R]):
         Never raises for any cell text.
         """
         name = name.strip()
-        if name[:1] == "'":
+        quoted = self.unquote
+        if quoted:
             name = unquote(name)
         if not name:
             return self._reject(row_number, raw, self.blame.name, render("row.name_missing"))
@@ -180,25 +184,25 @@ class Rules(Generic[R]):
             return self._reject(row_number, raw, self._end_blame(from_end_cell),
                                 render("row.span_too_long", years=MAX_SPAN_YEARS))
         if ring:
-            ring = unquote(ring.strip()) or None
+            ring = (unquote(ring.strip()) if quoted else ring.strip()) or None
             if ring is not None and len(ring) > MAX_PARENT_NAME:
                 return self._too_long(row_number, raw, self.blame.ring, ring)
         else:
             ring = None
         if group:
-            group = unquote(group.strip()) or None
+            group = (unquote(group.strip()) if quoted else group.strip()) or None
             if group is not None and len(group) > MAX_PARENT_NAME:
                 return self._too_long(row_number, raw, self.blame.group, group)
         else:
             group = None
         if label:
-            label = unquote(label.strip()) or None
+            label = (unquote(label.strip()) if quoted else label.strip()) or None
             if label is not None and len(label) > MAX_PARENT_NAME:
                 return self._too_long(row_number, raw, self.blame.label, label)
         else:
             label = None
         if description:
-            description = unquote(description.strip()) or None
+            description = (unquote(description.strip()) if quoted else description.strip()) or None
             if description is not None and len(description) > MAX_DESCRIPTION:
                 description = cap(description, MAX_DESCRIPTION)
         else:
