@@ -130,3 +130,29 @@ async def test_a_file_that_cannot_be_an_import_is_refused_and_not_kept(api, db_u
     assert resp.status == 404
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM import_files").fetchone()[0] == before
+
+
+async def test_a_changed_preview_imports_with_its_changes(api_factory):
+    """Preview, then PATCH the mapping (Ansvar becomes the label) and the date order, then import:
+    the job's counts are exactly the changed preview's, and the items carry the mapped labels and
+    the dates read month-first."""
+    api = await api_factory(with_worker=True)
+    wheel = await api.wheel()
+    body = ("Aktivitet;Start;Område;Ansvar\nMöte;03/04/2026;Ekonomi;Eva\nKurs;05/06/2026;Ekonomi;Bo\n"
+            "Fel;aldrig;Ekonomi;Eva\n").encode()
+    preview = await (await _preview(api, wheel, body)).json()
+    assert preview["date_order"] == "day_first" and preview["date_order_source"] in ("default", "data", "layout")
+    changed = await (await api.call("PATCH", preview["links"]["self"],
+                                    json={"mapping": {"label": "Ansvar"}, "date_order": "month_first"})).json()
+    assert changed["date_order"] == "month_first" and changed["date_order_source"] == "request"
+    assert [(i["name"], i["start_date"], i["label"]) for i in changed["items"]] == [
+        ("Möte", "2026-03-04", "Eva"), ("Kurs", "2026-05-06", "Bo")]
+    resp = await api.call("POST", changed["links"]["imports"], json={"notify": False})
+    assert resp.status == 202, await resp.text()
+    job = await _until_ended(api, (await resp.json())["id"])
+    assert job["status"] == "completed"
+    assert (job["counts"]["items"], job["counts"]["labels"], job["rejected_rows"]) == (
+        changed["counts"]["items"], changed["counts"]["labels"]["new"], changed["counts"]["rejected"])
+    items = (await (await api.call("GET", f"/api/wheels/{wheel}/items")).json())["items"]
+    assert [(i["name"], i["start_date"], i["label"]) for i in items] == [
+        ("Möte", "2026-03-04", "Eva"), ("Kurs", "2026-05-06", "Bo")]
