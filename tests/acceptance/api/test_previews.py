@@ -156,3 +156,18 @@ async def test_a_changed_preview_imports_with_its_changes(api_factory):
     items = (await (await api.call("GET", f"/api/wheels/{wheel}/items")).json())["items"]
     assert [(i["name"], i["start_date"], i["label"]) for i in items] == [
         ("Möte", "2026-03-04", "Eva"), ("Kurs", "2026-05-06", "Bo")]
+
+
+async def test_files_that_should_warn_do(api):
+    """Every activity on one date gives same_dates; an item over 300 days gives long_items; a
+    column no field takes gives unmapped_column; each with a message in Swedish."""
+    wheel = await api.wheel()
+    same = b"Aktivitet;Datum;Kostnad\nA;2026-05-01;100\nB;2026-05-01;200\nC;2026-05-01;300\n"
+    codes = {w["code"]: w for w in (await (await _preview(api, wheel, same)).json())["warnings"]}
+    assert set(codes) == {"same_dates", "unmapped_column"}
+    assert codes["same_dates"]["details"] == {"date": "2026-05-01"} and "2026-05-01" in codes["same_dates"]["message"]
+    assert codes["unmapped_column"]["details"] == {"columns": ["Kostnad"]}
+    long = "Aktivitet;Start;Slut\nProjekt;2026-01-01;2026-12-31\nMöte;2026-02-01;2026-02-01\n".encode()
+    codes = {w["code"]: w for w in (await (await _preview(api, wheel, long)).json())["warnings"]}
+    assert set(codes) == {"long_items"} and codes["long_items"]["details"] == {"count": 1, "days": 300}
+    assert codes["long_items"]["message"] == "1 aktiviteter är längre än 300 dagar."
