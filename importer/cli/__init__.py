@@ -1,8 +1,9 @@
-"""Command-line clients of the API (`importer submit`, `watch`, `cancel`, `retry`) and of the
-database (`importer jobs`).
+"""Command-line clients of the API (`importer submit`, `preview`, `import-preview`, `watch`,
+`cancel`, `retry`) and of the database (`importer jobs`).
 
-Exit codes of `submit`, `watch` and `retry --follow` (`cancel` and `retry` alone: 0 when the
-server took the action, 2 as below when it refused):
+Exit codes of `submit`, `import-preview`, `watch` and `retry --follow` (`cancel` and `retry`
+alone: 0 when the server took the action, 2 as below when it refused; `preview`: 0 when the
+server made the preview, 2 as below when it refused the file or the request failed):
   0  the import completed
   1  the import failed (the error code and message are printed)
   2  the import was cancelled, or the request itself failed: bad arguments, an HTTP error

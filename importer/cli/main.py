@@ -21,7 +21,12 @@ COMMANDS = {
     "jobs": "importer.cli.jobs:main",
     "cancel": "importer.cli.actions:cancel_main",
     "retry": "importer.cli.actions:retry_main",
+    "preview": "importer.cli.preview:main",
+    "import-preview": "importer.cli.preview:import_main",
 }
+
+#: API.md's `date_order`: which part of 03/04 is the day.
+DATE_ORDERS = ("day_first", "month_first")
 
 
 def _uuid(text: str) -> str:
@@ -39,6 +44,15 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
     return value
+
+
+def _reading_options(p: argparse.ArgumentParser) -> None:
+    """How the server reads the file: the same options for `submit` and `preview` (API.md)."""
+    p.add_argument("--mapping", metavar="JSON",
+                   help="""which header feeds which field, e.g. '{"label": "Ansvar", "description": null}'""")
+    p.add_argument("--date-order", choices=DATE_ORDERS,
+                   help="read 03/04/2025 as 3 April (day_first) or March 4 (month_first); default: from the data")
+    p.add_argument("--sheet", metavar="NAME", help="the workbook's sheet to read (default: the first with data)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,13 +81,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=None,
                    help="serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics")
 
-    p = sub.add_parser("submit", help="upload a CSV and follow its progress until it ends")
+    p = sub.add_parser("submit", help="upload a file (CSV, TSV, xlsx, xls, ods) and follow its progress until it ends")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--wheel", required=True, type=_uuid, help="the wheel to import into")
     p.add_argument("--mode", choices=[m.value for m in ImportMode], default=ImportMode.APPEND.value)
+    _reading_options(p)
+    p.add_argument("--keep-duplicates", action="store_true",
+                   help="in append mode, import items the wheel already has too (skip_duplicates=false)")
     p.add_argument("--url", default=None, help="server base URL (default $IMPORTER_URL or http://127.0.0.1:8080)")
     p.add_argument("--token", default=None, help="bearer token (default $IMPORTER_TOKEN)")
     p.add_argument("--no-notify", action="store_true", help="send no completion e-mail")
+
+    p = sub.add_parser("preview", help="upload a file and show what its import would do, without importing it")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--wheel", required=True, type=_uuid, help="the wheel it would be imported into")
+    _reading_options(p)
+    p.add_argument("--rows", type=int, default=10, metavar="N",
+                   help="first items and rejected rows shown (default 10, at most 100; 0: none)")
+    p.add_argument("--json", action="store_true", help="print the preview object as JSON")
+    p.add_argument("--url", default=None)
+    p.add_argument("--token", default=None)
+
+    p = sub.add_parser("import-preview", help="import a previewed file (no re-upload) and follow its progress")
+    p.add_argument("preview_id", metavar="PREVIEW_ID", type=_uuid)
+    p.add_argument("--mode", choices=[m.value for m in ImportMode], default=ImportMode.APPEND.value)
+    p.add_argument("--keep-duplicates", action="store_true",
+                   help="in append mode, import items the wheel already has too (skip_duplicates=false)")
+    p.add_argument("--no-notify", action="store_true", help="send no completion e-mail")
+    p.add_argument("--url", default=None)
+    p.add_argument("--token", default=None)
 
     p = sub.add_parser("watch", help="follow a job's progress stream")
     p.add_argument("job_id", metavar="JOB_ID", type=_uuid)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 import attrs
@@ -32,15 +33,56 @@ class Started:
     job_id: str | None = None
 
 
+def multipart(handle: BinaryIO, path: Path, fields: dict[str, str]) -> aiohttp.FormData:
+    """The form of an upload: part `file` (streamed from `handle`) and the text parts `fields`."""
+    # Unquoted: aiohttp would otherwise send the name percent-encoded ("byr%C3%A5.csv"), which
+    # servers (ours included) take literally; browsers send it as UTF-8, as this does.
+    form = aiohttp.FormData(quote_fields=False)
+    form.add_field("file", handle, filename=path.name,
+                   content_type=MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"))
+    for name, value in fields.items():
+        form.add_field(name, value)
+    return form
+
+
+def parse_mapping_option(raw: str | None) -> dict[str, Any] | None:
+    """`--mapping`'s JSON object (API.md's `mapping`); ValueError with a message for a person.
+
+    Checked here so that a typo costs no upload; which headers it names, the server checks.
+    """
+    if raw is None:
+        return None
+    try:
+        mapping = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"--mapping is not JSON: {raw!r} "
+                         """(e.g. --mapping '{"label": "Ansvar", "description": null}')""") from None
+    if not isinstance(mapping, dict):
+        raise ValueError("--mapping must be a JSON object of field -> header")
+    return mapping
+
+
+def import_fields(*, mode: str = "append", notify: bool = True, mapping: dict[str, Any] | None = None,
+                  date_order: str | None = None, sheet: str | None = None,
+                  skip_duplicates: bool = True) -> dict[str, str]:
+    """The multipart parts of an import besides the file; options left unset are not sent."""
+    fields = {"mode": mode, "notify": "true" if notify else "false"}
+    if mapping is not None:
+        fields["mapping"] = json.dumps(mapping, ensure_ascii=False)
+    if date_order:
+        fields["date_order"] = date_order
+    if sheet is not None:
+        fields["sheet"] = sheet
+    if not skip_duplicates:
+        fields["skip_duplicates"] = "false"
+    return fields
+
+
 async def upload(session: aiohttp.ClientSession, endpoint: Endpoint, path: Path, wheel_id: str,
-                 *, mode: str = "append", notify: bool = True) -> dict[str, Any]:
+                 *, fields: dict[str, str] | None = None) -> dict[str, Any]:
     """The job object of a new import of `path` (multipart, the file streamed from disk)."""
     with path.open("rb") as handle:
-        form = aiohttp.FormData()
-        form.add_field("file", handle, filename=path.name,
-                       content_type=MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"))
-        form.add_field("mode", mode)
-        form.add_field("notify", "true" if notify else "false")
+        form = multipart(handle, path, fields if fields is not None else import_fields())
         url = endpoint.absolute(f"/api/wheels/{wheel_id}/imports")
         async with session.post(url, data=form, headers=endpoint.headers) as response:
             await raise_for_error(response)
@@ -48,10 +90,10 @@ async def upload(session: aiohttp.ClientSession, endpoint: Endpoint, path: Path,
             return job
 
 
-async def run(endpoint: Endpoint, started: Started, path: Path, wheel_id: str, *, mode: str,
-              notify: bool) -> int:
+async def run(endpoint: Endpoint, started: Started, path: Path, wheel_id: str, *,
+              fields: dict[str, str]) -> int:
     async with aiohttp.ClientSession() as session:
-        job = await upload(session, endpoint, path, wheel_id, mode=mode, notify=notify)
+        job = await upload(session, endpoint, path, wheel_id, fields=fields)
         started.job_id = job["id"]
         print(f"Import startad: job {job['id']}", flush=True)
         return await follow(session, endpoint, job)
@@ -62,8 +104,15 @@ def main(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return EXIT_USAGE
-    return run_cli(lambda endpoint, started: run(endpoint, started, path, args.wheel, mode=args.mode,
-                                                 notify=not args.no_notify), args)
+    try:
+        mapping = parse_mapping_option(args.mapping)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    fields = import_fields(mode=args.mode, notify=not args.no_notify, mapping=mapping,
+                           date_order=args.date_order, sheet=args.sheet,
+                           skip_duplicates=not args.keep_duplicates)
+    return run_cli(lambda endpoint, started: run(endpoint, started, path, args.wheel, fields=fields), args)
 
 
 def interrupted_hint(job_id: str | None) -> str:
