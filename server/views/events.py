@@ -16,7 +16,8 @@ from importer.errors import NotFound
 from importer.jobs import lifecycle
 from importer.queries import q
 from server import keys
-from server.hub import HUB, JobEvent, Subscription
+from server.hub import HUB
+from server.streams import JobEvent, Subscription
 
 RETRY_MS = 2000  # how long a browser waits before reconnecting
 PING_INTERVAL = 10.0  # a comment line at least every 15 s, with room for a busy loop
@@ -72,7 +73,7 @@ def _job_id(request: web.Request) -> UUID:
     try:
         return UUID(request.match_info["job_id"])
     except ValueError:
-        raise NotFound("No such import job.") from None
+        raise NotFound.of("api.no_job") from None
 
 
 def _seq(header: str | None) -> int:
@@ -103,7 +104,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
         async with as_user(request.app[keys.POOL], user_id) as conn:
             job = await lifecycle.get_on(conn, job_id)
         if job is None:
-            raise NotFound("No such import job.")
+            raise NotFound.of("api.no_job")
         first = JobEvent.from_job(job.data, user_id=user_id)
         if first.terminal and first.seq <= seen:
             # Already seen to its end. 204 is what tells an EventSource not to reconnect.

@@ -8,7 +8,8 @@ import uuid
 from aiohttp import web
 from aiohttp_sse import sse_response
 
-from server.hub import Hub, JobEvent, frame
+from server.hub import Hub
+from server.streams import JobEvent, frame
 
 JOB = uuid.uuid4()
 USER = uuid.uuid4()
