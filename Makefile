@@ -54,6 +54,7 @@ lint: $(STAMP) ## ruff
 bench: $(STAMP) ## print the performance figures of bench/ (slow; not part of the tests)
 	$(BIN)/python bench/import_throughput.py
 	$(BIN)/python bench/submit_latency.py --rounds 3
+	$(BIN)/python bench/preview_latency.py
 	$(BIN)/python bench/sse_fanout.py
 
 .PHONY: clean
