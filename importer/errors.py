@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import psycopg
 
@@ -11,16 +11,42 @@ if TYPE_CHECKING:
 
 
 class ImporterError(Exception):
-    """Base of every error the service raises on purpose. `code` is stable and snake_case."""
+    """Base of every error the service raises on purpose. `code` is stable and snake_case.
+
+    `message` is the text in Swedish (the default language: logs, the worker, old callers). An
+    error raised before the request's language is known also carries its catalogue `key` and
+    `params` (importer/messages.py): server/middlewares.py renders those in the language of the
+    request (API.md, "Language"), and falls back to `message` for an error without a key.
+    """
 
     code = "importer_error"
 
-    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None,
+                 key: str | None = None, params: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.details = details or {}
+        self.key = key
+        self.params = params or {}
+
+    @classmethod
+    def of(cls, key: str, /, *, params: dict[str, Any] | None = None, **kwargs: Any) -> Self:
+        """The error of catalogue entry `key` filled with `params`: its `message` in Swedish,
+        `key` and `params` kept for the request's language. `kwargs` go to the constructor."""
+        from importer.messages import SWEDISH, render_in
+
+        return cls(render_in(SWEDISH, key, **(params or {})), key=key, params=params, **kwargs)
+
+    def message_in(self, language: str) -> str:
+        """The message in `language`: rendered from `key` and `params` when the error has them,
+        else `message` as it was raised."""
+        if self.key is None:
+            return self.message
+        from importer.messages import render_in
+
+        return render_in(language, self.key, **self.params)
 
 
 class InvalidInput(ImporterError):
@@ -101,13 +127,14 @@ class Superseded(Exception):
     attempt stops, its data transaction rolls back, and it records nothing."""
 
 
-# A CHECK a request could have violated, by constraint name (schema/): what was wrong with it.
+# A CHECK a request could have violated, by constraint name (schema/): the catalogue key of
+# what was wrong with it.
 REQUEST_CONSTRAINTS = {
-    "year_wheels_title_length": "title must be 1 to 200 characters.",
-    "year_wheels_year_range": "year must be between 1900 and 2100.",
-    "import_jobs_file_name_length": "file_name must be 1 to 255 characters.",
-    "import_jobs_idempotency_key_length": "Idempotency-Key must be 1 to 255 characters.",
-    "users_email_length": "The token's email must be 3 to 320 characters.",
+    "year_wheels_title_length": "api.constraint_title",
+    "year_wheels_year_range": "api.constraint_year",
+    "import_jobs_file_name_length": "api.constraint_file_name",
+    "import_jobs_idempotency_key_length": "api.constraint_idempotency_key",
+    "users_email_length": "api.constraint_email",
 }
 
 
@@ -115,5 +142,7 @@ def request_error(exc: psycopg.errors.IntegrityError) -> BadRequest | None:
     """The BadRequest a violated constraint means when a request's own value broke it (by the
     constraint's name); None for any other constraint: that one is a bug of ours, not the user's."""
     name = exc.diag.constraint_name or ""
-    message = REQUEST_CONSTRAINTS.get(name)
-    return None if message is None else BadRequest(message, details={"constraint": name})
+    key = REQUEST_CONSTRAINTS.get(name)
+    if key is None:
+        return None
+    return BadRequest.of(key, details={"constraint": name})

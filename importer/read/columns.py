@@ -10,7 +10,6 @@ from typing import Any
 import attrs
 
 from importer.errors import BadRequest
-from importer.messages import render
 from importer.read import dates
 from importer.read.text import clean
 
@@ -440,7 +439,7 @@ def detect(
 
 def _from_mapping(headers: tuple[str, ...], mapping: dict[str, Any]) -> dict[str, int]:
     if not isinstance(mapping, dict):
-        raise BadRequest(render("mapping.not_object"), code="bad_mapping")
+        raise BadRequest.of("mapping.not_object", code="bad_mapping")
     by_exact = {h: i for i, h in reversed(list(enumerate(headers)))}
     by_loose = {normalise(h): i for i, h in reversed(list(enumerate(headers)))}
     chosen = {}
@@ -448,14 +447,14 @@ def _from_mapping(headers: tuple[str, ...], mapping: dict[str, Any]) -> dict[str
         if field == IGNORE:
             continue  # _ignored
         if field not in FIELDS:
-            raise BadRequest(
-                render("mapping.unknown_field", field=field, allowed=", ".join((*FIELDS, IGNORE))),
+            raise BadRequest.of(
+                "mapping.unknown_field", params={"field": field, "allowed": ", ".join((*FIELDS, IGNORE))},
                 code="bad_mapping", details={"field": field},
             )
         if header is None or header == "":
             continue
         if not isinstance(header, str):
-            raise BadRequest(render("mapping.not_text", field=field), code="bad_mapping",
+            raise BadRequest.of("mapping.not_text", params={"field": field}, code="bad_mapping",
                              details={"field": field})
         chosen[field] = _column(headers, by_exact, by_loose, header, field)
     return chosen
@@ -465,8 +464,8 @@ def _column(headers: tuple[str, ...], by_exact: dict[str, int], by_loose: dict[s
             field: str) -> int:
     index = by_exact.get(header.strip(), by_loose.get(normalise(header)))
     if index is None:
-        raise BadRequest(
-            render("mapping.no_such_column", header=header, field=field, headers=", ".join(headers)),
+        raise BadRequest.of(
+            "mapping.no_such_column", params={"header": header, "field": field, "headers": ", ".join(headers)},
             code="bad_mapping", details={"field": field, "header": header},
         )
     return index
@@ -478,7 +477,7 @@ def _ignored(headers: tuple[str, ...], names: Any) -> tuple[int, ...]:
     if names is None:
         return ()
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise BadRequest(render("mapping.ignore_not_list"), code="bad_mapping", details={"field": IGNORE})
+        raise BadRequest.of("mapping.ignore_not_list", code="bad_mapping", details={"field": IGNORE})
     by_exact = {h: i for i, h in reversed(list(enumerate(headers)))}
     by_loose = {normalise(h): i for i, h in reversed(list(enumerate(headers)))}
     return tuple(sorted({_column(headers, by_exact, by_loose, name, IGNORE) for name in names}))

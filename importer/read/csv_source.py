@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from importer.errors import UnreadableFile
-from importer.messages import render
+from importer.messages import SWEDISH, Term, render_in
 from importer.model import Declared, JobWarning, Row
 from importer.read import columns as cols
 from importer.read import dates
@@ -403,20 +403,19 @@ def layout_of(records: Iterable[tuple[int, list[str]]], *, mapping: dict[str, An
     sample = [cells for _, cells in found[at + 1: at + 1 + cols.SAMPLE_ROWS]]
     names = [reading.clean(h).replace("\x00", "").strip() for h in headers]
     if _looks_like_data(names):
-        raise UnreadableFile(
-            render("file.no_header"),
+        raise UnreadableFile.of(
+            "file.no_header",
             code="no_header", details={"first_row": [_shown(h) for h in names[:20]]},
         )
-    names = [h or render("file.unnamed_column", number=i + 1) for i, h in enumerate(names)]
+    names = [h or render_in(SWEDISH, "file.unnamed_column", number=i + 1) for i, h in enumerate(names)]
     names = cols.unique_headers(names)
     column_map = cols.detect(names, sample, mapping)
     if column_map.name is None or column_map.start is None:
         missing = "namn" if column_map.name is None else "datum"  # a code in details
-        raise UnreadableFile(
-            render("file.no_usable_column",
-                   missing=render("file.missing_name" if column_map.name is None
-                                  else "file.missing_date"),
-                   headers=", ".join(_shown(n) for n in names[:30])),
+        raise UnreadableFile.of(
+            "file.no_usable_column",
+            params={"missing": Term("file.missing_name" if column_map.name is None else "file.missing_date"),
+                    "headers": ", ".join(_shown(n) for n in names[:30])},
             code="no_usable_column", details={"headers": names[:100], "missing": missing},
         )
     day_first = [None if index is None or not date_order else _day_first(sample, index)
@@ -467,8 +466,8 @@ def _looks_like_data(cells: list[str]) -> bool:
 
 
 def _empty() -> UnreadableFile:
-    return UnreadableFile(render("file.empty"), code="empty_file")
+    return UnreadableFile.of("file.empty", code="empty_file")
 
 
 def _no_data() -> UnreadableFile:
-    return UnreadableFile(render("file.no_data_rows"), code="no_data_rows")
+    return UnreadableFile.of("file.no_data_rows", code="no_data_rows")

@@ -34,7 +34,7 @@ from typing import Any
 import python_calamine as calamine
 
 from importer.errors import BadRequest, UnreadableFile
-from importer.messages import render
+from importer.messages import SWEDISH, render_in
 from importer.model import Declared, JobWarning, Row
 from importer.read import columns as cols
 from importer.read import spreadsheet_kinds as kinds
@@ -185,7 +185,7 @@ def text_of(value: Cell) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
-        return render("file.cell_true") if value else render("file.cell_false")
+        return render_in(SWEDISH, "file.cell_true") if value else render_in(SWEDISH, "file.cell_false")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, time):
@@ -246,8 +246,8 @@ def _choose(book: calamine.CalamineWorkbook, kind: str,
     if wanted is not None:
         name = _named(book.sheet_names, wanted)
         if name is None:
-            raise BadRequest(render("file.sheet_unknown", sheet=wanted[:100],
-                                    sheets=", ".join(readable[:MAX_SHEETS_NAMED])),
+            raise BadRequest.of("file.sheet_unknown", params={
+                "sheet": wanted[:100], "sheets": ", ".join(readable[:MAX_SHEETS_NAMED])},
                              code="bad_sheet",
                              details={"sheet": wanted[:100], "sheets": readable[:MAX_SHEETS_NAMED]})
         chosen = _load(book, kind, name)
@@ -263,7 +263,7 @@ def _choose(book: calamine.CalamineWorkbook, kind: str,
                 others.append(name)
         del sheet
     if chosen is None:
-        raise UnreadableFile(render("file.workbook_no_data", sheets=", ".join(readable[:MAX_SHEETS_NAMED])),
+        raise UnreadableFile.of("file.workbook_no_data", params={"sheets": ", ".join(readable[:MAX_SHEETS_NAMED])},
                              code="empty_file", details={"sheets": readable[:MAX_SHEETS_NAMED]})
     return chosen, others, readable
 

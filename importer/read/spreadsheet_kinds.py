@@ -18,7 +18,6 @@ import struct
 import zipfile
 
 from importer.errors import UnreadableFile
-from importer.messages import render
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -110,17 +109,17 @@ def check_package(content: bytes | bytearray, media_type: str) -> None:
 
 
 def encrypted() -> UnreadableFile:
-    return UnreadableFile(render("file.workbook_encrypted"), code="workbook_encrypted")
+    return UnreadableFile.of("file.workbook_encrypted", code="workbook_encrypted")
 
 
 def damaged(kind: str, reason: str | None = None) -> UnreadableFile:
     details = {"kind": kind} if reason is None else {"kind": kind, "reason": reason[:200]}
-    return UnreadableFile(render("file.workbook_damaged", kind=kind), code="workbook_damaged",
+    return UnreadableFile.of("file.workbook_damaged", params={"kind": kind}, code="workbook_damaged",
                           details=details)
 
 
 def too_large(key: str, **params: object) -> UnreadableFile:
-    return UnreadableFile(render(key, **params), code="workbook_too_large",
+    return UnreadableFile.of(key, params=params, code="workbook_too_large",
                           details={k: v for k, v in params.items()})
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from importer.errors import BadRequest, UnreadableFile
-from importer.messages import render
 from importer.model import Declared, DeclaredColored, DeclaredRing, ImportMode, JobWarning, Row
 from importer.read.dates import DateColumn
 from importer.read.validate import MAX_PARENT_NAME, Blame, Rules
@@ -33,8 +32,7 @@ _RULES: Rules[dict[str, Any]] = Rules(
 def _bad(key: str, /, *, field: str | None = None, **params: Any) -> BadRequest:
     """BadRequest(bad_payload) with the catalogue's `payload.*` message; `field` is the place
     of the problem, also given in `details`."""
-    message = render(key, **params)
-    return BadRequest(message, code="bad_payload", details={} if field is None else {"field": field})
+    return BadRequest.of(key, params=params, code="bad_payload", details={} if field is None else {"field": field})
 
 
 def parse_payload(body: bytes | str | dict[str, Any]) -> tuple[str, str, StructuredSource]:
@@ -116,7 +114,7 @@ class StructuredSource:
                 self._check_refs(item, where)
                 self._items.append(item)
         if not self._items:
-            raise UnreadableFile(render("payload.no_items"), code="no_data_rows")
+            raise UnreadableFile.of("payload.no_items", code="no_data_rows")
         self.total_rows = len(self._items)
 
     def _check_refs(self, item: dict[str, Any], where: str) -> None:

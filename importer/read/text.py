@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import attrs
 
 from importer.errors import UnreadableFile
-from importer.messages import render
+from importer.messages import Term
 
 # Big enough for any cell of a 100 MiB upload; the default (128 KiB) would make one giant cell
 # abort the whole file. Rows cap their cells themselves (see validate.py).
@@ -42,7 +42,7 @@ def not_text(prefix: bytes) -> None:
     """Raise `not_text` for a binary file, naming what it looks like when the magic says."""
     for magic, kind in _MAGIC:
         if prefix.startswith(magic):
-            raise UnreadableFile(render("file.looks_like", kind=render(kind)), code="not_text")
+            raise UnreadableFile.of("file.looks_like", params={"kind": Term(kind)}, code="not_text")
     if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_without_bom(prefix):
         return
     sample = prefix[:65536]
@@ -52,7 +52,7 @@ def not_text(prefix: bytes) -> None:
     # Text files have no control bytes apart from tab and line ends; a few stray NULs are
     # tolerated (and stripped), a binary file has them everywhere.
     if controls * 100 > len(sample) * 2:
-        raise UnreadableFile(render("file.not_text"), code="not_text")
+        raise UnreadableFile.of("file.not_text", code="not_text")
 
 
 @attrs.frozen(kw_only=True)
