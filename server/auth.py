@@ -25,12 +25,12 @@ def bearer_token(request: web.Request) -> str:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("The Authorization header must be `Bearer <token>`.", code="invalid_token")
+            raise Unauthorized.of("api.bad_authorization", code="invalid_token")
         return token.strip()
     # A browser's EventSource cannot send headers: the SSE streams take the token in the query.
     if request.path.endswith("/events") and request.query.get("access_token"):
         return request.query["access_token"]
-    raise Unauthorized("This request needs a bearer token.", code="missing_token")
+    raise Unauthorized.of("api.missing_token", code="missing_token")
 
 
 async def ensure_user(app: web.Application, claims: Claims) -> None:
@@ -49,7 +49,13 @@ async def ensure_user(app: web.Application, claims: Claims) -> None:
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/api/") and request.path not in PUBLIC and request.method != hdrs.METH_OPTIONS:
-        claims = verify(request.app[keys.SETTINGS].jwt_secret, bearer_token(request))
+        try:
+            claims = verify(request.app[keys.SETTINGS].jwt_secret, bearer_token(request))
+        except Unauthorized as exc:
+            # importer/tokens.py says why in English for logs; a person reads the catalogue's text.
+            if exc.key is None:
+                exc.key = "api.token_expired" if exc.code == "token_expired" else "api.token_invalid"
+            raise
         await ensure_user(request.app, claims)
         request[keys.CLAIMS] = claims
     return await handler(request)

@@ -22,7 +22,9 @@ from importer.errors import (
     UnsupportedMediaType,
     request_error,
 )
+from importer.messages import render_in
 from server import keys
+from server.language import request_language
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,9 @@ STATUS: dict[type[ImporterError], int] = {
 # aiohttp's own errors (unknown route, wrong method, its body limit) in the contract's codes.
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large", 415: "unsupported_media_type"}
+# ... and their messages, in the request's language (catalogue keys, params: `method`).
+HTTP_KEYS = {400: "api.http_400", 401: "api.http_401", 404: "api.http_404", 405: "api.http_405",
+             413: "api.http_413", 415: "api.http_415"}
 
 UNAVAILABLE_RETRY_AFTER = 2
 
@@ -65,9 +70,13 @@ def status_of(exc: ImporterError) -> int:
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error as the contract's JSON body, its `message` in the request's language
+    (server/language.py): an ImporterError's `key` and `params` rendered there, aiohttp's own
+    4xx from HTTP_KEYS; `code`s never depend on the language."""
     try:
         return await handler(request)
     except ImporterError as exc:
+        language = request_language(request)
         status = status_of(exc)
         headers: dict[str, str] = {}
         if isinstance(exc, TooManyActiveJobs):
@@ -76,29 +85,36 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             headers["WWW-Authenticate"] = 'Bearer realm="importer"'
         if status == 500:
             log.error("unmapped domain error %s on %s %s", exc.code, request.method, request.path, exc_info=exc)
-            return error_response(500, "internal_error", "Something went wrong on our side.")
-        return error_response(status, exc.code, exc.message, exc.details, headers)
+            return error_response(500, "internal_error", render_in(language, "api.internal_error"))
+        return error_response(status, exc.code, exc.message_in(language), exc.details, headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        language = request_language(request)
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
         code = HTTP_CODES.get(exc.status) or exc.reason.lower().replace(" ", "_")
-        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        key = HTTP_KEYS.get(exc.status)
+        if key is not None:
+            message = render_in(language, key, method=request.method)
+        else:
+            message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
         return error_response(exc.status, code, message, headers=headers)
     except psycopg.errors.CheckViolation as exc:
+        language = request_language(request)
         error = request_error(exc)
         if error is not None:
-            return error_response(400, error.code, error.message, error.details)
+            return error_response(400, error.code, error.message_in(language), error.details)
         log.exception("constraint %s violated on %s %s", exc.diag.constraint_name, request.method, request.path)
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_response(500, "internal_error", render_in(language, "api.internal_error"))
     except (psycopg.OperationalError, PoolTimeout) as exc:
         # The database is down or every connection is busy: worth a retry, unlike a bug.
         log.warning("database unavailable on %s %s: %r", request.method, request.path, exc)
-        return error_response(503, "database_unavailable", "The database is not reachable; try again shortly.",
+        return error_response(503, "database_unavailable",
+                              render_in(request_language(request), "api.database_unavailable"),
                               headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_response(500, "internal_error", render_in(request_language(request), "api.internal_error"))
 
 
 CORS_ORIGIN = web.RequestKey("cors_origin", str)
@@ -114,7 +130,8 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     allowed = origin if origin is not None and origin in request.app[keys.SETTINGS].cors_origins else None
     if request.method == hdrs.METH_OPTIONS and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers:
         if allowed is None:
-            return error_response(403, "cors_origin_not_allowed", "This origin may not call the API.")
+            return error_response(403, "cors_origin_not_allowed",
+                                  render_in(request_language(request), "api.cors_origin_not_allowed"))
         return web.Response(status=204, headers={
             hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: allowed,
             hdrs.ACCESS_CONTROL_ALLOW_METHODS: ALLOWED_METHODS,

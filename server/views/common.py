@@ -15,12 +15,17 @@ from importer.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMe
 JSON_BODY_LIMIT = 64 * 1024
 
 
+# What a path names -> the catalogue key of its 404.
+NOT_FOUND_KEYS = {"wheel": "api.no_wheel", "job": "api.no_job", "import job": "api.no_job",
+                  "preview": "api.no_preview"}
+
+
 def path_uuid(request: web.Request, name: str, what: str) -> UUID:
     """A UUID from the path; anything else names nothing that exists, so 404 like a missing one."""
     try:
         return UUID(request.match_info[name])
     except ValueError:
-        raise NotFound(f"No such {what}.") from None
+        raise NotFound.of(NOT_FOUND_KEYS[what]) from None
 
 
 def query_int(request: web.Request, name: str, *, default: int | None, low: int, high: int) -> int | None:
@@ -30,31 +35,32 @@ def query_int(request: web.Request, name: str, *, default: int | None, low: int,
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be a whole number.", details={"parameter": name}) from None
+        raise BadRequest.of("api.query_not_integer", params={"name": name}, details={"parameter": name}) from None
     if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}.", details={"parameter": name})
+        raise BadRequest.of("api.query_out_of_range", params={"name": name, "low": low, "high": high},
+                            details={"parameter": name})
     return value
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object; these bodies are small, so more than a little is 413."""
     if request.content_type != "application/json":
-        raise UnsupportedMediaType("The body must be application/json.")
+        raise UnsupportedMediaType.of("api.body_not_json_type")
     if request.content_length is not None and request.content_length > JSON_BODY_LIMIT:
-        raise PayloadTooLarge(f"The body is larger than {JSON_BODY_LIMIT} bytes.",
-                              details={"limit_bytes": JSON_BODY_LIMIT})
+        raise PayloadTooLarge.of("api.body_too_large", params={"limit": JSON_BODY_LIMIT},
+                                 details={"limit_bytes": JSON_BODY_LIMIT})
     raw = bytearray()
     while chunk := await request.content.read(JSON_BODY_LIMIT):
         raw += chunk
         if len(raw) > JSON_BODY_LIMIT:
-            raise PayloadTooLarge(f"The body is larger than {JSON_BODY_LIMIT} bytes.",
-                                  details={"limit_bytes": JSON_BODY_LIMIT})
+            raise PayloadTooLarge.of("api.body_too_large", params={"limit": JSON_BODY_LIMIT},
+                                     details={"limit_bytes": JSON_BODY_LIMIT})
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The body is not valid JSON.") from None
+        raise BadRequest.of("api.body_not_json") from None
     if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.")
+        raise BadRequest.of("api.body_not_object")
     return body
 
 

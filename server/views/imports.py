@@ -20,7 +20,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from importer.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from importer.jobs import lifecycle
-from importer.messages import render
 from importer.model import ImportMode
 from importer.read import spreadsheet_kinds as kinds
 from importer.read.csv_source import sniff as sniff_csv
@@ -67,7 +66,7 @@ def parse_mode(raw: str | None) -> ImportMode:
     try:
         return ImportMode(raw)
     except ValueError:
-        raise BadRequest("mode must be append or replace.", code="bad_mode", details={"mode": raw[:50]}) from None
+        raise BadRequest.of("api.bad_mode", code="bad_mode", details={"mode": raw[:50]}) from None
 
 
 def parse_notify(raw: str | None, *, name: str = "notify") -> bool:
@@ -79,7 +78,7 @@ def parse_notify(raw: str | None, *, name: str = "notify") -> bool:
         return True
     if value in ("false", "0", "no", "off"):
         return False
-    raise BadRequest(f"{name} must be true or false.", code=f"bad_{name}")
+    raise BadRequest.of("api.bad_boolean", params={"name": name}, code=f"bad_{name}")
 
 
 #: The orders `date_order` names (API.md): which part of 03/04 is the day.
@@ -91,8 +90,7 @@ def parse_date_order(raw: str | None) -> str | None:
     if raw is None or raw.strip() == "":
         return None
     if raw not in DATE_ORDERS:
-        raise BadRequest("date_order must be day_first or month_first.", code="bad_date_order",
-                         details={"date_order": raw[:50]})
+        raise BadRequest.of("api.bad_date_order", code="bad_date_order", details={"date_order": raw[:50]})
     return raw
 
 
@@ -108,9 +106,9 @@ def parse_mapping(raw: str | None) -> dict[str, Any] | None:
     try:
         mapping = json.loads(raw)
     except ValueError:
-        raise BadRequest(render("mapping.not_json"), code="bad_mapping") from None
+        raise BadRequest.of("mapping.not_json", code="bad_mapping") from None
     if not isinstance(mapping, dict):
-        raise BadRequest(render("mapping.not_object"), code="bad_mapping")
+        raise BadRequest.of("mapping.not_object", code="bad_mapping")
     return mapping
 
 
@@ -119,7 +117,7 @@ def parse_sheet(raw: str | None) -> str | None:
     if raw is None or raw.strip() == "":
         return None
     if len(raw) > 255 or "\x00" in raw:
-        raise BadRequest("sheet must be a sheet name of at most 255 characters.", code="bad_sheet")
+        raise BadRequest.of("api.bad_sheet", code="bad_sheet")
     return raw
 
 
@@ -128,12 +126,12 @@ def parse_file_name(raw: str | None) -> str:
     if not name:
         return DEFAULT_FILE_NAME
     if len(name) > 255:
-        raise BadRequest("file_name must be at most 255 characters.", code="bad_file_name")
+        raise BadRequest.of("api.bad_file_name", code="bad_file_name")
     return name
 
 
 def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The upload is larger than {limit} bytes.", details={"limit_bytes": limit})
+    return PayloadTooLarge.of("api.upload_too_large", params={"limit": limit}, details={"limit_bytes": limit})
 
 
 async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, digest: Any = None) -> bytearray:
@@ -158,24 +156,24 @@ async def _field(part: BodyPartReader) -> str:
     try:
         return data.decode(part.get_charset("utf-8"))
     except (UnicodeDecodeError, LookupError):
-        raise BadRequest(f"Form field {part.name!r} is not UTF-8 text.") from None
+        raise BadRequest.of("api.field_not_utf8", params={"name": part.name}) from None
 
 
 async def read_multipart(request: web.Request, limit: int) -> Upload:
     try:
         reader = await request.multipart()
     except (ValueError, AssertionError, KeyError):
-        raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
+        raise BadRequest.of("api.multipart_malformed", code="bad_multipart") from None
     fields: dict[str, str] = {}
     content: bytearray | None = None
     file_name = None
     try:
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
-                raise BadRequest("Nested multipart bodies are not accepted.", code="bad_multipart")
+                raise BadRequest.of("api.multipart_nested", code="bad_multipart")
             if part.name == "file":
                 if content is not None:
-                    raise BadRequest("Send one part named `file`.", code="bad_multipart")
+                    raise BadRequest.of("api.multipart_one_file", code="bad_multipart")
                 digest = hashlib.sha256()
                 content = await read_limited(part.read_chunk, limit, digest=digest)
                 file_name = part.filename
@@ -185,9 +183,9 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
             else:
                 await read_limited(part.read_chunk, FIELD_LIMIT)  # ignored, but bounded
     except (ValueError, AssertionError, HttpProcessingError):
-        raise BadRequest("The multipart body is malformed.", code="bad_multipart") from None
+        raise BadRequest.of("api.multipart_malformed", code="bad_multipart") from None
     if content is None:
-        raise BadRequest("The form has no part named `file`.", code="missing_file")
+        raise BadRequest.of("api.missing_file", code="missing_file")
     return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
                   file_name=parse_file_name(fields.get("file_name") or file_name),
                   mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
@@ -249,7 +247,7 @@ def idempotency_key(request: web.Request) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= 255:
-        raise BadRequest("Idempotency-Key must be 1 to 255 characters.", code="bad_idempotency_key")
+        raise BadRequest.of("api.bad_idempotency_key", code="bad_idempotency_key")
     return key
 
 
@@ -267,9 +265,7 @@ async def submit(request: web.Request) -> web.Response:
     limit = settings.max_upload_bytes
     reader = READERS.get(request.content_type)
     if reader is None:
-        raise UnsupportedMediaType(
-            "Send the file as multipart/form-data, text/csv, a spreadsheet type or application/json.",
-            details={"content_type": request.content_type})
+        raise UnsupportedMediaType.of("api.unsupported_upload", details={"content_type": request.content_type})
     allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
     if request.content_length is not None and request.content_length > limit + allowance:
         raise too_large(limit)

@@ -40,8 +40,8 @@ def _status_filter(request: web.Request) -> JobStatus | None:
     try:
         return JobStatus(status)
     except ValueError:
-        raise BadRequest(f"status must be one of {', '.join(JobStatus)}.",
-                         details={"parameter": "status"}) from None
+        raise BadRequest.of("api.bad_status", params={"allowed": ", ".join(JobStatus)},
+                            details={"parameter": "status"}) from None
 
 
 def _wheel_filter(request: web.Request) -> uuid.UUID | None:
@@ -51,7 +51,7 @@ def _wheel_filter(request: web.Request) -> uuid.UUID | None:
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise BadRequest("wheel_id must be a UUID.", details={"parameter": "wheel_id"}) from None
+        raise BadRequest.of("api.bad_wheel_id", details={"parameter": "wheel_id"}) from None
 
 
 def _before(raw: str | None) -> uuid.UUID | datetime | None:
@@ -65,10 +65,9 @@ def _before(raw: str | None) -> uuid.UUID | datetime | None:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest("before must be a job id or an ISO 8601 timestamp.",
-                         details={"parameter": "before"}) from None
+        raise BadRequest.of("api.bad_before", details={"parameter": "before"}) from None
     if moment.tzinfo is None:
-        raise BadRequest("before must carry a time zone (e.g. Z).", details={"parameter": "before"})
+        raise BadRequest.of("api.before_no_zone", details={"parameter": "before"})
     return moment
 
 
@@ -137,7 +136,7 @@ async def errors_csv(request: web.Request) -> web.Response:
     async with as_user(request.app[keys.POOL], user_id(request)) as conn:
         headers = await lifecycle.headers(conn, job_id)
         if headers is None:
-            raise NotFound("No such job.")
+            raise NotFound.of("api.no_job")
         rows = await (await conn.execute(q("rejected_rows_list"), {"job_id": job_id})).fetchall()
     return web.Response(
         body=errors_csv_text(headers, rows).encode("utf-8"),

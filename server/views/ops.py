@@ -8,9 +8,11 @@ import logging
 import prometheus_client
 from aiohttp import web
 
+from importer.messages import render_in
 from server import keys
 from server import metrics as server_metrics
 from server.hub import HUB
+from server.language import request_language
 from server.middlewares import error_response
 from server.openapi import document
 
@@ -45,7 +47,8 @@ async def readyz(request: web.Request) -> web.Response:
               "listen": bool(hub is not None and hub.is_listening)}
     if all(checks.values()):
         return web.json_response({"status": "ready", "checks": checks})
-    return error_response(503, "not_ready", "The service is not ready.", {"checks": checks})
+    return error_response(503, "not_ready", render_in(request_language(request), "api.not_ready"),
+                          {"checks": checks})
 
 
 async def metrics(request: web.Request) -> web.Response:

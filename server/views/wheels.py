@@ -34,10 +34,10 @@ def _wheel(row: dict[str, Any]) -> dict[str, Any]:
 def parse_new_wheel(body: dict[str, Any]) -> tuple[str, int]:
     title = body.get("title")
     if not isinstance(title, str) or not 1 <= len(title.strip()) <= 200:
-        raise BadRequest("title must be a string of 1 to 200 characters.", details={"field": "title"})
+        raise BadRequest.of("api.bad_title", details={"field": "title"})
     year = body.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
-        raise BadRequest("year must be a whole number between 1900 and 2100.", details={"field": "year"})
+        raise BadRequest.of("api.bad_year", details={"field": "year"})
     return title.strip(), year
 
 
@@ -71,7 +71,7 @@ async def get(request: web.Request) -> web.Response:
     async with as_user(_pool(request), user_id(request)) as conn:
         row = await (await conn.execute(q("wheel_get"), {"wheel_id": wheel_id})).fetchone()
     if row is None:
-        raise NotFound("No such wheel.")
+        raise NotFound.of("api.no_wheel")
     return json_response(_wheel(row))
 
 
@@ -86,6 +86,6 @@ async def items(request: web.Request) -> web.Response:
     year = query_int(request, "year", default=None, low=1900, high=2100)
     async with as_user(_pool(request), user_id(request)) as conn:
         if await (await conn.execute(q("wheel_exists"), {"wheel_id": wheel_id})).fetchone() is None:
-            raise NotFound("No such wheel.")
+            raise NotFound.of("api.no_wheel")
         rows = await (await conn.execute(q("wheel_items"), {"wheel_id": wheel_id, "year": year})).fetchall()
     return json_response({"items": rows})

@@ -95,10 +95,10 @@ async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: 
     async with as_user(pool, user_id) as conn:
         old = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
         if old is None:
-            raise NotFound("No such job.")
+            raise NotFound.of("api.no_job")
         if old["status"] not in RETRYABLE:
-            raise Conflict(f"Only a failed or cancelled job can be retried, not a {old['status']} one.",
-                           code="job_not_retryable", details={"status": old["status"]})
+            raise Conflict.of("api.not_retryable", params={"status": old["status"]},
+                              code="job_not_retryable", details={"status": old["status"]})
         task_id, new_id = await _admit(conn, queue, user_id=user_id, wheel_id=old["wheel_id"],
                                        max_active=max_active, idempotency_key=None)
         inserted = await _insert(conn, job_id=new_id, task_id=task_id, user_id=user_id, job=NewJob(
@@ -119,11 +119,11 @@ async def cancel(pool: Pool, queue: procrastinate.App, *, user_id: UUID,
     async with as_user(pool, user_id) as conn:
         row = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
         if row is None:
-            raise NotFound("No such job.")
+            raise NotFound.of("api.no_job")
         status = JobStatus(row["status"])
         if status in TERMINAL:
-            raise Conflict(f"The job has already ended ({status}).", code="job_finished",
-                           details={"status": status.value})
+            raise Conflict.of("api.job_finished", params={"status": status.value}, code="job_finished",
+                              details={"status": status.value})
         if status == JobStatus.PENDING:
             job = (await one_row(await conn.execute(q("import_job_cancel_pending"), {"job_id": job_id})))["job"]
             if row["procrastinate_job_id"] is not None:
@@ -142,7 +142,7 @@ async def get(pool: Pool, *, user_id: UUID, job_id: UUID) -> JobObject:
     async with as_user(pool, user_id) as conn:
         row = await (await conn.execute(q("import_job_get"), {"job_id": job_id})).fetchone()
     if row is None:
-        raise NotFound("No such job.")
+        raise NotFound.of("api.no_job")
     return JobObject(row["job"])
 
 
@@ -206,11 +206,10 @@ async def _admit(conn: AsyncConn, queue: procrastinate.App, *, user_id: UUID, wh
     if row["existing"] is not None:
         raise AlreadySubmitted(row["existing"])
     if not row["wheel_found"]:
-        raise NotFound("No such wheel.")
+        raise NotFound.of("api.no_wheel")
     if row["active"] >= max_active:
-        raise TooManyActiveJobs(
-            f"You already have {row['active']} active imports (at most {max_active}); "
-            "try again when one has finished.",
+        raise TooManyActiveJobs.of(
+            "api.too_many_active_jobs", params={"active": row["active"], "limit": max_active},
             retry_after=RETRY_AFTER_SECONDS, details={"active": row["active"], "limit": max_active})
     return task_id, job_id
 
