@@ -17,6 +17,7 @@ import psycopg
 
 from importer.errors import BadRequest, InvalidInput
 from importer.load.readers import read_stored_file
+from importer.messages import DEFAULT_LANGUAGE, current_language, set_language
 from importer.model import Existing, JobWarning, Source
 from importer.queries import q
 from importer.read.columns import FIELDS, ColumnMap
@@ -47,6 +48,11 @@ class Request:
     mapping: dict[str, Any] | None = None
     date_order: str | None = None
     sheet: str | None = None
+    #: The language of the request that asks (server/language.py): its warnings' messages,
+    #: rejection reasons and refusal are in it. By default the language the code building the
+    #: Request runs in (importer.messages.use_language: the previews view sets it around its
+    #: call of importer/previews/store.py), Swedish elsewhere.
+    language: str = attrs.field(factory=current_language)
 
 
 @attrs.frozen(kw_only=True)
@@ -66,19 +72,26 @@ class Refused:
 
 
 def compute(request: Request) -> dict[str, Any] | Refused:
-    """The preview object's computed part, JSON-ready, or why the file cannot be an import."""
+    """The preview object's computed part, JSON-ready, or why the file cannot be an import, in
+    the request's language.
+
+    Sets this process's current language (importer.messages.set_language) first: compute runs in
+    a child process that works for one request at a time, so the reader's render calls (the
+    rejection reasons of importer/read/validate.py) answer in it without a key per row.
+    """
+    set_language(request.language)
     content = read_stored_file(request.conninfo, request.file_id, request.size_bytes)
     try:
         source = open_source(request.media_type, content, request.file_name, request.mapping,
                              default_year=request.wheel_year, sheet=request.sheet,
                              date_order=request.date_order)
     except InvalidInput as exc:
-        return Refused(bad_request=isinstance(exc, BadRequest), code=exc.code, message=exc.message,
-                       details=exc.details)
+        return Refused(bad_request=isinstance(exc, BadRequest), code=exc.code,
+                       message=exc.message_in(request.language), details=exc.details)
     del content
     result = review(source, request.existing, budget_seconds=BUDGET_SECONDS)
     duplicates = count_duplicates(request.conninfo, request.wheel_id, result.duplicate_keys)
-    return describe(source, result, duplicates, size_bytes=request.size_bytes)
+    return describe(source, result, duplicates, size_bytes=request.size_bytes, language=request.language)
 
 
 def count_duplicates(conninfo: str, wheel_id: UUID, keys: Sequence[DuplicateKey]) -> int:
@@ -94,7 +107,8 @@ def count_duplicates(conninfo: str, wheel_id: UUID, keys: Sequence[DuplicateKey]
     return int(row[0]) if row else 0
 
 
-def describe(source: Source, result: Review, duplicates: int, *, size_bytes: int) -> dict[str, Any]:
+def describe(source: Source, result: Review, duplicates: int, *, size_bytes: int,
+             language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """The preview object's computed fields (API.md, "Review before import")."""
     columns: ColumnMap | None = getattr(source, "columns", None)
     warnings = list(result.warnings)
@@ -124,7 +138,7 @@ def describe(source: Source, result: Review, duplicates: int, *, size_bytes: int
                   for i in result.shown_items],
         "rejected": [{"row": r.row_number, "column": r.column, "reason": r.reason, "values": list(r.values)}
                      for r in result.shown_rejections],
-        "warnings": warning_objects(warnings),
+        "warnings": warning_objects(warnings, language),
         "sampled": result.sampled,
     }
 

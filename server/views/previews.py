@@ -10,11 +10,13 @@ from aiohttp import web
 
 from importer.errors import BadRequest, UnsupportedMediaType
 from importer.jobs.lifecycle import FileContent
+from importer.messages import use_language
 from importer.model import ImportMode
 from importer.previews import store
 from importer.previews.runner import PreviewRunner
 from server import keys
 from server.auth import user_id
+from server.language import request_language
 from server.views.common import json_object, json_response, path_uuid
 from server.views.imports import (
     MULTIPART_OVERHEAD,
@@ -53,19 +55,18 @@ async def create(request: web.Request) -> web.Response:
     limit = request.app[keys.SETTINGS].max_upload_bytes
     reader = READERS.get(request.content_type)
     if reader is None:
-        raise UnsupportedMediaType(
-            "Send the file as multipart/form-data, text/csv, a spreadsheet type or application/json.",
-            details={"content_type": request.content_type})
+        raise UnsupportedMediaType.of("api.unsupported_upload", details={"content_type": request.content_type})
     allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
     if request.content_length is not None and request.content_length > limit + allowance:
         raise too_large(limit)
     upload = await reader(request, limit)
     await sniff(upload)
-    preview = await store.create(
-        request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request), wheel_id=wheel_id,
-        file=FileContent(content=upload.content, sha256=upload.sha256, media_type=upload.media_type),
-        file_name=upload.file_name,
-        choices=store.Choices(mapping=upload.mapping, date_order=upload.date_order, sheet=upload.sheet))
+    with use_language(request_language(request)):  # the preview's texts (importer/previews/plan.py)
+        preview = await store.create(
+            request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request), wheel_id=wheel_id,
+            file=FileContent(content=upload.content, sha256=upload.sha256, media_type=upload.media_type),
+            file_name=upload.file_name,
+            choices=store.Choices(mapping=upload.mapping, date_order=upload.date_order, sheet=upload.sheet))
     return json_response(preview, status=201, headers={"Location": preview["links"]["self"]})
 
 
@@ -84,7 +85,8 @@ async def change(request: web.Request) -> web.Response:
     body = await json_object(request)
     unknown = set(body) - {"mapping", "date_order", "sheet"}
     if unknown:
-        raise BadRequest(f"Unknown fields: {', '.join(sorted(unknown))}.", details={"fields": sorted(unknown)})
+        raise BadRequest.of("api.unknown_fields", params={"fields": ", ".join(sorted(unknown))},
+                            details={"fields": sorted(unknown)})
     changes: dict[str, Any] = {}
     if "mapping" in body:
         changes["mapping"] = _mapping(body["mapping"])
@@ -92,8 +94,9 @@ async def change(request: web.Request) -> web.Response:
         changes["date_order"] = parse_date_order(_optional_text(body, "date_order"))
     if "sheet" in body:
         changes["sheet"] = parse_sheet(_optional_text(body, "sheet"))
-    preview = await store.change(request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request),
-                                 preview_id=preview_id, changes=changes)
+    with use_language(request_language(request)):  # the preview's texts (importer/previews/plan.py)
+        preview = await store.change(request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request),
+                                     preview_id=preview_id, changes=changes)
     return json_response(preview)
 
 
@@ -120,7 +123,7 @@ def _mapping(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise BadRequest("mapping must be a JSON object.", code="bad_mapping")
+        raise BadRequest.of("mapping.not_object", code="bad_mapping")
     return parse_mapping(json.dumps(value))
 
 
@@ -128,7 +131,7 @@ def _optional_text(body: dict[str, Any], name: str) -> str | None:
     value = body[name]
     if value is None or isinstance(value, str):
         return value
-    raise BadRequest(f"{name} must be a string or null.", details={"field": name})
+    raise BadRequest.of("api.not_text_or_null", params={"name": name}, details={"field": name})
 
 
 def _text(body: dict[str, Any], name: str) -> str:
@@ -138,4 +141,4 @@ def _text(body: dict[str, Any], name: str) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
-    raise BadRequest(f"{name} must be a string or a boolean.", details={"field": name})
+    raise BadRequest.of("api.not_text_or_boolean", params={"name": name}, details={"field": name})

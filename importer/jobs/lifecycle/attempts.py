@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn
 from importer.jobs.lifecycle.values import Claim, ProgressReport, Totals
-from importer.messages import render_warning
+from importer.messages import DEFAULT_LANGUAGE, render_warning
 from importer.model import ACTIVE, JobStatus, JobWarning
 from importer.queries import q
 
@@ -45,11 +45,11 @@ async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
 MAX_WARNINGS_BYTES = 1900
 
 
-def warning_objects(warnings: Sequence[JobWarning]) -> list[dict[str, Any]]:
+def warning_objects(warnings: Sequence[JobWarning], language: str = DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
     """Warnings as the job object shows them, `{code, message, details}`, the message rendered
-    from the catalogue; details are dropped (the message keeps the gist) where they would make
-    the whole longer than MAX_WARNINGS_BYTES."""
-    shown = [{"code": w.code, "message": render_warning(w.code, w.details), "details": w.details}
+    from the catalogue in `language`; details are dropped (the message keeps the gist) where they
+    would make the whole longer than MAX_WARNINGS_BYTES."""
+    shown = [{"code": w.code, "message": render_warning(w.code, w.details, language), "details": w.details}
              for w in warnings]
     for entry in shown:
         if len(json.dumps(shown, default=str)) <= MAX_WARNINGS_BYTES:

@@ -1,0 +1,135 @@
+"""The language of messages over real HTTP (API.md, "Language"; RFC 9110 §12.5.4): every error's
+`message` and a preview's warnings and rejection reasons are Swedish by default and English when
+`Accept-Language` prefers `en`; `code`s never change."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from tests.acceptance.api.support import error_of
+
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,sv;q=0.5"}
+SWEDISH = {"Accept-Language": "sv-SE,sv;q=0.9,en;q=0.8"}
+FILE = ("Aktivitet;Startdatum;Slutdatum;Ansvar\n"
+        "Budgetmöte;2026-02-03;2026-02-03;Eva\n"
+        ";2026-03-01;2026-03-02;Bo\n").encode()
+
+
+async def _error(resp) -> tuple[int, str, str]:
+    body = error_of(await resp.json())
+    return resp.status, body["code"], body["message"]
+
+
+async def test_a_429_is_swedish_by_default_and_english_when_asked(api_factory):
+    """The too_many_active_jobs 429 reads "Du har redan ..." without Accept-Language and with `sv`,
+    and "You already have ..." with `en`; same code and Retry-After."""
+    api = await api_factory(IMPORTER_MAX_ACTIVE_JOBS="1")
+    wheel = await api.wheel()
+    await api.job(wheel)
+    default = await _error(await api.submit_csv(wheel))
+    swedish = await _error(await api.submit_csv(wheel, headers=SWEDISH))
+    resp = await api.submit_csv(wheel, headers=ENGLISH)
+    english = await _error(resp)
+    assert default[:2] == swedish[:2] == english[:2] == (429, "too_many_active_jobs")
+    assert "Retry-After" in resp.headers
+    assert default[2] == swedish[2] == (
+        "Du har redan 1 pågående importer (högst 1). Försök igen när någon av dem är klar.")
+    assert english[2] == "You already have 1 active imports (at most 1); try again when one has finished."
+
+
+@pytest.mark.parametrize(("request_of", "status", "code", "swedish", "english"), [
+    (lambda wheel: ("POST", f"/api/wheels/{wheel}/imports", {"params": {"mode": "merge"},
+                                                              "data": b"a", "headers": {"Content-Type": "text/csv"}}),
+     400, "bad_mode", "mode ska vara append eller replace.", "mode must be append or replace."),
+    (lambda wheel: ("GET", f"/api/imports/{uuid.uuid4()}", {}),
+     404, "not_found", "Importen finns inte.", "No such job."),
+    (lambda wheel: ("GET", "/api/wheels/not-a-uuid", {}),
+     404, "not_found", "Årshjulet finns inte.", "No such wheel."),
+    (lambda wheel: ("POST", f"/api/wheels/{wheel}/imports", {"data": b"x", "headers": {"Content-Type": "image/png"}}),
+     415, "unsupported_media_type", "Skicka filen som multipart/form-data, text/csv, ett kalkylblad eller "
+     "application/json.", "Send the file as multipart/form-data, text/csv, a spreadsheet type or application/json."),
+    (lambda wheel: ("GET", "/api/no-such-route", {}),
+     404, "not_found", "Sidan eller resursen finns inte.", "No such page or resource."),
+])
+async def test_request_errors_follow_accept_language(api, request_of, status, code, swedish, english):
+    """A 400, a 404 of ours and of aiohttp's router, and a 415 answer in Swedish by default and in
+    English with `Accept-Language: en`; status and code do not change."""
+    method, path, kwargs = request_of(await api.wheel())
+    headers = kwargs.pop("headers", {})
+    default = await _error(await api.call(method, path, headers=headers, **kwargs))
+    translated = await _error(await api.call(method, path, headers={**headers, **ENGLISH}, **kwargs))
+    assert default == (status, code, swedish)
+    assert translated == (status, code, english)
+
+
+async def test_a_401_follows_accept_language(api):
+    """A request without a token is 401 missing_token in Swedish by default, in English with `en`."""
+    default = await _error(await api.client.get("/api/imports"))
+    english = await _error(await api.client.get("/api/imports", headers={"Accept-Language": "en"}))
+    assert default == (401, "missing_token", "Begäran behöver en inloggningstoken (Bearer).")
+    assert english == (401, "missing_token", "This request needs a bearer token.")
+    bad = await _error(await api.client.get("/api/imports", headers={"Authorization": "Bearer x.y.z", **ENGLISH}))
+    assert bad == (401, "invalid_token", "The token is not valid.")
+
+
+async def test_a_file_error_from_the_reader_follows_accept_language(api):
+    """An empty CSV is a 422 empty_file whose message the reader raised with its catalogue key:
+    Swedish by default, English with `en`."""
+    wheel = await api.wheel()
+    default = await _error(await api.submit_csv(wheel, body=b""))
+    english = await _error(await api.submit_csv(wheel, body=b"", headers=ENGLISH))
+    assert default == (422, "empty_file", "Filen är tom.")
+    assert english == (422, "empty_file", "The file is empty.")
+
+
+async def test_a_bad_wheel_title_follows_accept_language(api):
+    """An empty wheel title is a 400 bad_request in the request's language (server/views/wheels.py)."""
+    resp = await api.call("POST", "/api/wheels", json={"title": "", "year": 2026}, headers=ENGLISH)
+    assert await _error(resp) == (400, "bad_request", "title must be a string of 1 to 200 characters.")
+    resp = await api.call("POST", "/api/wheels", json={"title": "", "year": 2026})
+    assert await _error(resp) == (400, "bad_request", "title ska vara en text på 1 till 200 tecken.")
+
+
+async def test_a_preview_is_in_the_language_of_the_request_that_computed_it(api, db_url):
+    """A preview asked in English has English warnings and rejection reasons, one asked without
+    Accept-Language Swedish ones; the codes are the same; a PATCH in English recomputes it in English."""
+    wheel = await api.wheel()
+
+    async def preview(headers: dict[str, str]) -> dict:
+        resp = await api.call("POST", f"/api/wheels/{wheel}/previews", data=FILE,
+                              headers={"Content-Type": "text/csv", **headers})
+        assert resp.status == 201, await resp.text()
+        return await resp.json()
+
+    swedish, english = await preview({}), await preview(ENGLISH)
+    assert [w["code"] for w in swedish["warnings"]] == [w["code"] for w in english["warnings"]]
+    unmapped_sv = next(w for w in swedish["warnings"] if w["code"] == "unmapped_column")
+    unmapped_en = next(w for w in english["warnings"] if w["code"] == "unmapped_column")
+    assert unmapped_sv["message"] == "Kolumner med data som inget fält tar: Ansvar."
+    assert unmapped_en["message"] == "Columns with data that no field takes: Ansvar."
+    assert [r["reason"] for r in swedish["rejected"]] == ["Namn saknas"]
+    assert [r["reason"] for r in english["rejected"]] == ["Name missing"]
+    got = await api.call("GET", f"/api/previews/{english['id']}")
+    assert (await got.json())["rejected"][0]["reason"] == "Name missing"
+    changed = await api.call("PATCH", f"/api/previews/{swedish['id']}", json={"date_order": "day_first"},
+                             headers=ENGLISH)
+    assert changed.status == 200, await changed.text()
+    assert (await changed.json())["rejected"][0]["reason"] == "Name missing"
+    # Nothing of the preview reached the wheel in either language.
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM items WHERE wheel_id = %s", (wheel,)).fetchone() == (0,)
+
+
+async def test_a_preview_refusal_follows_accept_language(api):
+    """A preview of a mapping naming a column the file lacks is a 400 bad_mapping in the request's language."""
+    wheel = await api.wheel()
+    params = {"mapping": '{"name": "Titel"}'}
+    for headers, start in (({}, "Kolumnen 'Titel' (mapping.name) finns inte i filen."),
+                           (ENGLISH, "The column 'Titel' (mapping.name) is not in the file.")):
+        resp = await api.call("POST", f"/api/wheels/{wheel}/previews", data=FILE, params=params,
+                              headers={"Content-Type": "text/csv", **headers})
+        status, code, message = await _error(resp)
+        assert (status, code) == (400, "bad_mapping") and message.startswith(start), message
