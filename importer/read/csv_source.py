@@ -15,8 +15,10 @@ from importer.model import Declared, JobWarning, Row
 from importer.read import columns as cols
 from importer.read import dates
 from importer.read import text as reading
+from importer.read.calendar import layout_day_first
 from importer.read.columns import ColumnMap
 from importer.read.dates import DateColumn
+from importer.read.headers import normalise, unique_headers
 from importer.read.rows import RowBuilder
 from importer.read.validate import cap
 
@@ -154,7 +156,7 @@ DATE_ORDERS = {"day_first": True, "month_first": False}
 class DateOrder:
     """How one date column's D/M/Y values are read, and why: `source` is "request" (the
     person's date_order), "data" (a value that reads one way only, or no D/M/Y value at all),
-    "layout" (a known export's order: columns.layout_day_first) or "default" (day-first, as
+    "layout" (a known export's order: calendar.layout_day_first) or "default" (day-first, as
     Swedish files are). `ambiguous` counts the values that read both ways; `example` is one."""
 
     day_first: bool
@@ -276,7 +278,7 @@ def decide_orders(layout: Layout, requested: bool | None, evidence: dict[int, bo
     """The order of the start and end columns (None: no such column): the request's, else the
     data's (the sample's verdict, else the whole column's `evidence`). Start and end columns
     of one file are written alike: one decided column settles the other. With nothing
-    decided, the layout's order (columns.layout_day_first), else Swedish day-first; such a
+    decided, the layout's order (calendar.layout_day_first), else Swedish day-first; such a
     column carries its `ambiguous` count and an `example` for date_order_assumed."""
     starts, ends = layout.columns.start, layout.columns.end
     evidence = evidence or {}
@@ -295,7 +297,7 @@ def decide_orders(layout: Layout, requested: bool | None, evidence: dict[int, bo
     if end is None and start is not None:
         end = of(ends, start.day_first)
     if start is None and end is None:
-        by_layout = cols.layout_day_first(layout.columns)
+        by_layout = layout_day_first(layout.columns)
         source = "default" if by_layout is None else "layout"
         start, end = (
             None if index is None else DateOrder(
@@ -408,7 +410,7 @@ def layout_of(records: Iterable[tuple[int, list[str]]], *, mapping: dict[str, An
             code="no_header", details={"first_row": [_shown(h) for h in names[:20]]},
         )
     names = [h or render_in(SWEDISH, "file.unnamed_column", number=i + 1) for i, h in enumerate(names)]
-    names = cols.unique_headers(names)
+    names = unique_headers(names)
     column_map = cols.detect(names, sample, mapping)
     if column_map.name is None or column_map.start is None:
         missing = "namn" if column_map.name is None else "datum"  # a code in details
@@ -430,10 +432,10 @@ def _header_at(found: list[tuple[int, list[str]]], mapping: dict[str, Any] | Non
     header the mapping names), else the very first. Excel sheets often open with a title line
     ("Årsplan 2026") above the real header; such lines are skipped, not imported."""
     named = mapping.values() if isinstance(mapping, dict) else ()
-    wanted = {cols.normalise(v) for v in named if isinstance(v, str) and v}
+    wanted = {normalise(v) for v in named if isinstance(v, str) and v}
     for at, (_, cells) in enumerate(found[:HEADER_SEARCH]):
         if wanted:
-            if wanted <= {cols.normalise(c) for c in cols.unique_headers(cells)}:
+            if wanted <= {normalise(c) for c in unique_headers(cells)}:
                 return at
         elif sum(1 for c in cells[: cols.SNIFF_COLUMNS] if c and cols.known_header(c)) >= 2:
             return at

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from importer.messages import render
+from importer.read.month_names import MONTHS, WEEKDAYS
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -15,47 +16,6 @@ SERIAL_MIN, SERIAL_MAX = 1, 80000
 # Serial numbers a column found by content alone may hold (1990..2060): a customer number
 # column full of small integers must not turn into dates.
 SNIFF_SERIAL_MIN, SNIFF_SERIAL_MAX = 32874, 58440
-
-# Month names, folded (lower case, no diacritics: "März" is "marz"), full and abbreviated, in
-# the languages of the exports we read (columns.CALENDAR_HEADERS): Swedish, English,
-# Norwegian, Danish, German and Finnish (CLDR's month names and their abbreviations, with the
-# abbreviations people write: "sept", "mrz", "maalisk"), looked up without a trailing dot.
-_MONTH_NAMES = {
-    1: ("januari", "jan", "january", "januar", "janner", "jaenner"),
-    2: ("februari", "feb", "febr", "february", "februar", "feber"),
-    3: ("mars", "mar", "march", "marts", "marz", "maerz", "mrz"),
-    4: ("april", "apr"),
-    5: ("maj", "may", "mai"),
-    6: ("juni", "jun", "june"),
-    7: ("juli", "jul", "july"),
-    8: ("augusti", "aug", "august"),
-    9: ("september", "sep", "sept"),
-    10: ("oktober", "okt", "october", "oct"),
-    11: ("november", "nov"),
-    12: ("december", "dec", "desember", "des", "dezember", "dez"),
-}
-# Finnish months are compounds of a stem and "kuu" (month), written "maaliskuu", in dates as
-# "15. maaliskuuta" (partitive) or "maaliskuun" (genitive), abbreviated "maalisk." or "maalis".
-_FINNISH_STEMS = ("tammi", "helmi", "maalis", "huhti", "touko", "kesa", "heina", "elo", "syys",
-                  "loka", "marras", "joulu")
-MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names}
-for _number, _stem in enumerate(_FINNISH_STEMS, start=1):
-    MONTHS.update(dict.fromkeys(
-        (_stem, _stem + "k", _stem + "kuu", _stem + "kuuta", _stem + "kuun"), _number))
-# Weekday names that long date formats put first ("tisdag 3 mars 2026", "Mon, 15 Mar 2026",
-# "den 3 mars 2026" in Swedish Excel's long format): dropped before reading the date.
-_WEEKDAYS = frozenset((
-    "mandag", "tisdag", "onsdag", "torsdag", "fredag", "lordag", "sondag", "man", "tis", "ons",
-    "tors", "tor", "fre", "lor", "son", "den",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
-    "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
-    "tirsdag",
-    "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "mo", "di",
-    "mi", "do", "fr", "sa", "so", "am",
-    "maanantai", "tiistai", "keskiviikko", "torstai", "perjantai", "lauantai", "sunnuntai",
-    "ma", "ti", "ke", "to", "pe", "la", "su",
-))
-
 
 class DateError(ValueError):
     """A cell that is not a readable date: `key` names its message in importer.messages
@@ -208,7 +168,7 @@ class DateColumn:
         a 2- or 4-digit year or none (then `default_year`), after an optional weekday."""
         folded = _fold(bare)
         leading = _LEADING_WORD.match(folded)
-        while leading and leading.group(1) in _WEEKDAYS and leading.group(1) not in MONTHS:
+        while leading and leading.group(1) in WEEKDAYS and leading.group(1) not in MONTHS:
             folded = folded[leading.end():]
             leading = _LEADING_WORD.match(folded)
         year: str | None

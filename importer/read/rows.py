@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from importer.model import Row
-from importer.read.columns import ALL_DAY_TRUE, ColumnMap, normalise
+from importer.read.calendar import ALL_DAY_TRUE
+from importer.read.columns import ColumnMap
 from importer.read.dates import DateColumn, is_midnight
+from importer.read.headers import normalise
 from importer.read.text import is_blank
 from importer.read.validate import Blame, Rules
 
@@ -83,7 +85,7 @@ class RowBuilder:
 
     def _exclusive_end(self, cells: list[str]) -> bool:
         """Whether a calendar row's end date is exclusive: its all-day flag is set (True,
-        Sant, Wahr, ...: columns.ALL_DAY_TRUE) or its end time is 00:00."""
+        Sant, Wahr, ...: calendar.ALL_DAY_TRUE) or its end time is 00:00."""
         if self._all_day is not None:
             flag = cells[self._all_day].strip()
             if flag and normalise(flag) in ALL_DAY_TRUE:

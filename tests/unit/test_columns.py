@@ -9,8 +9,9 @@ import pytest
 
 from importer.errors import BadRequest
 from importer.model import Activity, Rejection
-from importer.read.columns import detect, normalise, unique_headers
+from importer.read.columns import detect
 from importer.read.csv_source import open_csv, sniff
+from importer.read.headers import normalise, unique_headers
 
 
 def mapped(header: str, *rows: str) -> dict[str, str]:
