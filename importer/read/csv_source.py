@@ -13,7 +13,7 @@ from importer.errors import UnreadableFile
 from importer.messages import SWEDISH, Term, render_in
 from importer.model import Declared, JobWarning, Row
 from importer.read import columns as cols
-from importer.read import dates
+from importer.read import dates, encoding
 from importer.read import text as reading
 from importer.read.calendar import layout_day_first
 from importer.read.columns import ColumnMap
@@ -50,8 +50,8 @@ def sniff(prefix: bytes, *, mapping: dict[str, Any] | None = None, complete: boo
     file; otherwise the last, possibly cut, line is ignored and "no data rows" is not judged.
     """
     _check_bytes(prefix, complete=complete)
-    decoding = reading.decoding_of(prefix, complete=complete)
-    text = reading.decode_prefix(prefix, decoding.encoding, decoding.errors)
+    decoding = encoding.decoding_of(prefix, complete=complete)
+    text = encoding.decode_prefix(prefix, decoding.encoding, decoding.errors)
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
         if cut < 0:
@@ -80,8 +80,8 @@ def open_csv(
     # Only a blank prefix makes the whole file worth checking (strip copies what it keeps).
     if len(data) > PREFIX_BYTES and not prefix.strip(_WHITESPACE) and not data.strip(_WHITESPACE):
         raise _empty()
-    decoding = reading.decoding_of(data)
-    text = reading.decode_prefix(prefix, decoding.encoding, decoding.errors)
+    decoding = encoding.decoding_of(data)
+    text = encoding.decode_prefix(prefix, decoding.encoding, decoding.errors)
     if len(data) > PREFIX_BYTES:
         cut = max(text.rfind("\n"), text.rfind("\r"))
         text = text[: cut + 1] if cut > 0 else text
@@ -341,9 +341,9 @@ def _readable(cell: str) -> bool:
 _REPAIRED_AS = {"cp1252": "Windows-1252", "mac_roman": "Mac Roman", "cp850": "DOS (cp850)"}
 
 
-def _repaired(decoding: reading.Decoding) -> tuple[JobWarning, ...]:
+def _repaired(decoding: encoding.Decoding) -> tuple[JobWarning, ...]:
     """The encoding_repaired warning of a UTF-8 file whose stray bytes were read in a legacy
-    code page (text.decoding_of), else nothing."""
+    code page (encoding.decoding_of), else nothing."""
     if decoding.repaired_as is None:
         return ()
     return (JobWarning(code="encoding_repaired", details={
@@ -371,7 +371,7 @@ def row_builder(layout: Layout, day_first_start: bool, day_first_end: bool,
 def _check_bytes(prefix: bytes, *, complete: bool) -> None:
     if complete and not prefix.strip(_WHITESPACE):
         raise _empty()
-    reading.not_text(prefix)
+    encoding.not_text(prefix)
 
 
 def _layout(text: str, *, mapping: dict[str, Any] | None, date_order: bool = True) -> Layout:

@@ -10,7 +10,8 @@ import pytest
 from importer.errors import UnreadableFile
 from importer.model import Activity, Rejection
 from importer.read.csv_source import open_csv, sniff
-from importer.read.text import clean, count_records, delimiter_of, encoding_of, needs_cleaning
+from importer.read.encoding import encoding_of
+from importer.read.text import clean, count_records, delimiter_of, needs_cleaning
 
 HEADER = "Aktivitet,Startdatum,Slutdatum\n"
 
