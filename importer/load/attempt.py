@@ -26,6 +26,7 @@ from importer.load.progress import READ_DONE, Progress
 from importer.load.readers import ProcessReader, ThreadReader
 from importer.load.transaction import Reader, load, store_rejections
 from importer.mail.email_task import defer_email_if_needed
+from importer.messages import render, render_in, set_language
 from importer.model import JobStatus, Rejection, Source
 from importer.queries import q
 from importer.read.sources import WORKBOOKS
@@ -104,6 +105,9 @@ async def run_job(pool: Pool, job_id: UUID, *, settings: Settings,
                      extra={"job_id": str(job_id)})
             return None
         claim = claimed
+        # The attempt's texts (current_step, errors) in the job's language: render() answers in
+        # it from here on in this task (importer.messages; each attempt sets it once claimed).
+        set_language(claim.language)
         progress = Progress(functools.partial(lifecycle.write_progress, pconn, claim.job_id, claim.attempt),
                             functools.partial(lifecycle.status_of, pconn, claim.job_id, claim.attempt),
                             claim.job_id, claim.attempt, min_interval=limits.progress_interval,
@@ -118,12 +122,12 @@ async def run_job(pool: Pool, job_id: UUID, *, settings: Settings,
             try:
                 progress.total = reader.total_rows
                 await lifecycle.note_file(pconn, claim, reader.warnings, reader.headers)
-                await progress.step("parsing", f"Läser fil... {reader.total_rows} rader", READ_DONE)
+                await progress.step("parsing", render("job.reading_rows", rows=reader.total_rows), READ_DONE)
                 totals = await load(pool, claim, reader, progress, settings)
             finally:
                 await reader.close()
         except InvalidInput as exc:
-            await ending.fail(exc.code, exc.message)
+            await ending.fail(exc.code, exc.message_in(claim.language))
             log.info("import %s failed: %s", job_id, exc.code, extra=extra)
             return JobStatus.FAILED
         except NoValidRows as exc:
@@ -142,9 +146,9 @@ async def run_job(pool: Pool, job_id: UUID, *, settings: Settings,
         except psycopg.errors.IntegrityError as exc:
             # A row the validation let through and the schema refused: retrying cannot help.
             diag = exc.diag
-            await ending.fail("invalid_data",
-                              f"Databasen avvisade en rad ({diag.constraint_name or type(exc).__name__}): "
-                              f"{diag.message_primary or exc}")
+            await ending.fail("invalid_data", render("job.database_refused",
+                                                     constraint=diag.constraint_name or type(exc).__name__,
+                                                     detail=diag.message_primary or exc))
             log.warning("import %s failed on a constraint", job_id, extra=extra, exc_info=True)
             return JobStatus.FAILED
         except (psycopg.OperationalError, TransientImportError) as exc:
@@ -155,7 +159,7 @@ async def run_job(pool: Pool, job_id: UUID, *, settings: Settings,
             await asyncio.shield(ending.transient(exc, will_retry(exc)))
             raise
         except Exception as exc:
-            await ending.fail("internal_error", f"Ett internt fel avbröt importen ({type(exc).__name__})")
+            await ending.fail("internal_error", render("job.internal_error", error=type(exc).__name__))
             log.exception("import %s failed on an internal error", job_id, extra=extra)
             raise
         log.info("import %s completed: %d items from %d rows (%d rejected) in %.3f s",
@@ -216,7 +220,8 @@ class Ending:
                 log.warning("import %s: attempt %d hit %s; it will be retried", claim.job_id,
                             claim.attempt, type(exc).__name__, extra=extra)
             else:
-                await self.fail("internal_error", f"Importen misslyckades efter {claim.attempt} försök: {reason}")
+                await self.fail("internal_error", render_in(claim.language, "job.failed_after",
+                                                            attempts=claim.attempt, reason=reason))
                 log.error("import %s failed after %d attempts: %s", claim.job_id, claim.attempt,
                           reason, extra=extra)
         except Exception:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from importer.errors import ImportCancelled, Superseded
 from importer.jobs.lifecycle import ProgressReport
+from importer.messages import render
 from importer.model import JobStatus
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class Progress:
         """Rows read so far: written when the last write is old enough, else maybe a cancel check."""
         self.processed, self.rejected = processed, rejected
         self._step = step
-        self._text = text or f"Aktivitet {processed}/{self.total}"
+        self._text = text or render("job.item_progress", processed=processed, total=self.total)
         if self.total:
             band = ROWS_DONE - READ_DONE
             self._percent = max(self._percent, READ_DONE + band * min(processed, self.total) // self.total)

@@ -19,6 +19,7 @@ from importer.load.produce import Chunk, Plan
 from importer.load.progress import FINISHING, Progress
 from importer.load.readers import ProcessReader, ThreadReader
 from importer.mail.email_task import defer_email_if_needed
+from importer.messages import render
 from importer.model import Existing, ImportMode, NewStructure, Rejection
 from importer.queries import q
 from importer.read.findings import Findings
@@ -57,7 +58,7 @@ async def load(pool: Pool, claim: Claim, reader: Reader, progress: Progress,
         params = {"wheel_id": claim.wheel_id}
         await lock_wheel(conn, claim.wheel_id, progress)
         if claim.mode == ImportMode.REPLACE:
-            await progress.step("deleting", "Raderar befintlig data...")
+            await progress.step("deleting", render("job.deleting"))
             for name in ("items_delete_wheel", "wheel_pages_delete_wheel", "labels_delete_wheel",
                          "activity_groups_delete_wheel", "wheel_rings_delete_wheel"):
                 await conn.execute(q(name), params)
@@ -82,7 +83,7 @@ async def load(pool: Pool, claim: Claim, reader: Reader, progress: Progress,
         if totals.activities == 0:
             raise NoValidRows("Ingen rad i filen kunde bli en aktivitet; se errors.csv",
                               totals.rejections, totals.rejected, totals.processed)
-        await progress.step("finishing", "Slutför...", FINISHING)
+        await progress.step("finishing", render("job.finishing"), FINISHING)
         duplicates = skipped = 0
         if claim.mode == ImportMode.APPEND and existing.pages:
             # Only a wheel that had pages can have had items: a first import pays nothing.
@@ -123,7 +124,7 @@ async def lock_wheel(conn: AsyncConn, wheel_id: UUID, progress: Progress) -> Non
         except psycopg.errors.LockNotAvailable:
             if not waiting:
                 waiting = True
-                await progress.step("parsing", "Väntar på en annan import till samma årshjul...")
+                await progress.step("parsing", render("job.waiting_for_wheel"))
             else:
                 await progress.check_cancel()
     await conn.execute(q("lock_timeout_reset"))
@@ -137,17 +138,17 @@ async def _structure_progress(progress: Progress, new: NewStructure, totals: Tal
     progress.counts.update(rings=totals.rings, groups=totals.groups, labels=totals.labels, pages=totals.pages)
     if new.rings:
         await progress.rows(progress.processed, progress.rejected, step="rings",
-                            text=f"Skapar {len(new.rings)} ringar...")
+                            text=render("job.creating_rings", count=len(new.rings)))
     elif new.groups:
         await progress.rows(progress.processed, progress.rejected, step="groups",
-                            text=f"Skapar {len(new.groups)} aktivitetsgrupper...")
+                            text=render("job.creating_groups", count=len(new.groups)))
     elif new.labels:
         await progress.rows(progress.processed, progress.rejected, step="labels",
-                            text=f"Skapar {len(new.labels)} etiketter...")
+                            text=render("job.creating_labels", count=len(new.labels)))
     elif new.pages:
         years = ", ".join(str(p.year) for p in new.pages)
         await progress.rows(progress.processed, progress.rejected, step="pages",
-                            text=f"Skapar sidor ({years})...")
+                            text=render("job.creating_pages", years=years))
 
 
 async def read_existing(conn: AsyncConn, wheel_id: UUID) -> Existing:

@@ -31,10 +31,10 @@ VALUES (%(id)s, %(user_id)s, %(media_type)s, %(size_bytes)s, %(sha256)s, %(conte
 -- name: import_job_insert
 INSERT INTO import_jobs (id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order,
                          skip_duplicates, sheet, notify, retry_of, idempotency_key,
-                         procrastinate_job_id)
+                         procrastinate_job_id, language, current_step)
 VALUES (%(id)s, %(user_id)s, %(wheel_id)s, %(file_id)s, %(file_name)s, %(mode)s, %(mapping)s,
         %(date_order)s, %(skip_duplicates)s, %(sheet)s, %(notify)s, %(retry_of)s,
-        %(idempotency_key)s, %(procrastinate_job_id)s)
+        %(idempotency_key)s, %(procrastinate_job_id)s, %(language)s, %(current_step)s)
 RETURNING import_job_json_v2(import_jobs.*) AS job;
 
 -- ---------------------------------------------------------------------------------------------
@@ -74,15 +74,18 @@ SELECT headers FROM import_jobs WHERE id = %(job_id)s;
 
 -- name: import_job_cancel_running
 -- Running: the worker sees `cancelling`, rolls its data back and ends the job `cancelled`.
+-- `texts`: the current step by language ({"sv": ..., "en": ...}); the job's is written.
 UPDATE import_jobs
-   SET status = 'cancelling', current_step = 'Avbryter...'
+   SET status = 'cancelling', current_step = %(texts)s::jsonb ->> import_jobs.language
  WHERE id = %(job_id)s AND status = 'processing'
 RETURNING import_job_json_v2(import_jobs.*) AS job;
 
 -- name: import_job_cancel_pending
 -- Not started: cancelled at once (the worker's claim skips a cancelled job).
 SELECT import_job_json_v2(e) AS job
-  FROM import_job_end_v1(%(job_id)s, 'cancelled', ARRAY['pending']) e;
+  FROM import_job_end_v1(%(job_id)s, 'cancelled', ARRAY['pending'],
+                         p_current_step => %(texts)s::jsonb ->> (
+                             SELECT language FROM import_jobs WHERE id = %(job_id)s)) e;
 
 -- ---------------------------------------------------------------------------------------------
 -- An attempt (worker).
@@ -92,14 +95,14 @@ SELECT import_job_json_v2(e) AS job
 -- recovered task starts over. Anything else (cancelled while pending, already ended) is not.
 UPDATE import_jobs
    SET status = 'processing', attempts = attempts + 1, started_at = clock_timestamp(),
-       step = 'parsing', current_step = 'Läser fil...', progress = 0,
+       step = 'parsing', current_step = %(texts)s::jsonb ->> import_jobs.language, progress = 0,
        processed_items = 0, rejected_rows = 0, eta_seconds = NULL,
        created_rings = 0, created_groups = 0, created_labels = 0, created_pages = 0,
        created_items = 0, error_code = NULL, error_message = NULL, error_details = NULL,
        warnings = '[]', skipped_duplicates = 0, headers = NULL
  WHERE id = %(job_id)s AND status IN ('pending', 'processing')
 RETURNING id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order, skip_duplicates,
-          sheet, attempts, status,
+          sheet, attempts, status, language,
           (SELECT w.year FROM year_wheels w WHERE w.id = import_jobs.wheel_id) AS wheel_year;
 
 -- name: job_status_get
@@ -131,7 +134,7 @@ RETURNING status;
 -- cancelled meanwhile (or taken over by another attempt) matches nothing, and the caller
 -- rolls the data back.
 UPDATE import_jobs
-   SET status = 'completed', progress = 100, step = 'done', current_step = 'Import klar!',
+   SET status = 'completed', progress = 100, step = 'done', current_step = %(texts)s::jsonb ->> import_jobs.language,
        finished_at = clock_timestamp(), eta_seconds = 0,
        processed_items = %(processed)s, total_items = %(total)s, rejected_rows = %(rejected)s,
        created_rings = %(rings)s, created_groups = %(groups)s, created_labels = %(labels)s,
@@ -142,9 +145,12 @@ RETURNING id;
 
 -- name: job_end
 -- Fail, cancel or requeue an attempt (import_job_end_v1, schema/0008). A job found
--- `cancelling` before any attempt ran is ended with `attempt` NULL.
+-- `cancelling` before any attempt ran is ended with `attempt` NULL. `texts` (current step) and
+-- `messages` (error) are by language ({"sv": ..., "en": ...}); the job's are written.
 SELECT id FROM import_job_end_v1(
-    %(job_id)s, %(status)s, %(from)s::text[], %(attempt)s, %(text)s, %(code)s, %(message)s,
+    %(job_id)s, %(status)s, %(from)s::text[], %(attempt)s,
+    %(texts)s::jsonb ->> (SELECT language FROM import_jobs WHERE id = %(job_id)s), %(code)s,
+    %(messages)s::jsonb ->> (SELECT language FROM import_jobs WHERE id = %(job_id)s),
     %(details)s, %(processed)s, %(rejected)s);
 
 -- ---------------------------------------------------------------------------------------------
@@ -160,8 +166,10 @@ SELECT e.id
          j.id,
          CASE WHEN j.status = 'cancelling' THEN 'cancelled' ELSE 'failed' END,
          ARRAY['pending', 'processing', 'cancelling'],
+         p_current_step => (CASE WHEN j.status = 'cancelling' THEN %(cancelled)s::jsonb
+                                 ELSE %(failed)s::jsonb END) ->> j.language,
          p_error_code => CASE WHEN j.status = 'cancelling' THEN NULL ELSE 'internal_error' END,
          p_error_message => CASE WHEN j.status = 'cancelling' THEN NULL
-                                 ELSE 'Importen avbröts oväntat och kunde inte göras om.' END) e
+                                 ELSE %(lost)s::jsonb ->> j.language END) e
  WHERE j.status IN ('pending', 'processing', 'cancelling')
    AND pj.status IN ('succeeded', 'failed', 'cancelled', 'aborted');

@@ -27,6 +27,7 @@ from importer.read.spreadsheet_sandbox import sniff_workbook
 from importer.read.structured import parse_payload
 from server import keys
 from server.auth import user_id
+from server.language import request_language
 from server.views.common import json_response, path_uuid
 
 CHUNK = 64 * 1024
@@ -276,7 +277,8 @@ async def submit(request: web.Request) -> web.Response:
         request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
         job=lifecycle.NewJob(wheel_id=wheel_id, file_name=upload.file_name, mode=upload.mode,
                              mapping=upload.mapping, notify=upload.notify, date_order=upload.date_order,
-                             skip_duplicates=upload.skip_duplicates, sheet=upload.sheet),
+                             skip_duplicates=upload.skip_duplicates, sheet=upload.sheet,
+                             language=request_language(request)),
         file=lifecycle.FileContent(content=upload.content, sha256=upload.sha256,
                                    media_type=upload.media_type),
         max_active=settings.max_active_jobs, idempotency_key=key)

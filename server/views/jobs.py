@@ -13,11 +13,13 @@ from aiohttp import web
 from importer.db import as_user
 from importer.errors import BadRequest, NotFound
 from importer.jobs import lifecycle
+from importer.messages import use_language
 from importer.model import JobStatus
 from importer.queries import q
 from importer.read.validate import FORMULA_START
 from server import keys
 from server.auth import user_id
+from server.language import request_language
 from server.views.common import json_response, path_uuid, query_int
 
 # errors.csv's own columns around the file's: the row number and why it was rejected; the
@@ -95,9 +97,10 @@ async def retry(request: web.Request) -> web.Response:
     """POST /api/imports/{job_id}/retry: 202 with a new job importing the same file, `Location`
     its URL; 404 `not_found`; 409 `job_not_retryable` (not failed or cancelled); 429
     `too_many_active_jobs` with `Retry-After`."""
-    job = await lifecycle.retry(request.app[keys.POOL], request.app[keys.PROCRASTINATE],
-                                user_id=user_id(request), job_id=path_uuid(request, "job_id", "job"),
-                                max_active=request.app[keys.SETTINGS].max_active_jobs)
+    with use_language(request_language(request)):  # the new job's language (lifecycle.NewJob)
+        job = await lifecycle.retry(request.app[keys.POOL], request.app[keys.PROCRASTINATE],
+                                    user_id=user_id(request), job_id=path_uuid(request, "job_id", "job"),
+                                    max_active=request.app[keys.SETTINGS].max_active_jobs)
     return json_response(job.data, status=202, headers={"Location": job.location})
 
 

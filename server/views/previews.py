@@ -111,10 +111,11 @@ async def start_import(request: web.Request) -> web.Response:
         notify=parse_notify(_text(body, "notify")) if "notify" in body else True,
         skip_duplicates=parse_notify(_text(body, "skip_duplicates"), name="skip_duplicates")
         if "skip_duplicates" in body else True)
-    submitted = await store.start_import(
-        request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
-        preview_id=preview_id, options=options,
-        max_active=request.app[keys.SETTINGS].max_active_jobs, idempotency_key=idempotency_key(request))
+    with use_language(request_language(request)):  # the job's language (lifecycle.NewJob)
+        submitted = await store.start_import(
+            request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
+            preview_id=preview_id, options=options,
+            max_active=request.app[keys.SETTINGS].max_active_jobs, idempotency_key=idempotency_key(request))
     job = submitted.job
     return json_response(job.data, status=202 if submitted.created else 200, headers={"Location": job.location})
 

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn
 from importer.jobs.lifecycle.values import Claim, ProgressReport, Totals
-from importer.messages import DEFAULT_LANGUAGE, render_warning
+from importer.messages import DEFAULT_LANGUAGE, LANGUAGES, render_in, render_warning
 from importer.model import ACTIVE, JobStatus, JobWarning
 from importer.queries import q
 
@@ -20,12 +20,18 @@ from importer.queries import q
 async def claim(conn: AsyncConn, job_id: UUID) -> Claim | JobStatus | None:
     """Start an attempt: the Claim; else `cancelled` when the job was cancelled while its task
     waited (it is ended here, nothing was written), else None (ended already, or no such job)."""
-    row = await (await conn.execute(q("job_claim"), {"job_id": job_id})).fetchone()
+    row = await (await conn.execute(q("job_claim"), {"job_id": job_id, "texts": by_language("job.reading")})).fetchone()
     if row is not None:
         return Claim.from_row(row)
     if await _end(conn, job_id, JobStatus.CANCELLED, from_=(JobStatus.CANCELLING,)):
         return JobStatus.CANCELLED
     return None
+
+
+def by_language(key: str, /, **params: object) -> Jsonb:
+    """A catalogue text in every language, `{"sv": ..., "en": ...}`: the SQL that writes a
+    job's current step or error picks the job's language (import_jobs.language, schema/0012)."""
+    return Jsonb({language: render_in(language, key, **params) for language in LANGUAGES})
 
 
 async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
@@ -67,7 +73,7 @@ async def note_file(conn: AsyncConn, claim: Claim, warnings: Sequence[JobWarning
     write_progress."""
     row = await (await conn.execute(q("job_file_noted"), {
         "job_id": claim.job_id, "attempt": claim.attempt, "headers": list(headers),
-        "warnings": Jsonb(warning_objects(warnings), dumps=_dumps)})).fetchone()
+        "warnings": Jsonb(warning_objects(warnings, claim.language), dumps=_dumps)})).fetchone()
     return None if row is None else JobStatus(row["status"])
 
 
@@ -95,14 +101,16 @@ async def complete(conn: AsyncConn, claim: Claim, totals: Totals,
         "total": totals.total, "rejected": totals.rejected, "rings": totals.rings,
         "groups": totals.groups, "labels": totals.labels, "pages": totals.pages,
         "items": totals.items, "skipped_duplicates": totals.skipped_duplicates,
-        "warnings": Jsonb(warning_objects(found), dumps=_dumps)})).fetchone()
+        "texts": by_language("job.completed"),
+        "warnings": Jsonb(warning_objects(found, claim.language), dumps=_dumps)})).fetchone()
     return row is not None
 
 
-async def fail(conn: AsyncConn, claim: Claim, *, code: str, message: str, processed: int = 0,
+async def fail(conn: AsyncConn, claim: Claim, *, code: str, message: str | dict[str, str], processed: int = 0,
                rejected: int = 0) -> bool:
     """End the attempt `failed` with an error code and a message for a person (cut at 2,000
-    characters). False: the row is no longer this attempt's."""
+    characters): one text, or one per language (`{"sv": ..., "en": ...}`, the job's is kept).
+    False: the row is no longer this attempt's."""
     return await _end(conn, claim.job_id, JobStatus.FAILED, attempt=claim.attempt,
                       from_=(JobStatus.PROCESSING, JobStatus.CANCELLING), code=code, message=message,
                       details={"attempt": claim.attempt}, processed=processed, rejected=rejected)
@@ -118,24 +126,33 @@ async def requeue(conn: AsyncConn, claim: Claim, reason: str) -> bool:
     """Put the job back in the queue after a transient failure the queue will retry; the
     attempt count is kept, `reason` is shown in its current step."""
     return await _end(conn, claim.job_id, JobStatus.PENDING, attempt=claim.attempt,
-                      from_=(JobStatus.PROCESSING,), text=f"Nytt försök snart: {reason}")
+                      from_=(JobStatus.PROCESSING,), texts=by_language("job.retry_soon", reason=reason))
 
 
 async def settle_orphans(conn: AsyncConn) -> list[UUID]:
     """End the active jobs whose queue task has ended for good without recording an end (the
     database was unreachable at that moment): `cancelling` ones cancelled, others failed."""
-    rows = await (await conn.execute(q("import_jobs_orphans_settle"))).fetchall()
+    rows = await (await conn.execute(q("import_jobs_orphans_settle"), {
+        "cancelled": by_language("job.cancelled"), "failed": by_language("job.failed"),
+        "lost": by_language("job.lost")})).fetchall()
     return [row["id"] for row in rows]
 
 
+#: The current step a job ends with, by its end status (in the job's language).
+END_TEXTS = {JobStatus.FAILED: "job.failed", JobStatus.CANCELLED: "job.cancelled", JobStatus.PENDING: "job.waiting"}
+
+
 async def _end(conn: AsyncConn, job_id: UUID, status: JobStatus, *, from_: tuple[JobStatus, ...],
-               attempt: int | None = None, text: str | None = None, code: str | None = None,
-               message: str | None = None, details: dict[str, Any] | None = None,
+               attempt: int | None = None, texts: Jsonb | None = None, code: str | None = None,
+               message: str | dict[str, str] | None = None, details: dict[str, Any] | None = None,
                processed: int = 0, rejected: int = 0) -> bool:
     assert status not in ACTIVE or status == JobStatus.PENDING
+    if isinstance(message, str):
+        message = dict.fromkeys(LANGUAGES, message)
     row = await (await conn.execute(q("job_end"), {
         "job_id": job_id, "status": status.value, "from": [s.value for s in from_],
-        "attempt": attempt, "text": text, "code": code, "message": message,
+        "attempt": attempt, "texts": texts if texts is not None else by_language(END_TEXTS[status]),
+        "code": code, "messages": Jsonb(message) if message is not None else None,
         "details": Jsonb(details) if details is not None else None,
         "processed": processed, "rejected": rejected})).fetchone()
     return row is not None

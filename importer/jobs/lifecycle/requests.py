@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn, Pool, as_user
 from importer.errors import BadRequest, Conflict, NotFound, TooManyActiveJobs
+from importer.jobs.lifecycle.attempts import by_language
 from importer.jobs.lifecycle.values import (
     IMPORT_QUEUE,
     IMPORT_TASK,
@@ -28,6 +29,7 @@ from importer.jobs.lifecycle.values import (
     Submitted,
     one_row,
 )
+from importer.messages import render_in
 from importer.model import RETRYABLE, TERMINAL, ImportMode, JobStatus
 from importer.queries import q
 
@@ -125,13 +127,15 @@ async def cancel(pool: Pool, queue: procrastinate.App, *, user_id: UUID,
             raise Conflict.of("api.job_finished", params={"status": status.value}, code="job_finished",
                               details={"status": status.value})
         if status == JobStatus.PENDING:
-            job = (await one_row(await conn.execute(q("import_job_cancel_pending"), {"job_id": job_id})))["job"]
+            job = (await one_row(await conn.execute(q("import_job_cancel_pending"), {
+                "job_id": job_id, "texts": by_language("job.cancelled")})))["job"]
             if row["procrastinate_job_id"] is not None:
                 # Its queued task too, in the same transaction (a task already taken by a
                 # worker is not `todo` any more; that worker's claim then skips the job).
                 await queue.job_manager.cancel_job_by_id_async(row["procrastinate_job_id"], connection=conn)
         elif status == JobStatus.PROCESSING:
-            job = (await one_row(await conn.execute(q("import_job_cancel_running"), {"job_id": job_id})))["job"]
+            job = (await one_row(await conn.execute(q("import_job_cancel_running"), {
+                "job_id": job_id, "texts": by_language("job.cancelling")})))["job"]
         else:  # cancelling already: nothing more to do
             job = (await one_row(await conn.execute(q("import_job_get"), {"job_id": job_id})))["job"]
     return JobObject(job)
@@ -227,7 +231,8 @@ async def _insert(conn: AsyncConn, *, job_id: UUID, task_id: int, user_id: UUID,
         "mapping": Jsonb(job.mapping) if job.mapping is not None else None, "date_order": job.date_order,
         "skip_duplicates": job.skip_duplicates, "sheet": job.sheet,
         "notify": job.notify, "retry_of": retry_of, "idempotency_key": idempotency_key,
-        "procrastinate_job_id": task_id})
+        "procrastinate_job_id": task_id, "language": job.language,
+        "current_step": render_in(job.language, "job.waiting")})
 
 
 async def _inserted(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> JobObject:

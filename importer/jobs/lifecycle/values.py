@@ -8,6 +8,7 @@ from uuid import UUID
 import attrs
 import psycopg
 
+from importer.messages import DEFAULT_LANGUAGE, current_language
 from importer.model import ImportMode, JobStatus
 
 #: The Procrastinate task that runs an import, and its queue (importer/jobs/import_task.py).
@@ -51,6 +52,10 @@ class NewJob:
     skip_duplicates: bool = True
     #: The workbook sheet to read; None: the first visible worksheet with data.
     sheet: str | None = None
+    #: The language of the request that starts the job (its texts are in it, API.md
+    #: "Language"): by default the language the code making the NewJob runs in
+    #: (importer.messages.use_language, which the API's views set), else Swedish.
+    language: str = attrs.field(factory=current_language)
 
 
 @attrs.frozen(kw_only=True)
@@ -86,13 +91,16 @@ class Claim:
     sheet: str | None
     attempt: int
     wheel_year: int
+    #: The job's language (import_jobs.language): its current_step, warnings and error are in it.
+    language: str = DEFAULT_LANGUAGE
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Claim:
         return cls(job_id=row["id"], wheel_id=row["wheel_id"], file_id=row["file_id"],
                    file_name=row["file_name"], mode=ImportMode(row["mode"]), mapping=row["mapping"],
                    date_order=row["date_order"], skip_duplicates=row["skip_duplicates"], sheet=row["sheet"],
-                   attempt=row["attempts"], wheel_year=row["wheel_year"])
+                   attempt=row["attempts"], wheel_year=row["wheel_year"],
+                   language=row.get("language") or DEFAULT_LANGUAGE)
 
 
 @attrs.frozen(kw_only=True)

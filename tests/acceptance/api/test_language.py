@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import psycopg
 import pytest
 
+from importer.messages import render_warning
 from tests.acceptance.api.support import error_of
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,sv;q=0.5"}
@@ -133,3 +135,46 @@ async def test_a_preview_refusal_follows_accept_language(api):
                               headers={"Content-Type": "text/csv", **headers})
         status, code, message = await _error(resp)
         assert (status, code) == (400, "bad_mapping") and message.startswith(start), message
+
+
+async def _ended(api, job_id: str) -> dict:
+    async with asyncio.timeout(30):
+        while True:
+            job = await (await api.call("GET", f"/api/imports/{job_id}")).json()
+            if job["status"] in ("completed", "failed", "cancelled"):
+                return job
+            await asyncio.sleep(0.05)
+
+
+async def test_a_pending_job_and_its_cancel_speak_the_language_that_started_it(api):
+    """A job started with `Accept-Language: en` waits with "Waiting to start..." and, cancelled
+    (by a request in any language), reads "Import cancelled"; one started without it is Swedish."""
+    wheel = await api.wheel()
+    english = await (await api.submit_csv(wheel, headers=ENGLISH)).json()
+    swedish = await (await api.submit_csv(wheel)).json()
+    assert (english["current_step"], swedish["current_step"]) == ("Waiting to start...", "Väntar på att starta...")
+    cancelled = await (await api.call("POST", f"/api/imports/{english['id']}/cancel")).json()
+    assert (cancelled["status"], cancelled["current_step"]) == ("cancelled", "Import cancelled")
+    cancelled = await (await api.call("POST", f"/api/imports/{swedish['id']}/cancel", headers=ENGLISH)).json()
+    assert (cancelled["status"], cancelled["current_step"]) == ("cancelled", "Import avbruten")
+    retried = await api.call("POST", f"/api/imports/{swedish['id']}/retry", headers=ENGLISH)
+    assert retried.status == 202
+    assert (await retried.json())["current_step"] == "Waiting to start..."
+
+
+async def test_a_job_runs_and_ends_in_the_language_that_started_it(api_factory):
+    """A job started in English completes with current_step "Import complete!" and its warnings'
+    messages in English (the same codes as a Swedish job's, whose step is "Import klar!")."""
+    api = await api_factory(with_worker=True)
+    wheel = await api.wheel()
+    body = "Aktivitet;Startdatum;Slutdatum;Ansvar\nMöte;2026-02-03;2026-02-03;Eva\nPlan;2026-03-01;2026-03-01;Bo\n"
+    english = await _ended(api, (await (await api.submit_csv(wheel, body=body.encode(), headers=ENGLISH)).json())["id"])
+    other = await api.wheel("Plan 2026 (sv)")
+    swedish = await _ended(api, (await (await api.submit_csv(other, body=body.encode())).json())["id"])
+    assert (english["status"], english["current_step"]) == ("completed", "Import complete!")
+    assert (swedish["status"], swedish["current_step"]) == ("completed", "Import klar!")
+    assert [w["code"] for w in english["warnings"]] == [w["code"] for w in swedish["warnings"]]
+    assert english["warnings"], english
+    for warning in english["warnings"]:
+        assert warning["message"] == render_warning(warning["code"], warning["details"], "en")
+

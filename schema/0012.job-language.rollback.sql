@@ -1,0 +1,2 @@
+-- Undo 0012: jobs are Swedish only again.
+ALTER TABLE import_jobs DROP COLUMN language;
