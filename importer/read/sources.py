@@ -26,7 +26,7 @@ def open_source(media_type: str, content: bytes, file_name: str, mapping: dict[s
 
     `default_year` (the wheel's year) completes dates written without one (`3 maj`);
     `date_order` ("day_first" or "month_first") is the request's order for D/M/Y dates written
-    as text, in a CSV or a workbook (csv_source.first_pass; ValueError for another value).
+    as text, in a CSV or a workbook (date_order.first_pass; ValueError for another value).
     Raises UnreadableFile or BadRequest (importer/errors.py) for a file that cannot be an import.
     """
     if media_type == STRUCTURED:

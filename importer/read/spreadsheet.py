@@ -27,19 +27,19 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator
 from typing import Any
 
 import python_calamine as calamine
 
 from importer.errors import BadRequest, UnreadableFile
-from importer.messages import SWEDISH, render_in
 from importer.model import Declared, JobWarning, Row
 from importer.read import columns as cols
 from importer.read import spreadsheet_kinds as kinds
+from importer.read.cells import TEXTS, text_of
 from importer.read.columns import ColumnMap
-from importer.read.csv_source import HEADER_SEARCH, first_pass, layout_of
+from importer.read.date_order import first_pass
+from importer.read.layout import HEADER_SEARCH, layout_of
 from importer.read.text import BLANK
 
 #: Cells (rows x columns of the dense range calamine builds) a sheet may have: about 75 bytes
@@ -47,7 +47,6 @@ from importer.read.text import BLANK
 MAX_CELLS = 8_000_000
 MAX_SHEETS_NAMED = 50  # sheet names listed in a message or warning
 
-Cell = str | float | int | bool | date | datetime | time | timedelta
 
 
 def open_spreadsheet(content: bytes | bytearray, *, media_type: str, file_name: str,
@@ -57,7 +56,7 @@ def open_spreadsheet(content: bytes | bytearray, *, media_type: str, file_name: 
     """Read a workbook upload. Raises UnreadableFile (workbook_encrypted, workbook_damaged,
     workbook_too_large, empty_file, no_header, no_usable_column, no_data_rows) or BadRequest
     (bad_sheet: `sheet` names no sheet of the workbook; bad_mapping). `date_order` is the
-    request's order for D/M/Y dates typed as text (csv_source.first_pass). `every_sheet` also
+    request's order for D/M/Y dates typed as text (date_order.first_pass). `every_sheet` also
     loads the sheets it would skip (hidden ones): the API's check does, so that any sheet a later
     request names (a preview's PATCH, an import from it) has been read within its limits once."""
     kind = kinds.WORKBOOKS[media_type]
@@ -142,7 +141,7 @@ class SpreadsheetSource:
     def _data_records(self) -> Iterator[tuple[int, list[str]]]:
         """The records below the header: the hot path, one list comprehension per row."""
         left, number = self._left, self.layout.header_row
-        texts = _TEXTS
+        texts = TEXTS
         for row in itertools.islice(self._sheet.iter_rows(), number, None):
             number += 1
             cells = [value if type(value) is str else texts.get(type(value), text_of)(value)
@@ -174,35 +173,6 @@ class SpreadsheetSource:
             if any(type(cell) is not str or cell.strip() for cell in row[:left]):
                 return 0
         return left
-
-
-def text_of(value: Cell) -> str:
-    """A typed cell as text: dates ISO, whole numbers without `.0` (module docstring)."""
-    if isinstance(value, float):
-        return _whole(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return render_in(SWEDISH, "file.cell_true") if value else render_in(SWEDISH, "file.cell_false")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, time):
-        return value.strftime("%H:%M" if not value.second and not value.microsecond else "%H:%M:%S")
-    return str(value)
-
-
-def _whole(value: float) -> str:
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.15g}"
-
-
-# The common cell types by their exact type, so that a row costs one dict look-up per cell that
-# is not text; anything else goes through text_of.
-_TEXTS: dict[type, Callable[[Any], str]] = {
-    date: date.isoformat, float: _whole, int: str,
-    datetime: lambda value: value.date().isoformat(),
-}
 
 
 def _open(content: bytes | bytearray, kind: str) -> calamine.CalamineWorkbook:
