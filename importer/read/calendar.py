@@ -4,12 +4,8 @@ column role, and the layout (kind, language) a file's headers show."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from importer.read.headers import normalise
-
-if TYPE_CHECKING:
-    from importer.read.columns import ColumnMap
 
 # Calendar exports, by language and column role. Outlook's CSV export (File > Open & Export >
 # Import/Export > Comma Separated Values) writes 22 columns named in the language of its user
@@ -153,15 +149,15 @@ def calendar_layout(headers: Sequence[str]) -> tuple[str, str] | None:
     return ("outlook" if found & OUTLOOK_ONLY else "google"), language
 
 
-def layout_day_first(columns: ColumnMap) -> bool | None:
+def layout_day_first(calendar: tuple[str, str] | None) -> bool | None:
     """The date order a known layout implies, for date columns whose values all read both
     ways: Google Calendar's import format is month-first (its help page writes 05/30/2020);
     an export whose headers are Swedish, Norwegian, Danish, Finnish or German comes from a
     locale that writes dates day-first or ISO (CLDR's short date formats). None: the layout
     says nothing (Outlook's English export is written in the locale of Windows, US or not)."""
-    if columns.calendar is None:
+    if calendar is None:
         return None
-    kind, language = columns.calendar
+    kind, language = calendar
     if language == "en":
         return False if kind == "google" else None
     return True

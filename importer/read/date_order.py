@@ -165,7 +165,7 @@ def decide_orders(layout: Layout, requested: bool | None, evidence: dict[int, bo
     if end is None and start is not None:
         end = of(ends, start.day_first)
     if start is None and end is None:
-        by_layout = layout_day_first(layout.columns)
+        by_layout = layout_day_first(layout.columns.calendar)
         source = "default" if by_layout is None else "layout"
         start, end = (
             None if index is None else DateOrder(
