@@ -27,37 +27,13 @@ COMMENT ON COLUMN import_jobs.date_order IS
 -- running process.
 CREATE FUNCTION import_job_json_v2(j import_jobs) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
-        'id', j.id,
-        'wheel_id', j.wheel_id,
-        'file_name', left(j.file_name, 255),
-        'mode', j.mode,
-        'status', j.status,
-        'progress', j.progress,
-        'step', j.step,
-        'current_step', left(j.current_step, 200),
-        'total_items', j.total_items,
-        'processed_items', j.processed_items,
-        'rejected_rows', j.rejected_rows,
-        'eta_seconds', j.eta_seconds,
+    -- Version 1's keys, with `counts` replaced (|| keeps the right-hand value of a key).
+    SELECT import_job_json_v1(j) || jsonb_build_object(
         'counts', jsonb_build_object(
             'rings', j.created_rings, 'groups', j.created_groups, 'labels', j.created_labels,
             'pages', j.created_pages, 'items', j.created_items,
             'skipped_duplicates', j.skipped_duplicates),
-        'warnings', j.warnings,
-        'error', CASE WHEN j.error_code IS NULL THEN NULL
-                      ELSE jsonb_build_object('code', j.error_code,
-                                              'message', left(j.error_message, 500)) END,
-        'attempts', j.attempts,
-        'retry_of', j.retry_of,
-        'created_at', j.created_at,
-        'started_at', j.started_at,
-        'finished_at', j.finished_at,
-        'seq', j.seq,
-        'links', jsonb_build_object(
-            'self', '/api/imports/' || j.id,
-            'events', '/api/imports/' || j.id || '/events',
-            'errors', '/api/imports/' || j.id || '/errors.csv'))
+        'warnings', j.warnings)
 $$;
 
 CREATE FUNCTION import_jobs_notify_v2() RETURNS trigger

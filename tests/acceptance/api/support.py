@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from importer import tokens
+from importer.model import TERMINAL
 from importer.settings import Settings
 
 # 64 bytes, so that signing with HS512 in the algorithm test raises no key-length warning.
@@ -59,3 +61,14 @@ def error_of(body: dict[str, Any]) -> dict[str, Any]:
     assert set(body["error"]) == {"code", "message", "details"}, body
     assert isinstance(body["error"]["code"], str) and body["error"]["code"]
     return body["error"]
+
+
+async def until_ended(api: Api, job_id: str, *, within: float = 30.0) -> dict[str, Any]:
+    """The job once it has ended (completed, failed or cancelled), polled over the API; fails
+    after `within` seconds."""
+    async with asyncio.timeout(within):
+        while True:
+            job: dict[str, Any] = await (await api.call("GET", f"/api/imports/{job_id}")).json()
+            if job["status"] in TERMINAL:
+                return job
+            await asyncio.sleep(0.05)

@@ -3,13 +3,10 @@ changed, and imports exactly what it showed; another user's or an expired previe
 
 from __future__ import annotations
 
-import asyncio
-
 import psycopg
 
-from tests.acceptance.api.support import error_of
+from tests.acceptance.api.support import error_of, until_ended
 
-TERMINAL = ("completed", "failed", "cancelled")
 PREVIEW_KEYS = {"id", "wheel_id", "file_name", "size_bytes", "format", "columns", "mapping", "date_order",
                 "date_order_source", "counts", "items", "rejected", "warnings", "sampled", "expires_at", "links"}
 FILE = ("Aktivitet;Startdatum;Slutdatum;Område;Kategori;Ansvar\n"
@@ -21,15 +18,6 @@ FILE = ("Aktivitet;Startdatum;Slutdatum;Område;Kategori;Ansvar\n"
 async def _preview(api, wheel: str, body: bytes = FILE, **params: str):
     return await api.call("POST", f"/api/wheels/{wheel}/previews", data=body, params=params,
                           headers={"Content-Type": "text/csv"})
-
-
-async def _until_ended(api, job_id: str) -> dict:
-    async with asyncio.timeout(30):
-        while True:
-            job = await (await api.call("GET", f"/api/imports/{job_id}")).json()
-            if job["status"] in TERMINAL:
-                return job
-            await asyncio.sleep(0.05)
 
 
 async def test_a_preview_shows_what_the_import_would_do_and_writes_nothing(api):
@@ -105,14 +93,14 @@ async def test_an_import_from_a_preview_gives_its_counts_and_a_second_one_skips_
     preview = await (await _preview(api, wheel)).json()
     resp = await api.call("POST", preview["links"]["imports"], json={"mode": "append"})
     assert resp.status == 202, await resp.text()
-    job = await _until_ended(api, (await resp.json())["id"])
+    job = await until_ended(api, (await resp.json())["id"])
     assert job["status"] == "completed"
     assert (job["counts"]["items"], job["rejected_rows"]) == (preview["counts"]["items"], preview["counts"]["rejected"])
     second = await (await _preview(api, wheel)).json()
     assert second["counts"]["skipped_duplicates"] == 3 and second["counts"]["items"] == 0
     assert second["counts"]["rings"] == {"new": 0, "existing": 1}
     assert [w["code"] for w in second["warnings"] if w["code"] == "duplicate_items"] == ["duplicate_items"]
-    job2 = await _until_ended(api, (await (await api.call("POST", second["links"]["imports"], json={})).json())["id"])
+    job2 = await until_ended(api, (await (await api.call("POST", second["links"]["imports"], json={})).json())["id"])
     assert job2["status"] == "completed" and job2["counts"]["items"] == 0
     assert job2["counts"]["skipped_duplicates"] == 3
     wheel_counts = (await (await api.call("GET", f"/api/wheels/{wheel}")).json())["counts"]
@@ -149,7 +137,7 @@ async def test_a_changed_preview_imports_with_its_changes(api_factory):
         ("Möte", "2026-03-04", "Eva"), ("Kurs", "2026-05-06", "Bo")]
     resp = await api.call("POST", changed["links"]["imports"], json={"notify": False})
     assert resp.status == 202, await resp.text()
-    job = await _until_ended(api, (await resp.json())["id"])
+    job = await until_ended(api, (await resp.json())["id"])
     assert job["status"] == "completed"
     assert (job["counts"]["items"], job["counts"]["labels"], job["rejected_rows"]) == (
         changed["counts"]["items"], changed["counts"]["labels"]["new"], changed["counts"]["rejected"])

@@ -4,7 +4,6 @@ any job exists, without harm to the server."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import date
 
@@ -12,7 +11,7 @@ import aiohttp
 import psycopg
 
 from importer.read import spreadsheet_kinds as kinds
-from tests.acceptance.api.support import error_of
+from tests.acceptance.api.support import error_of, until_ended
 from tests.data.workbooks import (
     ENCRYPTED_FIXTURE,
     XLS_FIXTURE,
@@ -27,15 +26,6 @@ from tests.data.workbooks import (
 HEADER = ["Aktivitet", "Startdatum", "Slutdatum", "Område"]
 PLAN = [HEADER, ["Möte", date(2026, 3, 2), date(2026, 3, 12), "Ekonomi"],
         ["Jul", date(2026, 12, 20), date(2027, 1, 6), "Ekonomi"]]
-
-
-async def _ended(api, job_id: str) -> dict:
-    async with asyncio.timeout(30):
-        while True:
-            job = await (await api.call("GET", f"/api/imports/{job_id}")).json()
-            if job["status"] in ("completed", "failed", "cancelled"):
-                return job
-            await asyncio.sleep(0.05)
 
 
 async def _items(api, wheel: str, year: int) -> list[tuple]:
@@ -74,7 +64,7 @@ async def test_an_xlsx_named_csv_in_a_multipart_form_imports_its_date_cells(api_
     resp = await api.call("POST", f"/api/wheels/{wheel}/imports",
                           data=_multipart(content, "aktiviteter.csv", "text/csv"))
     assert resp.status == 202, await resp.text()
-    job = await _ended(api, (await resp.json())["id"])
+    job = await until_ended(api, (await resp.json())["id"])
     assert job["status"] == "completed", job
     assert job["counts"]["items"] == 3 and job["rejected_rows"] == 0 and job["file_name"] == "aktiviteter.csv"
     assert _stored_media_type(db_url, job["id"]) == kinds.XLSX
@@ -91,7 +81,7 @@ async def test_a_real_xls_as_a_raw_body_imports_its_date_cells(api_factory, db_u
     wheel = await api.wheel()
     resp = await _raw(api, wheel, XLS_FIXTURE.read_bytes(), kinds.XLS, file_name="aktiviteter.xls")
     assert resp.status == 202, await resp.text()
-    job = await _ended(api, (await resp.json())["id"])
+    job = await until_ended(api, (await resp.json())["id"])
     assert job["status"] == "completed" and job["counts"]["items"] == 3
     assert [(w["code"], w["details"]) for w in job["warnings"]] == [("unmapped_column", {"columns": ["Antal"]})]
     assert _stored_media_type(db_url, job["id"]) == kinds.XLS
@@ -109,7 +99,7 @@ async def test_an_ods_sent_as_text_plain_imports_and_names_its_other_sheets(api_
     content = ods({"Plan": PLAN, "Budget": PLAN, "Dolt": PLAN}, hidden={"Dolt"})
     resp = await _raw(api, wheel, content, "text/plain")
     assert resp.status == 202, await resp.text()
-    job = await _ended(api, (await resp.json())["id"])
+    job = await until_ended(api, (await resp.json())["id"])
     assert job["status"] == "completed" and job["counts"]["items"] == 3
     assert _stored_media_type(db_url, job["id"]) == kinds.ODS
     assert [(w["code"], w["details"]) for w in job["warnings"]] == [
@@ -131,7 +121,7 @@ async def test_the_sheet_a_request_names_is_the_one_imported(api_factory):
             resp = await api.call("POST", f"/api/wheels/{wheel}/imports",
                                   data=_multipart(content, "plan.xlsx", kinds.XLSX, sheet="budget"))
         assert resp.status == 202, await resp.text()
-        job = await _ended(api, (await resp.json())["id"])
+        job = await until_ended(api, (await resp.json())["id"])
         assert job["status"] == "completed" and job["counts"]["items"] == 1, job
         assert await _items(api, wheel, 2026) == [("Bokslut", "2026-05-04", "2026-05-04", "Ekonomi")]
         assert [(w["code"], w["details"]) for w in job["warnings"]] == [

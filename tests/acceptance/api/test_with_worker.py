@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 
-TERMINAL = ("completed", "failed", "cancelled")
-
-
-async def _until_ended(api, job_id: str) -> dict:
-    async with asyncio.timeout(30):
-        while True:
-            job = await (await api.call("GET", f"/api/imports/{job_id}")).json()
-            if job["status"] in TERMINAL:
-                return job
-            await asyncio.sleep(0.05)
+from tests.acceptance.api.support import until_ended
 
 
 async def test_import_completes_and_items_are_readable(api_factory):
@@ -26,7 +16,7 @@ async def test_import_completes_and_items_are_readable(api_factory):
            "Jul;2026-12-20;2027-01-06;Ekonomi\nTrasig;inte ett datum;2026-01-01;Ekonomi\n"
     resp = await api.submit_csv(wheel, body.encode())
     assert resp.status == 202
-    job = await _until_ended(api, (await resp.json())["id"])
+    job = await until_ended(api, (await resp.json())["id"])
     assert job["status"] == "completed" and job["progress"] == 100
     assert job["rejected_rows"] == 1 and job["counts"]["items"] == 3 and job["counts"]["pages"] == 2
     items = (await (await api.call("GET", f"/api/wheels/{wheel}/items", params={"year": "2027"})).json())["items"]
@@ -48,13 +38,13 @@ async def test_a_corrected_errors_csv_imports_its_rows(api_factory):
     wheel = await api.wheel()
     body = ("Aktivitet;Startdatum;Slutdatum;Område;Beskrivning\nMöte;2026-03-01;2026-03-02;Ekonomi;x\n"
             "-Avstämning;31/02/2026;;Ekonomi;+5 %\nPlanering;aldrig;2026-04-01;Ledning;\n")
-    first = await _until_ended(api, (await (await api.submit_csv(wheel, body.encode())).json())["id"])
+    first = await until_ended(api, (await (await api.submit_csv(wheel, body.encode())).json())["id"])
     assert first["status"] == "completed" and first["rejected_rows"] == 2
     text = (await (await api.call("GET", f"/api/imports/{first['id']}/errors.csv")).read()).decode("utf-8-sig")
     corrected = text.replace("31/02/2026", "28/02/2026").replace(";aldrig;", ";2026-03-30;")
     resp = await api.submit_csv(wheel, corrected.encode("utf-8-sig"))
     assert resp.status == 202, await resp.text()
-    second = await _until_ended(api, (await resp.json())["id"])
+    second = await until_ended(api, (await resp.json())["id"])
     assert second["status"] == "completed" and second["rejected_rows"] == 0 and second["counts"]["items"] == 2
     items = (await (await api.call("GET", f"/api/wheels/{wheel}/items")).json())["items"]
     by_name = {i["name"]: i for i in items}
@@ -70,10 +60,10 @@ async def test_failed_import_can_be_retried(api_factory):
     body = b"Aktivitet;Startdatum\n;2026-01-01\nUtan datum;aldrig\n"
     resp = await api.submit_csv(wheel, body)
     assert resp.status == 202, await resp.text()
-    failed = await _until_ended(api, (await resp.json())["id"])
+    failed = await until_ended(api, (await resp.json())["id"])
     assert failed["status"] == "failed" and failed["error"]["code"] == "no_valid_rows"
     resp = await api.call("POST", f"/api/imports/{failed['id']}/retry")
     assert resp.status == 202
-    retried = await _until_ended(api, (await resp.json())["id"])
+    retried = await until_ended(api, (await resp.json())["id"])
     assert retried["retry_of"] == failed["id"] and retried["status"] == "failed"
     assert (await api.call("POST", f"/api/imports/{retried['id']}/cancel")).status == 409
