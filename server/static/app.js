@@ -153,25 +153,25 @@ async function api(path, { method = "GET", body, json } = {}) {
   return response.status === 204 ? null : response.json();
 }
 
-// The upload goes through XMLHttpRequest because fetch cannot report upload progress.
-function upload(wheelId, file, mode) {
+// The upload (for the review) goes through XMLHttpRequest because fetch cannot report upload
+// progress. The stored file is then imported from its preview, without a second upload.
+function upload(wheelId, file) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append("file", file, file.name);
-    form.append("mode", mode);
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/wheels/${encodeURIComponent(wheelId)}/imports`);
+    xhr.open("POST", `/api/wheels/${encodeURIComponent(wheelId)}/previews`);
     xhr.setRequestHeader("Authorization", `Bearer ${state.token}`);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.responseType = "json";
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) {
-        $("submit").textContent = `Laddar upp ${Math.floor((100 * e.loaded) / e.total)}%`;
+        setText($("review-busy"), `Laddar upp ${Math.floor((100 * e.loaded) / e.total)} %…`);
       }
     });
     xhr.addEventListener("load", () => {
       const body = xhr.response;
-      if (xhr.status === 200 || xhr.status === 202) return resolve(body);
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
       if (xhr.status === 401) signOut("Din token är ogiltig eller har gått ut. Logga in igen.");
       const err = body && body.error;
       reject(new ApiError(xhr.status, err ? err.code : `http_${xhr.status}`,
@@ -393,6 +393,7 @@ function fileChosen() {
   const file = $("file-input").files[0];
   setText($("file-chosen"), file ? `${file.name} (${sizeText(file.size)})` : "");
   $("drop-zone").classList.toggle("has-file", Boolean(file));
+  if (file) startReview(file);
 }
 
 // Any dropped file is taken: the server reads the content, not the name, and says what it cannot read.
@@ -410,32 +411,317 @@ function dropFile(event) {
   fileChosen();
 }
 
-// ---------- submitting ----------
+// ---------- the review: what the import would do, before anything is saved ----------
+
+const FIELDS = ["name", "start", "end", "ring", "group", "label", "description"];
+const FIELD_TEXT = {
+  name: "Namn (aktivitet)",
+  start: "Startdatum",
+  end: "Slutdatum",
+  ring: "Ring",
+  group: "Aktivitetsgrupp",
+  label: "Etikett",
+  description: "Beskrivning",
+  ignore: "Ignorera (läses inte)",
+  "": "Inget fält (i beskrivningen)",
+};
+const KIND_TEXT = { csv: "Text (CSV)", xlsx: "Excel (xlsx)", xls: "Excel 97–2003 (xls)", ods: "OpenDocument (ods)", json: "JSON" };
+const DELIMITER_TEXT = { ",": "komma (,)", ";": "semikolon (;)", "\t": "tabb", "|": "lodstreck (|)" };
+const ORDER_SOURCE_TEXT = {
+  data: "Filens datum visar ordningen.",
+  layout: "Filens format visar ordningen.",
+  default: "Datumen kan läsas på två sätt; dagen först antogs.",
+  request: "Du valde ordningen.",
+};
+const SHOWN_ITEMS = 100;
+
+const review = {
+  preview: null, // the last preview the server gave
+  wheelId: null,
+  busy: false,
+  ask: 0, // the newest request; an older answer is dropped
+};
+
+const reviewWheel = new WheelView((name) => $(`review-${name}`), { prefix: "review-" });
+
+const count = (n) => Number(n ?? 0).toLocaleString("sv-SE");
+const words = (n, one, many) => `${count(n)} ${n === 1 ? one : many}`;
+
+// "3 ringar (1 ny)", "39 nya grupper" (all new), "39 grupper" (all there already).
+function structurePart(c, one, many, newOne, newMany) {
+  const fresh = c ? c.new ?? 0 : 0;
+  const total = fresh + (c ? c.existing ?? 0 : 0);
+  if (!total) return null;
+  if (fresh === total) return words(total, `${newOne} ${one}`, `${newMany} ${many}`);
+  return words(total, one, many) + (fresh ? ` (${fresh} ${fresh === 1 ? newOne : newMany})` : "");
+}
+
+// The preview's counts in words, one part per fact:
+// "3 ringar (1 ny) · 39 grupper · 1 929 aktiviteter, 38 delas vid årsskiftet · 6 rader avvisas · 25 finns redan och hoppas över".
+export function reviewCountParts(counts, { skip = true } = {}) {
+  const c = counts || {};
+  const parts = [
+    structurePart(c.rings, "ring", "ringar", "ny", "nya"),
+    structurePart(c.groups, "grupp", "grupper", "ny", "nya"),
+    structurePart(c.labels, "etikett", "etiketter", "ny", "nya"),
+  ];
+  // Kept, the duplicates are imported again: they count among the activities.
+  const items = (c.items ?? 0) + (skip ? 0 : c.skipped_duplicates ?? 0);
+  parts.push(words(items, "aktivitet", "aktiviteter")
+    + (c.split_items && items ? `, ${count(c.split_items)} delas vid årsskiftet` : ""));
+  if (c.rejected) parts.push(words(c.rejected, "rad avvisas", "rader avvisas"));
+  if (c.skipped_duplicates) {
+    parts.push(`${count(c.skipped_duplicates)} finns redan och ${skip ? "hoppas över" : "importeras igen"}`);
+  }
+  return parts.filter(Boolean);
+}
+
+// The mapping with every field said out loud (a field no column takes is null), so that the
+// server detects nothing behind the person's back: what the table shows is what is sent.
+function explicitMapping(preview) {
+  const mapping = {};
+  for (const field of FIELDS) mapping[field] = (preview.mapping && preview.mapping[field]) || null;
+  mapping.ignore = [...((preview.mapping && preview.mapping.ignore) || [])];
+  return mapping;
+}
+
+function columnChoice(preview, column) {
+  if (column.field) return column.field;
+  const ignored = (preview.mapping && preview.mapping.ignore) || [];
+  return ignored.includes(column.header) ? "ignore" : "";
+}
+
+function remap(column, choice) {
+  const mapping = explicitMapping(review.preview);
+  for (const field of FIELDS) if (mapping[field] === column.header) mapping[field] = null;
+  mapping.ignore = mapping.ignore.filter((h) => h !== column.header);
+  // A field takes one column: choosing it here takes it from the column that had it.
+  if (FIELDS.includes(choice)) mapping[choice] = column.header;
+  else if (choice === "ignore") mapping.ignore.push(column.header);
+  changeReview({ mapping });
+}
+
+function setReviewBusy(busy, text = "") {
+  review.busy = busy;
+  const section = $("review");
+  section.setAttribute("aria-busy", String(busy));
+  section.classList.toggle("is-busy", busy);
+  setText($("review-busy"), busy ? text || "Räknar om…" : "");
+  for (const control of section.querySelectorAll("#review-body select, #review-body input[name=date-order], #review-skip, input[name=mode]")) {
+    control.disabled = busy;
+  }
+  $("submit").disabled = busy || !review.preview;
+}
+
+async function startReview(file) {
+  const wheelId = $("wheel-select").value;
+  setText($("upload-error"), "");
+  if (!wheelId) {
+    setText($("upload-error"), "Välj eller skapa ett årshjul först.");
+    return;
+  }
+  localStorage.setItem(WHEEL_KEY, wheelId);
+  const ask = ++review.ask;
+  review.preview = null;
+  review.wheelId = wheelId;
+  show($("review"), true);
+  show($("upload-card"), false);
+  show($("review-body"), false);
+  setText($("review-error"), "");
+  $("review-file").textContent = `${file.name} (${sizeText(file.size)})`;
+  $("review-where").textContent = `Till ${wheelName(wheelId)}. Ingenting sparas förrän du trycker Importera.`;
+  for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === "append";
+  $("review-skip").checked = true;
+  setReviewBusy(true, "Läser filen…");
+  $("review").scrollIntoView({ block: "start" });
+  try {
+    const preview = await upload(wheelId, file);
+    if (ask !== review.ask) return;
+    review.preview = preview;
+    setReviewBusy(false);
+    renderReview();
+  } catch (e) {
+    if (ask !== review.ask) return;
+    // Nothing to review: back to choosing a file, with the server's reason.
+    leaveReview();
+    setText($("upload-error"), e.message);
+  }
+}
+
+// A change of mapping, date order or sheet: the server plans the stored file again. On a
+// refusal the previous review stays as it was, with the reason above it.
+async function changeReview(changes) {
+  const preview = review.preview;
+  if (!preview) return;
+  const ask = ++review.ask;
+  setText($("review-error"), "");
+  setReviewBusy(true);
+  try {
+    const changed = await api(preview.links.self, { method: "PATCH", json: changes });
+    if (ask !== review.ask) return;
+    review.preview = changed;
+  } catch (e) {
+    if (ask !== review.ask) return;
+    if (e.status !== 401) setText($("review-error"), `Ändringen gick inte: ${e.message}`);
+  }
+  setReviewBusy(false);
+  renderReview();
+}
+
+function leaveReview() {
+  review.ask++;
+  review.preview = null;
+  setReviewBusy(false);
+  show($("review"), false);
+  show($("upload-card"), true);
+  $("upload-form").reset();
+  if (review.wheelId && state.wheels.has(review.wheelId)) $("wheel-select").value = review.wheelId;
+  setText($("file-chosen"), "");
+  $("drop-zone").classList.remove("has-file");
+}
+
+const ORDER_TEXT = { day_first: "dagen före månaden", month_first: "månaden före dagen" };
+
+// Whether the date order is the person's to choose: assumed, chosen, or read both ways.
+function dateChoice(p) {
+  if ((p.warnings || []).some((w) => w && w.code === "date_order_assumed")) return true;
+  return Boolean(p.date_order) && !["data", "layout"].includes(p.date_order_source);
+}
+
+function fact(term, value) {
+  return value ? [el("div", { class: "fact" }, el("dt", {}, term), el("dd", {}, String(value)))] : [];
+}
+
+function renderReview() {
+  const p = review.preview;
+  if (!p) return;
+  show($("review-body"), true);
+  $("review-file").textContent = `${p.file_name} (${sizeText(p.size_bytes ?? 0)})`;
+  const f = p.format || {};
+  const c = p.counts || {};
+  $("review-facts").replaceChildren(
+    ...fact("Format", KIND_TEXT[f.kind] || f.kind),
+    ...fact("Teckenkodning", f.encoding ? f.encoding.toUpperCase() : ""),
+    ...fact("Avgränsare", f.delimiter ? DELIMITER_TEXT[f.delimiter] || `"${f.delimiter}"` : ""),
+    ...fact("Blad", f.sheet || ""),
+    ...fact("Rubrikrad", f.header_row ? `rad ${f.header_row}` : ""),
+    ...fact("Datumordning", p.date_order && !dateChoice(p) ? ORDER_TEXT[p.date_order] : ""),
+    ...fact("Rader", p.sampled ? `${count(c.rows)} lästa (filen är stor: antalen gäller dem)` : count(c.rows)),
+  );
+
+  const sheets = f.sheets || [];
+  show($("review-sheet-row"), sheets.length > 1);
+  $("review-sheet").replaceChildren(...sheets.map((name) => el("option", { value: name }, name)));
+  if (f.sheet) $("review-sheet").value = f.sheet;
+
+  const skip = $("review-skip").checked;
+  const parts = reviewCountParts(c, { skip });
+  $("review-counts").replaceChildren(...parts.flatMap((part, i) => [
+    i ? el("span", { class: "sep", "aria-hidden": "true" }, " · ") : null,
+    el("span", { class: "count-part" }, part)].filter(Boolean)));
+  const warnings = (p.warnings || []).filter((w) => w && w.message);
+  $("review-warnings").replaceChildren(...warnings.map((w) => el("li", { dataset: { code: w.code || "" } }, w.message)));
+  show($("review-warnings"), warnings.length > 0);
+  show($("review-skip-row"), Boolean(c.skipped_duplicates));
+
+  // The date order as a choice when the dates did not settle it (or the person chose it); a
+  // fact above when they did. Marked when it was only assumed.
+  const assumed = warnings.some((w) => w.code === "date_order_assumed");
+  show($("review-dates"), dateChoice(p));
+  $("review-dates").classList.toggle("assumed", assumed);
+  $("review-dates-note").textContent = assumed
+    ? "Alla datum kan läsas på två sätt. Kontrollera datumen nedan och byt om de blev fel."
+    : ORDER_SOURCE_TEXT[p.date_order_source] || "";
+  for (const radio of document.querySelectorAll("input[name=date-order]")) radio.checked = radio.value === p.date_order;
+
+  renderColumns(p);
+  renderPlannedWheel(p);
+  renderRejected(p);
+  setReviewBusy(review.busy);
+}
+
+function renderColumns(p) {
+  const choices = [...FIELDS, "ignore", ""];
+  $("review-columns-body").replaceChildren(...(p.columns || []).map((column) => {
+    const chosen = columnChoice(p, column);
+    const select = el("select", {
+      class: "field-select", "aria-label": `Fält för kolumnen ${column.header || column.index + 1}`,
+      dataset: { header: column.header }, onchange: (e) => remap(column, e.target.value),
+    }, ...choices.map((value) => el("option", { value, selected: value === chosen }, FIELD_TEXT[value])));
+    select.value = chosen;
+    // A column without a header cannot be named in a mapping.
+    if (!column.header) select.disabled = true;
+    const samples = (column.samples || []).filter(Boolean);
+    return el("tr", { dataset: { field: chosen } },
+      el("th", { scope: "row" },
+        el("span", { class: "column-header" }, column.header || `(kolumn ${column.index + 1} utan rubrik)`),
+        samples.length ? el("span", { class: "samples" }, ...samples.flatMap((sample, i) => [
+          i ? " · " : null, el("span", { class: "sample" }, sample)]).filter(Boolean)) : null),
+      el("td", { class: "field-cell" }, select));
+  }));
+}
+
+function renderPlannedWheel(p) {
+  const items = p.items || [];
+  // The planned items include those the wheel already has (skipped by default).
+  const c = p.counts || {};
+  const total = c.items === undefined ? items.length : c.items + (c.skipped_duplicates || 0);
+  const wheel = state.wheels.get(p.wheel_id) || { title: "", year: new Date().getFullYear() };
+  show($("review-wheel-panel"), items.length > 0);
+  show($("review-wheel-tabs"), items.length > 0);
+  if (!items.length) {
+    $("review-wheel-note").textContent = "Filen ger inga aktiviteter att rita.";
+    return;
+  }
+  $("review-wheel-note").textContent = (total > items.length
+    ? `Ritat med de första ${count(items.length)} av ${count(total)} aktiviteter, som de hamnar i hjulet.`
+    : `${items.length === 1 ? "Aktiviteten" : `Alla ${count(items.length)} aktiviteterna`}, som de hamnar i hjulet.`)
+    + (c.skipped_duplicates ? " De som redan finns i hjulet är med här men hoppas över om du inte väljer annat nedan." : "");
+  $("review-wheel-table-caption").textContent = total > items.length
+    ? `De första ${count(items.length)} aktiviteterna` : "Aktiviteterna";
+  reviewWheel.show(wheel, items.map((it) => ({ ...it })));
+}
+
+function renderRejected(p) {
+  const rejected = p.rejected || [];
+  const total = p.counts ? p.counts.rejected ?? rejected.length : rejected.length;
+  show($("review-rejected-box"), total > 0);
+  // A few rejected rows are shown at once; many wait behind their summary.
+  if (p.id !== renderRejected.shownFor) $("review-rejected-box").open = total > 0 && total <= 10;
+  renderRejected.shownFor = p.id;
+  $("review-rejected-summary").textContent = total > rejected.length
+    ? `${words(total, "rad avvisas", "rader avvisas")} – de första ${count(rejected.length)} med orsak`
+    : `${words(total, "rad avvisas", "rader avvisas")} – rad och orsak`;
+  $("review-rejected-body").replaceChildren(...rejected.map((r) => el("tr", {},
+    el("td", { class: "num" }, String(r.row)),
+    el("td", {}, r.column || ""),
+    el("td", {}, r.reason || ""),
+    el("td", { class: "cells" }, (r.values || []).map((v) => (String(v ?? "").trim() ? v : "–")).join(" · ")))));
+}
+
+// ---------- importing the reviewed file ----------
 
 async function submitImport(event) {
-  event.preventDefault();
-  setText($("upload-error"), "");
-  const wheelId = $("wheel-select").value;
-  const file = $("file-input").files[0];
+  if (event) event.preventDefault();
+  const preview = review.preview;
+  if (!preview || review.busy) return;
+  setText($("review-error"), "");
   const mode = document.querySelector("input[name=mode]:checked").value;
-  if (!wheelId) return setText($("upload-error"), "Välj eller skapa ett årshjul först.");
-  if (!file) return setText($("upload-error"), "Välj en fil, eller släpp den i rutan.");
   if (mode === "replace" && !(await confirmReplace())) return;
-  localStorage.setItem(WHEEL_KEY, wheelId);
   const button = $("submit");
   button.disabled = true;
   try {
-    const job = await upload(wheelId, file, mode);
+    const job = await api(preview.links.imports, {
+      method: "POST", json: { mode, skip_duplicates: $("review-skip").checked },
+    });
+    leaveReview();
     makeCurrent(job.id);
     mergeJob(job, { started: true });
-    $("upload-form").reset();
-    fileChosen();
-    $("wheel-select").value = wheelId;
+    $("current").scrollIntoView({ block: "start" });
   } catch (e) {
-    setText($("upload-error"), e.message);
+    if (e.status !== 401) setText($("review-error"), e.message);
   } finally {
-    button.disabled = false;
-    button.textContent = "Importera";
+    button.disabled = review.busy || !review.preview;
   }
 }
 
@@ -704,6 +990,7 @@ function renderCurrent() {
   setText($("retried"), retryable && retriedBy ? "Importen har redan körts igen." : "");
   show($("open-wheel"), done && state.wheelView.id !== job.wheel_id);
   show($("errors"), job.rejected_rows > 0 && TERMINAL.has(job.status));
+  show($("fix-hint"), done && job.rejected_rows > 0);
 }
 
 function matchesList(job) {
@@ -805,7 +1092,18 @@ function init() {
   $("logout").addEventListener("click", () => signOut());
   $("new-wheel-toggle").addEventListener("click", () => toggleNewWheel());
   $("create-wheel").addEventListener("click", createWheel);
-  $("upload-form").addEventListener("submit", submitImport);
+  $("upload-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const file = $("file-input").files[0];
+    if (file) startReview(file);
+  });
+  $("submit").addEventListener("click", submitImport);
+  $("review-cancel").addEventListener("click", () => { leaveReview(); $("upload-card").scrollIntoView({ block: "nearest" }); });
+  $("review-sheet").addEventListener("change", (e) => changeReview({ sheet: e.target.value, mapping: null }));
+  for (const radio of document.querySelectorAll("input[name=date-order]")) {
+    radio.addEventListener("change", (e) => changeReview({ date_order: e.target.value }));
+  }
+  $("review-skip").addEventListener("change", renderReview);
   $("wheel-select").addEventListener("change", (e) => localStorage.setItem(WHEEL_KEY, e.target.value));
   $("show-wheel").addEventListener("click", () => {
     if ($("wheel-select").value) openWheel($("wheel-select").value, { scroll: true });

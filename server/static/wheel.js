@@ -195,9 +195,12 @@ const fmt = (n) => n.toLocaleString("sv-SE");
 // ---------- the view ----------
 
 export class WheelView {
-  // `root` holds the elements of index.html's #wheel-view section, found by their ids.
-  constructor(find) {
+  // `find` gives the view's elements by their names in index.html's #wheel-view section
+  // ("wheel-svg", …); another view (the review's) finds its own. `prefix` keeps the ids the
+  // view makes itself (its tabs') apart from another view's.
+  constructor(find, { prefix = "" } = {}) {
     this.$ = find;
+    this.prefix = prefix;
     this.wheel = null;
     this.items = [];
     this.byYear = new Map();
@@ -255,7 +258,7 @@ export class WheelView {
     tabs.replaceChildren(...years.map((y) => {
       const count = this.byYear.get(y).length;
       return el("button", {
-        type: "button", role: "tab", id: `wheel-tab-${y}`, "aria-controls": "wheel-panel",
+        type: "button", role: "tab", id: `${this.prefix}wheel-tab-${y}`, "aria-controls": this.$("wheel-panel").id,
         "data-year": String(y), onclick: () => this.selectYear(y, { focus: true }),
       }, String(y), el("span", { class: "tab-count" }, fmt(count)));
     }));
@@ -273,7 +276,7 @@ export class WheelView {
       tab.tabIndex = selected ? 0 : -1;
       if (selected && focus) tab.focus();
     }
-    if (year !== null) this.$("wheel-panel").setAttribute("aria-labelledby", `wheel-tab-${year}`);
+    if (year !== null) this.$("wheel-panel").setAttribute("aria-labelledby", `${this.prefix}wheel-tab-${year}`);
     this.draw();
     this.renderLegend();
     this.renderTable();

@@ -6,6 +6,7 @@ tests/artifacts/ (git ignores them; look at them after a change to the page)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import datetime
 import io
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from playwright.async_api import expect
 
@@ -64,8 +66,10 @@ async def browser() -> AsyncIterator:
 
 @pytest.fixture
 async def page(browser, request) -> AsyncIterator:
-    """A fresh page at a phone-like width; it records dialogs, page errors and event-stream requests."""
-    context = await browser.new_context(viewport={"width": 375, "height": 900}, accept_downloads=True)
+    """A fresh page at a phone-like width in a Swedish browser; it records dialogs, page errors and streams."""
+    # A Swedish browser, as the page's users have: the server's messages come in Swedish too.
+    context = await browser.new_context(viewport={"width": 375, "height": 900}, accept_downloads=True,
+                                        locale="sv-SE")
     pg = await context.new_page()
     pg.dialogs, pg.errors, pg.streams = [], [], []
 
@@ -342,6 +346,235 @@ async def test_the_picker_takes_spreadsheets_and_a_dropped_csv_is_imported(serve
     assert not page.errors
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def plan_workbook(*, bad_row: bool = True, crossing: bool = True) -> bytes:
+    """An xlsx as Excel writes it: a sheet "Plan" of 25 activities in 2 rings and 3 groups, with
+    date cells, a "Kontakt" column that no field takes by its name (one activity across the
+    year end and one row without a name if asked), and a second sheet "Annat" of 2 rows."""
+    from tests.data.workbooks import xlsx
+
+    rows: list[list] = [["Aktivitet", "Start", "Slut", "Område", "Kategori", "Kontakt"]]
+    for n in range(25):
+        start = datetime.date(2025, 1 + n % 12, 1 + n)
+        end = start + datetime.timedelta(days=n % 5)
+        rows.append([f"Möte {n + 1}", start, end, ("Ekonomi", "Personal")[n % 2],
+                     ("Möten", "Bokslut", "Lön")[n % 3], ("Eva", "Bo", "Sara")[n % 3]])
+    if crossing:
+        rows[-1] = ["Julstängt", datetime.date(2025, 12, 20), datetime.date(2026, 1, 6), "Personal", "Lön", "Bo"]
+    if bad_row:
+        rows.append([None, datetime.date(2025, 5, 5), datetime.date(2025, 5, 6), "Ekonomi", "Möten", "Eva"])
+    other = [["Aktivitet", "Datum"], ["Kick-off", datetime.date(2025, 8, 20)], ["Julbord", datetime.date(2025, 12, 12)]]
+    return xlsx({"Plan": rows, "Annat": other})
+
+
+async def drop(page, name: str, content: bytes, media_type: str) -> None:
+    """A real drop of a file on the drop zone: a DataTransfer holding it, dispatched as the browser would."""
+    transfer = await page.evaluate_handle("""([name, b64, type]) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], name, {type}));
+      return data;
+    }""", [name, base64.b64encode(content).decode(), media_type])
+    await page.dispatch_event("#drop-zone", "dragover", {"dataTransfer": transfer})
+    await page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
+
+
+async def reviewed(page) -> None:
+    """Waits until the review shows a preview and is not recomputing it."""
+    await expect(page.locator("#review-body")).to_be_visible()
+    await expect(page.locator("#review")).to_have_attribute("aria-busy", "false")
+    await expect(page.locator("#submit")).to_be_enabled()
+
+
+async def phone_closeups(page, name: str) -> None:
+    """The review at phone width in screen-high pieces (a whole page shrinks too far to read)."""
+    box = await page.locator("#review").bounding_box()
+    top = box["y"] + await page.evaluate("() => window.scrollY")
+    for n in range(math.ceil(box["height"] / 900)):
+        height = min(900, box["height"] - n * 900)
+        await page.screenshot(path=str(ARTIFACTS / f"{name}-{n + 1}.png"), full_page=True,
+                              clip={"x": 0, "y": top + n * 900, "width": PHONE, "height": height})
+
+
+async def review_counts(page) -> list[str]:
+    return await page.locator("#review-counts .count-part").all_text_contents()
+
+
+async def review_arcs(page) -> dict[int, int]:
+    """{year: arcs drawn} over every tab of the review's planned wheel."""
+    drawn = {}
+    tabs = page.locator("#review-wheel-tabs [role=tab]")
+    for year in [int(y) for y in await tabs.evaluate_all("tabs => tabs.map(t => t.dataset.year)")]:
+        await page.click(f"#review-wheel-tab-{year}")
+        await page.locator("#review-wheel-svg[data-painted-ms]").wait_for()
+        drawn[year] = await page.evaluate("""() => [...document.querySelectorAll('#review-wheel-svg .arcs path')]
+          .reduce((n, p) => n + Number(p.dataset.arcs), 0)""")
+    return drawn
+
+
+async def test_an_xlsx_dropped_is_reviewed_remapped_and_imported(server: LiveServer, page) -> None:
+    """A dropped xlsx is reviewed before anything is saved (file facts, sheets, columns, counts in
+    words, the planned wheel, the rejected row); a sheet switch and a column remapped to the label
+    are planned again; "Importera" then imports exactly that, with progress, the wheel drawn with
+    one arc per counted item and the errors.csv hint."""
+    token = server.token()
+    wheel = server.wheel(token, "Granskat hjul")
+    await page.goto(signed_in(server, token, wheel))
+    await page.wait_for_selector("#app:not([hidden])")
+    await drop(page, "plan.xlsx", plan_workbook(), XLSX)
+    await reviewed(page)
+    assert await page.is_hidden("#upload-card")
+    await expect(page.locator("#review-file")).to_have_text(re.compile(r"^plan\.xlsx \(\d+ kB\)$"))
+    facts = dict(await page.locator("#review-facts .fact").evaluate_all(
+        "facts => facts.map(f => [f.querySelector('dt').textContent, f.querySelector('dd').textContent])"))
+    assert facts == {"Format": "Excel (xlsx)", "Blad": "Plan", "Rubrikrad": "rad 1",
+                     "Datumordning": "dagen före månaden", "Rader": "26"}, facts
+    assert await page.is_hidden("#review-dates")  # date cells leave no order to choose
+    assert await page.locator("#review-sheet option").all_text_contents() == ["Plan", "Annat"]
+    columns = await page.locator("#review-columns-body tr").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('.column-header').textContent, r.querySelector('select').value])")
+    assert columns == [["Aktivitet", "name"], ["Start", "start"], ["Slut", "end"], ["Område", "ring"],
+                       ["Kategori", "group"], ["Kontakt", ""]], columns
+    assert await review_counts(page) == ["2 nya ringar", "3 nya grupper", "26 aktiviteter, 1 delas vid årsskiftet",
+                                         "1 rad avvisas"]
+    codes = await page.locator("#review-warnings li").evaluate_all("items => items.map(i => i.dataset.code)")
+    assert "unmapped_column" in codes and "other_sheets" in codes, codes
+    await expect(page.locator("#review-warnings li[data-code=other_sheets]")).to_contain_text("Annat")
+    await expect(page.locator("#review-rejected-summary")).to_have_text("1 rad avvisas – rad och orsak")
+    assert (await page.locator("#review-rejected-body td").first.text_content()) == "27"
+    # The planned wheel: every planned item is an arc, the piece across the year end on 2026's tab.
+    assert await review_arcs(page) == {2025: 25, 2026: 1}
+    # Nothing is saved while reviewing.
+    status, stored = server.call("GET", f"/api/wheels/{wheel}", token)
+    assert status == 200 and stored["counts"]["items"] == 0
+    await page.click("#review-wheel-tab-2025")
+    await shot(page, "review")
+    await phone_closeups(page, "review")
+
+    # Another sheet is another file to plan; back again, the first one's review returns.
+    await page.select_option("#review-sheet", "Annat")
+    await reviewed(page)
+    await expect(page.locator("#review-counts")).to_contain_text("2 aktiviteter")
+    await expect(page.locator("#review-columns-body .column-header")).to_have_text(["Aktivitet", "Datum"])
+    await page.select_option("#review-sheet", "Plan")
+    await reviewed(page)
+    await expect(page.locator("#review-counts")).to_contain_text("26 aktiviteter")
+
+    # The person column becomes the label: planned again, three new labels, no unmapped column.
+    await page.select_option("#review-columns-body select[data-header=Kontakt]", "label")
+    await expect(page.locator("#review")).to_have_attribute("aria-busy", "true")
+    await reviewed(page)
+    assert await review_counts(page) == ["2 nya ringar", "3 nya grupper", "3 nya etiketter",
+                                         "26 aktiviteter, 1 delas vid årsskiftet", "1 rad avvisas"]
+    assert await page.input_value("#review-columns-body select[data-header=Kontakt]") == "label"
+    codes = await page.locator("#review-warnings li").evaluate_all("items => items.map(i => i.dataset.code)")
+    assert "unmapped_column" not in codes, codes
+    await expect(page.locator("#review-wheel-tbody tr").first.locator("td").nth(3)).not_to_have_text("")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.wait_for_timeout(200)
+    await shot(page, "review-desktop")
+    await page.set_viewport_size({"width": PHONE, "height": 900})
+
+    await page.click("#submit")
+    await page.wait_for_selector("#current:not([hidden])")
+    assert await page.is_hidden("#review") and await page.is_visible("#upload-card")
+    await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=60_000)
+    status, stored = server.call("GET", f"/api/wheels/{wheel}", token)
+    assert status == 200 and stored["counts"]["items"] == 26 and stored["counts"]["labels"] == 3
+    status, items = server.call("GET", f"/api/wheels/{wheel}/items", token)
+    assert sorted({it["label"] for it in items["items"]}) == ["Bo", "Eva", "Sara"]
+    await wheel_drawn(page)
+    assert await arcs_on_every_tab(page) == {2025: 25, 2026: 1}
+    await expect(page.locator("#fix-hint")).to_be_visible()
+    await expect(page.locator("#fix-hint")).to_contain_text("Rätta och importera igen")
+    await expect(page.locator("#errors")).to_be_visible()
+    await shot(page, "review-imported")
+    assert not page.errors and not page.dialogs
+
+
+async def test_a_second_import_of_the_same_file_skips_what_the_wheel_has(server: LiveServer, page, tmp_path) -> None:
+    """The same xlsx imported again says in the review that its 25 activities are already on the
+    wheel and will be skipped; imported anyway, the wheel keeps its 25 items."""
+    token = server.token()
+    wheel = server.wheel(token, "Dubbletter")
+    content = plan_workbook(bad_row=False, crossing=False)
+    status, job = server.call("POST", f"/api/wheels/{wheel}/imports?file_name=plan.xlsx", token, content, XLSX)
+    assert status == 202, job
+    assert server.wait(token, job["id"], {"completed"})["counts"]["items"] == 25
+    upload = tmp_path / "plan.xlsx"
+    upload.write_bytes(content)
+    await page.goto(signed_in(server, token, wheel))
+    await page.wait_for_selector("#app:not([hidden])")
+    await page.set_input_files("#file-input", str(upload))
+    await reviewed(page)
+    assert await review_counts(page) == ["2 ringar", "3 grupper", "0 aktiviteter", "25 finns redan och hoppas över"]
+    await expect(page.locator("#review-warnings li[data-code=duplicate_items]")).to_be_visible()
+    await expect(page.locator("#review-skip")).to_be_checked()
+    await shot(page, "review-duplicates")
+    # Kept instead, they would be imported again: the words say so.
+    await page.uncheck("#review-skip")
+    assert await review_counts(page) == ["2 ringar", "3 grupper", "25 aktiviteter",
+                                         "25 finns redan och importeras igen"]
+    await page.check("#review-skip")
+    await page.click("#submit")
+    await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=60_000)
+    rows = await receipt(page)
+    assert ("+", 25, "fanns redan i hjulet och hoppades över") in rows and rows[-1] == ("=", 25, "rader i filen")
+    status, stored = server.call("GET", f"/api/wheels/{wheel}", token)
+    assert status == 200 and stored["counts"]["items"] == 25
+    assert not page.errors
+
+
+async def test_dates_that_read_both_ways_offer_the_order_and_a_flip_changes_the_items(server: LiveServer,
+                                                                                    page, tmp_path) -> None:
+    """A date column whose every date reads both ways shows the date order as an assumption with a
+    switch; flipping it to month first moves the first planned item from 3 April to 4 March, and
+    a refused change leaves the review as it was, with the reason."""
+    token = server.token()
+    wheel = server.wheel(token)
+    upload = tmp_path / "tvetydig.csv"
+    upload.write_text("Aktivitet;Start\nMöte;03/04/2025\nKurs;05/06/2025\n", encoding="utf-8")
+    await page.goto(signed_in(server, token, wheel))
+    await page.wait_for_selector("#app:not([hidden])")
+    await page.set_input_files("#file-input", str(upload))
+    await reviewed(page)
+    dates = page.locator("#review-dates")
+    await expect(dates).to_be_visible()
+    await expect(dates).to_have_class(re.compile(r"\bassumed\b"))
+    await expect(page.locator("#review-warnings li[data-code=date_order_assumed]")).to_be_visible()
+    assert await page.is_checked("input[name=date-order][value=day_first]")
+    first_date = page.locator("#review-wheel-tbody tr").first.locator("td").nth(1)
+    await expect(first_date).to_have_text("3 apr")
+    await shot(page, "review-date-order")
+
+    await page.check("input[name=date-order][value=month_first]")
+    await reviewed(page)
+    await expect(first_date).to_have_text("4 mar")
+    assert await page.is_checked("input[name=date-order][value=month_first]")
+    await expect(dates).not_to_have_class(re.compile(r"\bassumed\b"))
+
+    # The server refuses a change (here: the stored preview gone): the review keeps its state.
+    with psycopg.connect(server.db_url, autocommit=True) as conn:
+        conn.execute("UPDATE import_previews SET updated_at = now() - interval '2 days',"
+                     " expires_at = now() - interval '1 day'")
+    await page.check("input[name=date-order][value=day_first]")
+    await expect(page.locator("#review-error")).to_contain_text("Ändringen gick inte")
+    await expect(page.locator("#review")).to_have_attribute("aria-busy", "false")
+    await expect(first_date).to_have_text("4 mar")
+    assert await page.is_checked("input[name=date-order][value=month_first]")
+
+    # "Avbryt" leaves the review: the drop zone is back, nothing was imported.
+    await page.click("#review-cancel")
+    await expect(page.locator("#review")).to_be_hidden()
+    await expect(page.locator("#upload-card")).to_be_visible()
+    await expect(page.locator("#file-chosen")).to_be_hidden()
+    status, body = server.call("GET", "/api/imports", token)
+    assert status == 200 and body["jobs"] == []
+    assert not page.errors
+
+
 async def test_cancel_a_large_import_and_see_it_again_after_reopening(server: LiveServer, page, tmp_path) -> None:
     """A 300,000-row import shows in a reopened tab, live; "Avbryt import" cancels it and the card
     says nothing was saved (no bar, no "N / 300000"); once retried, the job offers no second retry."""
@@ -507,18 +740,20 @@ async def test_the_job_list_shows_wheel_and_mode_filters_and_loads_more(server: 
     assert not page.errors
 
 
-# Delays every XMLHttpRequest's load event until the job list shows a failed job: the page then
-# sees a job's events before its 202, as on a slow network with a fast worker.
-HOLD_XHR_LOAD_UNTIL_FAILED = """
-const add = XMLHttpRequest.prototype.addEventListener;
-XMLHttpRequest.prototype.addEventListener = function (type, listener, ...rest) {
-  if (type !== "load") return add.call(this, type, listener, ...rest);
-  return add.call(this, type, function (event) {
+# Delays the answer to every POST that starts an import (…/imports) until the job list shows a
+# failed job: the page then sees a job's events before its 202, as on a slow network with a
+# fast worker.
+HOLD_IMPORT_ANSWER_UNTIL_FAILED = """
+const original = window.fetch;
+window.fetch = function (url, options = {}) {
+  const answer = original.call(this, url, options);
+  if (options.method !== "POST" || !String(url).endsWith("/imports")) return answer;
+  return answer.then((response) => new Promise((resolve) => {
     const started = Date.now();
     const later = () => (document.querySelector("#jobs li.job[data-status=failed]") || Date.now() - started > 30000)
-      ? listener.call(this, event) : setTimeout(later, 50);
+      ? resolve(response) : setTimeout(later, 50);
     later();
-  }, ...rest);
+  }));
 };
 """
 
@@ -531,7 +766,7 @@ async def test_a_job_whose_events_beat_its_202_is_shown_as_the_current_one(serve
     wheel = server.wheel(token)
     bad = tmp_path / "snabb.csv"
     bad.write_bytes(ALL_BAD)
-    await page.add_init_script(HOLD_XHR_LOAD_UNTIL_FAILED)
+    await page.add_init_script(HOLD_IMPORT_ANSWER_UNTIL_FAILED)
     await page.goto(signed_in(server, token, wheel))
     await page.wait_for_selector("#app:not([hidden])")
     await page.set_input_files("#file-input", str(bad))
@@ -555,6 +790,17 @@ async def test_markup_from_the_file_is_shown_as_text(server: LiveServer, page, t
     await page.wait_for_selector("#app:not([hidden])")
     await page.set_input_files("#file-input", str(upload))
     await expect(page.locator("#file-chosen")).to_contain_text(f"{XSS_FLAG}.csv")
+    # The review shows the file name, the header, its cell and the planned item as text.
+    await expect(page.locator("#submit")).to_be_enabled()
+    await expect(page.locator("#review-file")).to_contain_text(f"{XSS_FLAG}.csv")
+    headers = await page.locator("#review-columns-body .column-header").all_text_contents()
+    assert headers == ["Aktivitet", "Startdatum", "Slutdatum", "Kategori", XSS_FLAG], headers
+    assert await page.get_attribute("#review-columns-body select >> nth=4", "data-header") == XSS_FLAG
+    await expect(page.locator("#review-warnings")).to_contain_text(XSS_FLAG)
+    await expect(page.locator("#review-wheel-tbody .item-name")).to_contain_text(XSS_FLAG)
+    assert await page.text_content("#review-wheel-legend .legend-name") == XSS_FLAG
+    assert await page.locator("img").count() == 0
+    await shot(page, "review-xss-as-text")
     await page.click("#submit")
     await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=60_000)
     assert await page.text_content("#current-file") == f"{XSS_FLAG}.csv"
