@@ -51,7 +51,8 @@ async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, settings: S
     if open_source is None and (meta["size_bytes"] >= limits.process_min_bytes or meta["media_type"] in WORKBOOKS):
         reader = ProcessReader(conninfo, claim.file_id, meta["size_bytes"], meta["media_type"],
                                claim.file_name, claim.mapping, default_year=claim.wheel_year,
-                               sheet=claim.sheet, date_order=claim.date_order, in_flight=limits.in_flight)
+                               sheet=claim.sheet, date_order=claim.date_order, in_flight=limits.in_flight,
+                               language=claim.language)
     else:
         row = await (await pconn.execute(
             q("import_file_get"), {"file_id": claim.file_id}, binary=True)).fetchone()

@@ -13,6 +13,7 @@ its own interpreter, and the loop only moves finished bytes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import multiprocessing
 import threading
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from uuid import UUID
 
 from importer.errors import ImporterError, InvalidInput
 from importer.load.produce import Chunk, Plan, produce
+from importer.messages import DEFAULT_LANGUAGE, current_language, set_language
 from importer.model import Declared, JobWarning, Source
 from importer.read.findings import source_warnings
 from importer.read.sources import open_source
@@ -83,8 +85,10 @@ class ThreadReader:
 
     def start(self, plan: Plan) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._run, args=(plan,), name="import-reader",
-                                        daemon=True)
+        # The thread runs in a copy of the attempt's context: its current language (the job's,
+        # importer.messages) renders the rejection reasons.
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run, plan),
+                                        name="import-reader", daemon=True)
         self._thread.start()
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
@@ -110,8 +114,8 @@ class ThreadReader:
 def _error_message(exc: BaseException) -> tuple[str, str, str, dict[str, Any]]:
     """What crosses the pipe for an error: a kind, a code, a message and details; never a
     class name. Input the user can fix is `invalid`; anything else is `internal`."""
-    if isinstance(exc, InvalidInput):
-        return ("invalid", exc.code, exc.message, exc.details)
+    if isinstance(exc, InvalidInput):  # in the job's language (the child sets it)
+        return ("invalid", exc.code, exc.message_in(current_language()), exc.details)
     if isinstance(exc, ImporterError):
         return ("internal", exc.code, exc.message, exc.details)
     return ("internal", "internal_error", f"{type(exc).__name__}: {exc}", {})
@@ -145,8 +149,10 @@ def read_stored_file(conninfo: str, file_id: UUID, size: int, *, slice_bytes: in
 
 def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: str,
                 file_name: str, mapping: Any, default_year: int | None, sheet: str | None,
-                date_order: str | None) -> None:
-    """In the child: fetch and open the file, report its size, wait for the plan, stream."""
+                date_order: str | None, language: str = DEFAULT_LANGUAGE) -> None:
+    """In the child: fetch and open the file, report its size, wait for the plan, stream; its
+    texts (rejection reasons, errors) in the job's `language`."""
+    set_language(language)
     try:
         content = read_stored_file(conninfo, file_id, size)
         source = open_source(media_type, content, file_name, mapping, default_year=default_year,
@@ -206,9 +212,9 @@ class ProcessReader:
 
     def __init__(self, conninfo: str, file_id: UUID, size: int, media_type: str, file_name: str,
                  mapping: Any, *, default_year: int | None = None, sheet: str | None = None,
-                 date_order: str | None = None, in_flight: int = 3):
+                 date_order: str | None = None, in_flight: int = 3, language: str = DEFAULT_LANGUAGE):
         self._args: tuple[Any, ...] = (conninfo, file_id, size, media_type, file_name, mapping,
-                                       default_year, sheet, date_order)
+                                       default_year, sheet, date_order, language)
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None
         self._queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()

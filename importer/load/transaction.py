@@ -81,7 +81,7 @@ async def load(pool: Pool, claim: Claim, reader: Reader, progress: Progress,
             await reader.close()
 
         if totals.activities == 0:
-            raise NoValidRows("Ingen rad i filen kunde bli en aktivitet; se errors.csv",
+            raise NoValidRows(render("job.no_valid_rows"),
                               totals.rejections, totals.rejected, totals.processed)
         await progress.step("finishing", render("job.finishing"), FINISHING)
         duplicates = skipped = 0

@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import psycopg
 import pytest
 
 from importer.messages import render_warning
-from tests.acceptance.api.support import error_of
+from tests.acceptance.api.support import error_of, until_ended
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,sv;q=0.5"}
 SWEDISH = {"Accept-Language": "sv-SE,sv;q=0.9,en;q=0.8"}
@@ -137,15 +136,6 @@ async def test_a_preview_refusal_follows_accept_language(api):
         assert (status, code) == (400, "bad_mapping") and message.startswith(start), message
 
 
-async def _ended(api, job_id: str) -> dict:
-    async with asyncio.timeout(30):
-        while True:
-            job = await (await api.call("GET", f"/api/imports/{job_id}")).json()
-            if job["status"] in ("completed", "failed", "cancelled"):
-                return job
-            await asyncio.sleep(0.05)
-
-
 async def test_a_pending_job_and_its_cancel_speak_the_language_that_started_it(api):
     """A job started with `Accept-Language: en` waits with "Waiting to start..." and, cancelled
     (by a request in any language), reads "Import cancelled"; one started without it is Swedish."""
@@ -168,9 +158,10 @@ async def test_a_job_runs_and_ends_in_the_language_that_started_it(api_factory):
     api = await api_factory(with_worker=True)
     wheel = await api.wheel()
     body = "Aktivitet;Startdatum;Slutdatum;Ansvar\nMöte;2026-02-03;2026-02-03;Eva\nPlan;2026-03-01;2026-03-01;Bo\n"
-    english = await _ended(api, (await (await api.submit_csv(wheel, body=body.encode(), headers=ENGLISH)).json())["id"])
+    submitted = await (await api.submit_csv(wheel, body=body.encode(), headers=ENGLISH)).json()
+    english = await until_ended(api, submitted["id"])
     other = await api.wheel("Plan 2026 (sv)")
-    swedish = await _ended(api, (await (await api.submit_csv(other, body=body.encode())).json())["id"])
+    swedish = await until_ended(api, (await (await api.submit_csv(other, body=body.encode())).json())["id"])
     assert (english["status"], english["current_step"]) == ("completed", "Import complete!")
     assert (swedish["status"], swedish["current_step"]) == ("completed", "Import klar!")
     assert [w["code"] for w in english["warnings"]] == [w["code"] for w in swedish["warnings"]]
@@ -178,3 +169,33 @@ async def test_a_job_runs_and_ends_in_the_language_that_started_it(api_factory):
     for warning in english["warnings"]:
         assert warning["message"] == render_warning(warning["code"], warning["details"], "en")
 
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+async def test_a_jobs_rejection_reasons_are_in_the_language_that_started_it(api_factory, kind):
+    """The rows a job rejects carry their reason (errors.csv) in the job's language, whether the
+    file is read in a thread (a small CSV) or in a child process (a workbook, always)."""
+    from datetime import date
+
+    from importer.read import spreadsheet_kinds as kinds
+    from tests.data.workbooks import xlsx
+
+    api = await api_factory(with_worker=True)
+    reasons = {}
+    for language, headers in (("sv", {}), ("en", ENGLISH)):
+        wheel = await api.wheel(f"Plan {language}")
+        if kind == "csv":
+            body = "Aktivitet;Startdatum;Slutdatum\nMöte;2026-02-03;2026-02-03\n;2026-03-01;\n".encode()
+            content_type = "text/csv"
+        else:
+            body = xlsx({"Plan": [["Aktivitet", "Startdatum", "Slutdatum"],
+                                  ["Möte", date(2026, 2, 3), date(2026, 2, 3)], [None, date(2026, 3, 1), None]]})
+            content_type = kinds.XLSX
+        resp = await api.call("POST", f"/api/wheels/{wheel}/imports", data=body,
+                              headers={"Content-Type": content_type, **headers})
+        assert resp.status == 202, await resp.text()
+        job = await until_ended(api, (await resp.json())["id"])
+        assert (job["status"], job["rejected_rows"]) == ("completed", 1), job
+        reasons[language] = (await (await api.call("GET", f"/api/imports/{job['id']}/errors.csv")).read()).decode()
+    assert "Namn saknas" in reasons["sv"] and "Name missing" not in reasons["sv"]
+    assert "Name missing" in reasons["en"]
