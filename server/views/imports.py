@@ -243,6 +243,23 @@ async def sniff(upload: Upload) -> None:
                                 mapping=upload.mapping, sheet=upload.sheet)
 
 
+async def receive(request: web.Request) -> Upload:
+    """The upload of an import or a preview, in whichever body form it comes, read under the
+    size limit and checked (`sniff`) before anything is stored. Raises UnsupportedMediaType
+    (415), PayloadTooLarge (413, from Content-Length before reading or while streaming),
+    BadRequest (400) and UnreadableFile (422)."""
+    limit = request.app[keys.SETTINGS].max_upload_bytes
+    reader = READERS.get(request.content_type)
+    if reader is None:
+        raise UnsupportedMediaType.of("api.unsupported_upload", details={"content_type": request.content_type})
+    allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
+    if request.content_length is not None and request.content_length > limit + allowance:
+        raise too_large(limit)
+    upload = await reader(request, limit)
+    await sniff(upload)
+    return upload
+
+
 def idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -263,16 +280,8 @@ async def submit(request: web.Request) -> web.Response:
     `too_many_active_jobs` with `Retry-After`. Answered before anything is loaded."""
     wheel_id = path_uuid(request, "wheel_id", "wheel")
     settings = request.app[keys.SETTINGS]
-    limit = settings.max_upload_bytes
-    reader = READERS.get(request.content_type)
-    if reader is None:
-        raise UnsupportedMediaType.of("api.unsupported_upload", details={"content_type": request.content_type})
-    allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
-    if request.content_length is not None and request.content_length > limit + allowance:
-        raise too_large(limit)
     key = idempotency_key(request)
-    upload = await reader(request, limit)
-    await sniff(upload)
+    upload = await receive(request)
     submitted = await lifecycle.submit(
         request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
         job=lifecycle.NewJob(wheel_id=wheel_id, file_name=upload.file_name, mode=upload.mode,

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from importer.errors import BadRequest, UnsupportedMediaType
+from importer.errors import BadRequest
 from importer.jobs.lifecycle import FileContent
 from importer.messages import use_language
 from importer.model import ImportMode
@@ -19,17 +19,13 @@ from server.auth import user_id
 from server.language import request_language
 from server.views.common import json_object, json_response, path_uuid
 from server.views.imports import (
-    MULTIPART_OVERHEAD,
-    READERS,
     idempotency_key,
     parse_date_order,
     parse_mapping,
     parse_mode,
     parse_notify,
     parse_sheet,
-    read_multipart,
-    sniff,
-    too_large,
+    receive,
 )
 
 #: The app's preview runner (child processes), made and closed by `runner_ctx`.
@@ -52,15 +48,7 @@ async def create(request: web.Request) -> web.Response:
     400 (bad mapping, date_order, sheet, body), 404 `not_found` (no such wheel of yours), 413
     `payload_too_large`, 415 `unsupported_media_type`, 422 (the file cannot be an import)."""
     wheel_id = path_uuid(request, "wheel_id", "wheel")
-    limit = request.app[keys.SETTINGS].max_upload_bytes
-    reader = READERS.get(request.content_type)
-    if reader is None:
-        raise UnsupportedMediaType.of("api.unsupported_upload", details={"content_type": request.content_type})
-    allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
-    if request.content_length is not None and request.content_length > limit + allowance:
-        raise too_large(limit)
-    upload = await reader(request, limit)
-    await sniff(upload)
+    upload = await receive(request)
     with use_language(request_language(request)):  # the preview's texts (importer/previews/plan.py)
         preview = await store.create(
             request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request), wheel_id=wheel_id,
