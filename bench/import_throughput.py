@@ -66,16 +66,8 @@ from importer.settings import LoadSettings, Settings  # noqa: E402
 def generate_csv(rows: int) -> bytes:
     """Swedish headers, ISO dates, 3 rings, 40 groups, 8 labels; every 50th row crosses a year."""
     out = ["Aktivitet,Startdatum,Slutdatum,Område,Kategori,Etikett,Beskrivning\r\n"]
-    base = date(2025, 1, 1)
-    for i in range(rows):
-        if i % 50 == 49:
-            start, end = date(2025, 12, 15), date(2026, 1, 15)
-        else:
-            start = base + timedelta(days=(i * 7) % 700)
-            end = start + timedelta(days=i % 30)
-        description = "Årsbokslut och deklaration" if i % 2 else ""
-        out.append(f"Aktivitet {i},{start.isoformat()},{end.isoformat()},Ring {i % 3},"
-                   f"Grupp {i % 40},Person {i % 8},{description}\r\n")
+    for name, start, end, ring, group, label, description in activity_rows(rows):
+        out.append(f"{name},{start.isoformat()},{end.isoformat()},{ring},{group},{label},{description}\r\n")
     return "".join(out).encode("utf-8")
 
 
