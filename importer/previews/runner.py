@@ -43,7 +43,7 @@ class PreviewRunner:
         except BrokenProcessPool:
             log.error("a preview's process died reading %s; the pool is made anew", request.file_name)
             self.close()
-            raise ImporterError("Filen kunde inte läsas.", code="internal_error") from None
+            raise ImporterError.of("api.preview_crashed", code="internal_error") from None
         if isinstance(result, Refused):
             raise result.error()
         return result

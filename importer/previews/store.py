@@ -108,7 +108,7 @@ async def change(pool: Pool, runner: PreviewRunner, *, user_id: UUID, preview_id
             "preview_id": preview_id, "mapping": _json(choices.mapping), "date_order": choices.date_order,
             "sheet": choices.sheet, "result": Jsonb(result)})).fetchone()
     if updated is None:
-        raise NotFound("No such preview.")
+        raise NotFound.of("api.no_preview")
     return preview_object(updated)
 
 
@@ -128,7 +128,7 @@ async def _get(pool: Pool, user_id: UUID, preview_id: UUID) -> dict[str, Any]:
     async with as_user(pool, user_id) as conn:
         row = await (await conn.execute(q("preview_get"), {"preview_id": preview_id})).fetchone()
     if row is None:
-        raise NotFound("No such preview.")
+        raise NotFound.of("api.no_preview")
     return row
 
 
@@ -136,7 +136,7 @@ async def _wheel(conn: Any, wheel_id: UUID) -> tuple[Existing, int]:
     """What an append into the wheel would reuse, and its year. Raises NotFound."""
     row = await (await conn.execute(q("wheel_structure_existing"), {"wheel_id": wheel_id})).fetchone()
     if row is None:
-        raise NotFound("No such wheel.")
+        raise NotFound.of("api.no_wheel")
     return Existing(
         rings={k: UUID(v) for k, v in row["rings"].items()},
         groups={k: UUID(v) for k, v in row["groups"].items()},
