@@ -540,6 +540,8 @@ async function startReview(file) {
     review.preview = preview;
     setReviewBusy(false);
     renderReview();
+    // The picker (or the drop zone) is gone from sight: the keyboard goes on from the review.
+    $("review-heading").focus({ preventScroll: true });
   } catch (e) {
     if (ask !== review.ask) return;
     // Nothing to review: back to choosing a file, with the server's reason.

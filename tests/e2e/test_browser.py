@@ -463,9 +463,19 @@ async def test_an_xlsx_dropped_is_reviewed_remapped_and_imported(server: LiveSer
     await expect(page.locator("#review-counts")).to_contain_text("26 aktiviteter")
 
     # The person column becomes the label: planned again, three new labels, no unmapped column.
+    # The answer is held back a moment, so that the busy state can be seen for sure.
+    async def slow_patch(route) -> None:
+        if route.request.method == "PATCH":
+            await asyncio.sleep(0.5)
+        await route.continue_()
+
+    await page.route("**/api/previews/*", slow_patch)
     await page.select_option("#review-columns-body select[data-header=Kontakt]", "label")
     await expect(page.locator("#review")).to_have_attribute("aria-busy", "true")
+    await expect(page.locator("#review-busy")).to_have_text("Räknar om…")
+    assert await page.is_disabled("#submit") and await page.is_disabled("#review-sheet")
     await reviewed(page)
+    await page.unroute("**/api/previews/*", slow_patch)
     assert await review_counts(page) == ["2 nya ringar", "3 nya grupper", "3 nya etiketter",
                                          "26 aktiviteter, 1 delas vid årsskiftet", "1 rad avvisas"]
     assert await page.input_value("#review-columns-body select[data-header=Kontakt]") == "label"
@@ -540,6 +550,8 @@ async def test_dates_that_read_both_ways_offer_the_order_and_a_flip_changes_the_
     await page.wait_for_selector("#app:not([hidden])")
     await page.set_input_files("#file-input", str(upload))
     await reviewed(page)
+    # The picker is out of sight now: the keyboard goes on from the review's heading.
+    assert await page.evaluate("() => document.activeElement.id") == "review-heading"
     dates = page.locator("#review-dates")
     await expect(dates).to_be_visible()
     await expect(dates).to_have_class(re.compile(r"\bassumed\b"))
@@ -555,12 +567,21 @@ async def test_dates_that_read_both_ways_offer_the_order_and_a_flip_changes_the_
     assert await page.is_checked("input[name=date-order][value=month_first]")
     await expect(dates).not_to_have_class(re.compile(r"\bassumed\b"))
 
-    # The server refuses a change (here: the stored preview gone): the review keeps its state.
+    # A change the server refuses (no column left for the name: 422) is said in the review, and
+    # the review stays as it was; so does one for a preview that has expired meanwhile (404).
+    await page.select_option("#review-columns-body select[data-header=Aktivitet]", "ignore")
+    await expect(page.locator("#review-error")).to_contain_text("Ingen kolumn kan användas som aktivitetens namn")
+    await expect(page.locator("#review")).to_have_attribute("aria-busy", "false")
+    assert await page.input_value("#review-columns-body select[data-header=Aktivitet]") == "name"
+    await expect(first_date).to_have_text("4 mar")
+    await expect(page.locator("#submit")).to_be_enabled()
+    await shot(page, "review-refused")
     with psycopg.connect(server.db_url, autocommit=True) as conn:
         conn.execute("UPDATE import_previews SET updated_at = now() - interval '2 days',"
                      " expires_at = now() - interval '1 day'")
-    await page.check("input[name=date-order][value=day_first]")
-    await expect(page.locator("#review-error")).to_contain_text("Ändringen gick inte")
+    # A click, not check(): the refusal puts the radio back before check() could see it set.
+    await page.click("input[name=date-order][value=day_first]")
+    await expect(page.locator("#review-error")).to_have_text(re.compile(r"^Ändringen gick inte: (?!Ingen kolumn)"))
     await expect(page.locator("#review")).to_have_attribute("aria-busy", "false")
     await expect(first_date).to_have_text("4 mar")
     assert await page.is_checked("input[name=date-order][value=month_first]")
@@ -585,6 +606,8 @@ async def test_cancel_a_large_import_and_see_it_again_after_reopening(server: Li
     await page.goto(signed_in(server, token, wheel))
     await page.wait_for_selector("#app:not([hidden])")
     await page.set_input_files("#file-input", str(big))
+    await reviewed(page)
+    await shot(page, "review-large")
     await page.click("#submit")
     await page.wait_for_selector("#current:not([hidden])", timeout=60_000)
 
