@@ -1,4 +1,5 @@
-"""The completion and failure e-mails of an import, in Swedish like the original (pure, no I/O)."""
+"""The completion and failure e-mails of an import (pure, no I/O), in the job's language
+(import_jobs.language: the request that started it; Swedish by default), from the catalogue."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 import attrs
+
+from importer.messages import SWEDISH, render_in
 
 Kind = Literal["success", "failure"]
 
@@ -39,10 +42,12 @@ class ImportEmailFacts:
     error_message: str | None
     run_seconds: float | None
     recipient: str | None
+    #: The language of the request that started the job (API.md, "Language").
+    language: str = SWEDISH
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ImportEmailFacts:
-        return cls(**{f.name: row[f.name] for f in attrs.fields(cls)})
+        return cls(**{f.name: row[f.name] for f in attrs.fields(cls) if f.name in row})
 
 
 def wheel_link(app_url: str, wheel_id: UUID) -> str:
@@ -65,53 +70,66 @@ def _header_text(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _activities(n: int) -> str:
-    return f"{swedish_number(n)} {'aktivitet' if n == 1 else 'aktiviteter'}"
+def number(n: int, language: str) -> str:
+    """A count as a person of `language` reads it: Swedish groups digits with a space."""
+    return swedish_number(n) if language == SWEDISH else f"{n:,}"
+
+
+def _activities(n: int, language: str) -> str:
+    return render_in(language, "mail.activity_one" if n == 1 else "mail.activity_many", count=number(n, language))
 
 
 def subject(facts: ImportEmailFacts, kind: Kind) -> str:
+    language = facts.language
     if kind == "success":
-        return f"✅ Import klar – {_activities(facts.created_items)}"
-    return f"❌ Importen misslyckades – {_header_text(facts.file_name)}"
+        return render_in(language, "mail.subject_success", activities=_activities(facts.created_items, language))
+    return render_in(language, "mail.subject_failure", file=_header_text(facts.file_name))
 
 
 def _counts(facts: ImportEmailFacts) -> list[tuple[str, int]]:
-    return [
-        ("Ringar", facts.created_rings),
-        ("Aktivitetsgrupper", facts.created_groups),
-        ("Etiketter", facts.created_labels),
-        ("Sidor", facts.created_pages),
-        ("Aktiviteter", facts.created_items),
-        ("Avvisade rader", facts.rejected_rows),
-    ]
+    language = facts.language
+    return [(render_in(language, key), n) for key, n in (
+        ("mail.count_rings", facts.created_rings), ("mail.count_groups", facts.created_groups),
+        ("mail.count_labels", facts.created_labels), ("mail.count_pages", facts.created_pages),
+        ("mail.count_items", facts.created_items), ("mail.count_rejected", facts.rejected_rows))]
 
 
-def _wheel_phrase(facts: ImportEmailFacts) -> str:
-    return f" till årshjulet ”{facts.wheel_title}”" if facts.wheel_title else ""
+def _wheel_phrase(facts: ImportEmailFacts, title: str | None = None) -> str:
+    """" till årshjulet ”X”" (with `title` as given: the HTML part escapes and wraps it)."""
+    if not facts.wheel_title:
+        return ""
+    shown = title if title is not None else render_in(facts.language, "mail.quoted", text=facts.wheel_title)
+    return render_in(facts.language, "mail.to_wheel", title=shown)
 
 
 def _reason(facts: ImportEmailFacts) -> str:
-    message = facts.error_message or "Okänt fel."
+    message = facts.error_message or render_in(facts.language, "mail.unknown_error")
     return f"{message} ({facts.error_code})" if facts.error_code else message
 
 
 def plain_text(facts: ImportEmailFacts, kind: Kind, app_url: str) -> str:
-    lines = ["Hej!", ""]
+    language = facts.language
+
+    def t(key: str, **params: object) -> str:
+        return render_in(language, key, **params)
+
+    file = t("mail.quoted", text=facts.file_name)
+    lines = [t("mail.hello"), ""]
     if kind == "success":
-        lines += [f"Importen av ”{facts.file_name}”{_wheel_phrase(facts)} är klar.", "", "Skapat:"]
-        lines += [f"  {label}: {swedish_number(n)}" for label, n in _counts(facts)]
+        lines += [t("mail.done", file=file, wheel=_wheel_phrase(facts)), "", t("mail.created")]
+        lines += [f"  {label}: {number(n, language)}" for label, n in _counts(facts)]
         if facts.rejected_rows:
-            lines += ["", "De avvisade raderna och skälen finns i importlistan på webbsidan."]
-        lines += ["", f"Öppna årshjulet: {wheel_link(app_url, facts.wheel_id)}"]
+            lines += ["", t("mail.rejected_hint")]
+        lines += ["", t("mail.open_wheel", link=wheel_link(app_url, facts.wheel_id))]
     else:
         lines += [
-            f"Importen av ”{facts.file_name}”{_wheel_phrase(facts)} misslyckades.",
+            t("mail.failed", file=file, wheel=_wheel_phrase(facts)),
             "",
-            f"Orsak: {_reason(facts)}",
+            t("mail.reason", reason=_reason(facts)),
             "",
-            f"Försök igen: {job_link(app_url, facts.wheel_id, facts.job_id)}",
+            t("mail.try_again", link=job_link(app_url, facts.wheel_id, facts.job_id)),
         ]
-    lines += ["", "Hälsningar,", "Årshjul", ""]
+    lines += ["", t("mail.regards"), t("mail.signature"), ""]
     return "\n".join(lines)
 
 
@@ -122,34 +140,40 @@ _BUTTON = (
 
 
 def html_text(facts: ImportEmailFacts, kind: Kind, app_url: str) -> str:
+    language = facts.language
     e = html.escape  # every text from the file (its name, an error about it) goes through this
+
+    def t(key: str, **params: str) -> str:
+        # The template is ours; what fills it is escaped here, or is markup we made of escaped text.
+        return render_in(language, key, **params)
+
     file_name = f"<strong>{e(facts.file_name)}</strong>"
-    wheel = f" till årshjulet <strong>{e(facts.wheel_title)}</strong>" if facts.wheel_title else ""
+    wheel = _wheel_phrase(facts, f"<strong>{e(facts.wheel_title)}</strong>") if facts.wheel_title else ""
     if kind == "success":
         rows = "".join(
-            f'<tr><td style="padding:4px 16px 4px 0">{label}</td>'
-            f'<td style="padding:4px 0;text-align:right"><strong>{swedish_number(n)}</strong></td></tr>'
+            f'<tr><td style="padding:4px 16px 4px 0">{e(label)}</td>'
+            f'<td style="padding:4px 0;text-align:right"><strong>{number(n, language)}</strong></td></tr>'
             for label, n in _counts(facts)
         )
         body = (
-            "<h1 style=\"font-size:20px\">✅ Import klar!</h1>"
-            f"<p>Importen av {file_name}{wheel} är klar.</p>"
+            f"<h1 style=\"font-size:20px\">{e(t('mail.html_done'))}</h1>"
+            f"<p>{t('mail.done', file=file_name, wheel=wheel)}</p>"
             f"<table style=\"border-collapse:collapse\">{rows}</table>"
             f'<p style="margin-top:24px"><a href="{e(wheel_link(app_url, facts.wheel_id))}" {_BUTTON}>'
-            "Öppna Årshjul</a></p>"
+            f"{e(t('mail.html_open'))}</a></p>"
         )
     else:
         body = (
-            "<h1 style=\"font-size:20px\">❌ Importen misslyckades</h1>"
-            f"<p>Importen av {file_name}{wheel} misslyckades.</p>"
-            f"<p><strong>Orsak:</strong> {e(_reason(facts))}</p>"
+            f"<h1 style=\"font-size:20px\">{e(t('mail.html_failed'))}</h1>"
+            f"<p>{t('mail.failed', file=file_name, wheel=wheel)}</p>"
+            f"<p><strong>{e(t('mail.html_reason'))}</strong> {e(_reason(facts))}</p>"
             f'<p style="margin-top:24px"><a href="{e(job_link(app_url, facts.wheel_id, facts.job_id))}" {_BUTTON}>'
-            "Försök igen</a></p>"
+            f"{e(t('mail.html_retry'))}</a></p>"
         )
     return (
-        '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"></head>'
+        f'<!DOCTYPE html><html lang="{e(language)}"><head><meta charset="utf-8"></head>'
         '<body style="font-family:Arial,Helvetica,sans-serif;color:#1f2937">'
-        f"{body}<p>Hälsningar,<br>Årshjul</p></body></html>"
+        f"{body}<p>{e(t('mail.regards'))}<br>{e(t('mail.signature'))}</p></body></html>"
     )
 
 

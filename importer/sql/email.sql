@@ -21,7 +21,8 @@ SELECT j.id AS job_id,
        j.started_at,
        j.finished_at,
        extract(epoch FROM j.finished_at - j.started_at)::float8 AS run_seconds,
-       u.email AS recipient
+       u.email AS recipient,
+       j.language
   FROM import_jobs j
   JOIN users u ON u.id = j.user_id
   LEFT JOIN year_wheels w ON w.id = j.wheel_id

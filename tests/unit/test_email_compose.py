@@ -77,3 +77,21 @@ def test_a_sender_without_an_address_is_refused():
 def test_who_gets_an_email(overrides, kind):
     """Success from the threshold on, failure after five seconds, nothing otherwise."""
     assert decide(facts(**overrides), SETTINGS).kind == kind
+
+
+def test_a_job_started_in_english_mails_in_english():
+    """The e-mail follows the job's language: English words, English digit grouping and quotes,
+    html lang="en"; the file's name is still escaped in the HTML part."""
+    english = facts(language="en", file_name="<b>plan</b>.csv", rejected_rows=3)
+    assert subject(english, "success") == "✅ Import complete – 1,234 activities"
+    message = compose(english, "success", recipient="a@b.test", app_url="https://h.test", sender="Årshjul <n@h.test>")
+    plain = message.get_body(("plain",)).get_content()
+    assert "The import of “<b>plan</b>.csv” into the wheel “Plan 2026” is complete." in plain
+    assert "  Activities: 1,234" in plain and "Open the wheel: https://h.test/#wheel=" in plain
+    assert "Hej" not in plain and "Rejected rows: 3" in plain
+    page = message.get_body(("html",)).get_content()
+    assert '<html lang="en">' in page and "&lt;b&gt;plan&lt;/b&gt;.csv" in page and "<b>plan</b>" not in page
+    failure = compose(facts(language="en", status="failed", error_code="no_valid_rows", error_message="No row."),
+                      "failure", recipient="a@b.test", app_url="https://h.test", sender="Årshjul <n@h.test>")
+    assert failure["Subject"] == "❌ Import failed – plan.csv"
+    assert "Reason: No row. (no_valid_rows)" in failure.get_body(("plain",)).get_content()

@@ -23,7 +23,7 @@ from importer.read.csv_source import open_csv
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "importer" / "locale"
 # Keys appear as string literals: render("row.name_missing"), DateError("date.invalid"), ...
-KEY = re.compile(r"""["']((?:row|date|file|mapping|payload|warning|api|job|cell|sheet)\.[a-z0-9_]+)["']""")
+KEY = re.compile(r"""["']((?:row|date|file|mapping|payload|warning|api|job|cell|sheet|mail)\.[a-z0-9_]+)["']""")
 USERS = [*sorted((ROOT / "importer").rglob("*.py")), *sorted((ROOT / "server").rglob("*.py"))]
 
 
