@@ -24,7 +24,10 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Wheel importer", "version": "1",
                  "description": "Large, asynchronous spreadsheet imports into year wheels. Every error is "
-                                "`{\"error\": {\"code\", \"message\", \"details\"}}`."},
+                                "`{\"error\": {\"code\", \"message\", \"details\"}}`. Every message meant for a "
+                                "person is Swedish, or English when the request's `Accept-Language` prefers `en` "
+                                "(a job's texts: the language of the request that started it); codes never "
+                                "change."},
         "servers": [{"url": "/"}],
         "components": {
             "schemas": SCHEMAS,
