@@ -91,3 +91,42 @@ async def test_retention_task_is_periodic_on_the_maintenance_queue():
     task = app.tasks["purge_old_imports"]
     assert task.queue == "maintenance"
     assert any(p.task is task for p in app.periodic_registry.periodic_tasks.values())
+
+
+async def _preview(pool, user, wheel, *, expired: bool, file_id=None):
+    """A stored preview (its own file unless `file_id`), expired a day ago or alive."""
+    async with pool.connection() as conn, conn.transaction():
+        if file_id is None:
+            file_id = (await (await conn.execute(
+                "INSERT INTO import_files (user_id, media_type, size_bytes, sha256, content)"
+                " VALUES (%s, 'text/csv', 3, sha256('a;b'::bytea), 'a;b'::bytea) RETURNING id",
+                (user,))).fetchone())["id"]
+        row = await (await conn.execute(
+            "INSERT INTO import_previews (user_id, wheel_id, file_id, file_name, result, updated_at, expires_at)"
+            " VALUES (%s, %s, %s, 'p.csv', '{}', now() - interval '2 days',"
+            " CASE WHEN %s THEN now() - interval '1 day' ELSE now() + interval '1 day' END) RETURNING id",
+            (user, wheel, file_id, expired))).fetchone()
+    return row["id"], file_id
+
+
+async def test_expired_previews_go_with_the_files_only_they_used(pool):
+    """An expired preview is purged with its file; a file an import uses, or a live preview
+    shows, stays; a live preview stays."""
+    user = await make_user(pool)
+    wheel = await make_wheel(pool, user)
+    gone, gone_file = await _preview(pool, user, wheel, expired=True)
+    live, live_file = await _preview(pool, user, wheel, expired=False)
+    imported_job = await make_job(pool, user, wheel)
+    async with pool.connection() as conn:
+        job_file = (await (await conn.execute("SELECT file_id FROM import_jobs WHERE id = %s",
+                                              (imported_job,))).fetchone())["file_id"]
+    imported, _ = await _preview(pool, user, wheel, expired=True, file_id=job_file)
+    shared, _ = await _preview(pool, user, wheel, expired=True, file_id=live_file)
+    purged = await purge_old_imports(pool, days=7)
+    assert purged.previews == 3
+    for preview in (gone, imported, shared):
+        assert not await _exists(pool, "import_previews", "id", preview)
+    assert not await _exists(pool, "import_files", "id", gone_file)
+    assert await _exists(pool, "import_previews", "id", live)
+    assert await _exists(pool, "import_files", "id", live_file)
+    assert await _exists(pool, "import_files", "id", job_file)
