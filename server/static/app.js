@@ -214,6 +214,7 @@ function signOut(message) {
   state.retries.clear();
   state.currentId = null;
   closeWheel();
+  leaveReview();
   show($("app"), false);
   show($("logout"), false);
   show($("signin"), true);
