@@ -425,6 +425,7 @@ const FIELD_TEXT = {
   description: "Beskrivning",
   ignore: "Ignorera (läses inte)",
   "": "Inget fält (i beskrivningen)",
+  skip: "Läses inte",
 };
 const KIND_TEXT = { csv: "Text (CSV)", xlsx: "Excel (xlsx)", xls: "Excel 97–2003 (xls)", ods: "OpenDocument (ods)", json: "JSON" };
 const DELIMITER_TEXT = { ",": "komma (,)", ";": "semikolon (;)", "\t": "tabb", "|": "lodstreck (|)" };
@@ -486,10 +487,17 @@ function explicitMapping(preview) {
   return mapping;
 }
 
+// What a column is: its field, "ignore", "" (no field: its cells go to the description, as
+// the unmapped_column warning names them) or "skip" (no field and not in the description: an
+// empty column, or one the reader leaves out, like a corrected errors.csv's Rad and Orsak).
 function columnChoice(preview, column) {
   if (column.field) return column.field;
   const ignored = (preview.mapping && preview.mapping.ignore) || [];
-  return ignored.includes(column.header) ? "ignore" : "";
+  if (ignored.includes(column.header)) return "ignore";
+  const unmapped = (preview.warnings || []).find((w) => w && w.code === "unmapped_column");
+  const described = unmapped && unmapped.details && Array.isArray(unmapped.details.columns)
+    ? unmapped.details.columns : [];
+  return described.includes(column.header) ? "" : "skip";
 }
 
 function remap(column, choice) {
@@ -644,9 +652,9 @@ function renderReview() {
 }
 
 function renderColumns(p) {
-  const choices = [...FIELDS, "ignore", ""];
   $("review-columns-body").replaceChildren(...(p.columns || []).map((column) => {
     const chosen = columnChoice(p, column);
+    const choices = [...FIELDS, "ignore", chosen === "skip" ? "skip" : ""];
     const select = el("select", {
       class: "field-select", "aria-label": `Fält för kolumnen ${column.header || column.index + 1}`,
       dataset: { header: column.header }, onchange: (e) => remap(column, e.target.value),

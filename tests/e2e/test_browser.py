@@ -383,8 +383,9 @@ async def drop(page, name: str, content: bytes, media_type: str) -> None:
 
 async def reviewed(page) -> None:
     """Waits until the review shows a preview and is not recomputing it."""
-    await expect(page.locator("#review-body")).to_be_visible()
-    await expect(page.locator("#review")).to_have_attribute("aria-busy", "false")
+    # A large file takes its upload and the preview's time budget (on a busy machine, more).
+    await expect(page.locator("#review-body")).to_be_visible(timeout=60_000)
+    await expect(page.locator("#review")).to_have_attribute("aria-busy", "false", timeout=60_000)
     await expect(page.locator("#submit")).to_be_enabled()
 
 
@@ -418,7 +419,7 @@ async def test_an_xlsx_dropped_is_reviewed_remapped_and_imported(server: LiveSer
     """A dropped xlsx is reviewed before anything is saved (file facts, sheets, columns, counts in
     words, the planned wheel, the rejected row); a sheet switch and a column remapped to the label
     are planned again; "Importera" then imports exactly that, with progress, the wheel drawn with
-    one arc per counted item and the errors.csv hint."""
+    one arc per counted item and the errors.csv hint, and the corrected errors.csv imports its row."""
     token = server.token()
     wheel = server.wheel(token, "Granskat hjul")
     await page.goto(signed_in(server, token, wheel))
@@ -501,6 +502,34 @@ async def test_an_xlsx_dropped_is_reviewed_remapped_and_imported(server: LiveSer
     await expect(page.locator("#fix-hint")).to_contain_text("Rätta och importera igen")
     await expect(page.locator("#errors")).to_be_visible()
     await shot(page, "review-imported")
+
+    # As the hint says: errors.csv, its empty name filled in, dropped here again is reviewed
+    # without its Rad and Orsak columns and imports the corrected row.
+    async with page.expect_download() as info:
+        await page.click("#errors")
+    download = await info.value
+    text = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][0] == "Rad" and rows[0][-1] == "Orsak" and len(rows) == 2, rows
+    rows[1][rows[0].index("Aktivitet")] = "Möte 26"
+    fixed = io.StringIO()
+    csv.writer(fixed, delimiter=";", lineterminator="\r\n").writerows(rows)
+    await drop(page, "errors.csv", ("\ufeff" + fixed.getvalue()).encode(), "text/csv")
+    await reviewed(page)
+    columns = dict(await page.locator("#review-columns-body tr").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('.column-header').textContent, r.querySelector('select').value])"))
+    assert columns["Rad"] == "skip" and columns["Orsak"] == "skip" and columns["Aktivitet"] == "name", columns
+    await expect(page.locator("#review-columns-body select[data-header=Rad] option:checked")).to_have_text("Läses inte")
+    assert "1 aktivitet" in await review_counts(page)
+    await expect(page.locator("#review-wheel-tbody .item-name")).to_contain_text("Möte 26")
+    assert "Orsak" not in (await page.text_content("#review-wheel-tbody"))
+    await shot(page, "review-corrected-errors")
+    await page.click("#submit")
+    await expect(page.locator("#current-file")).to_have_text("errors.csv")
+    await expect(page.locator("#current-title")).to_have_text("Import klar!", timeout=60_000)
+    await expect(page.locator("#fix-hint")).to_be_hidden()
+    status, stored = server.call("GET", f"/api/wheels/{wheel}", token)
+    assert status == 200 and stored["counts"]["items"] == 27
     assert not page.errors and not page.dialogs
 
 
