@@ -55,6 +55,16 @@ def _reading_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", metavar="NAME", help="the workbook's sheet to read (default: the first with data)")
 
 
+def _rows(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be 0 to 100 (the server sends at most 100): {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="importer",
@@ -96,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--wheel", required=True, type=_uuid, help="the wheel it would be imported into")
     _reading_options(p)
-    p.add_argument("--rows", type=int, default=10, metavar="N",
+    p.add_argument("--rows", type=_rows, default=10, metavar="N",
                    help="first items and rejected rows shown (default 10, at most 100; 0: none)")
     p.add_argument("--json", action="store_true", help="print the preview object as JSON")
     p.add_argument("--url", default=None)

@@ -100,7 +100,8 @@ def test_preview_prints_the_mapping_counts_and_the_command_that_imports_it(serve
 
 def test_preview_json_and_a_file_that_cannot_be_an_import(server: LiveServer, tmp_path: Path) -> None:
     """`--json` prints the preview object as the API gives it; a file without data rows exits 2
-    with the server's 422 message, and a mapping that is not JSON exits 2 before any upload."""
+    with the server's 422 message, and a mapping that is not JSON or --rows past the server's 100
+    exits 2 before any upload."""
     token = server.token()
     wheel = server.wheel(token)
     result = run(server, "preview", str(write(tmp_path, "plan.csv", FILE)), "--wheel", wheel,
@@ -116,6 +117,9 @@ def test_preview_json_and_a_file_that_cannot_be_an_import(server: LiveServer, tm
     bad = run(server, "preview", str(write(tmp_path, "plan.csv", FILE)), "--wheel", wheel,
               "--mapping", "{label: Ansvar}", token=token)
     assert bad.returncode == 2 and "--mapping is not JSON" in bad.stderr, bad.stderr
+    too_many = run(server, "preview", str(write(tmp_path, "plan.csv", FILE)), "--wheel", wheel, "--rows", "101",
+                   token=token)
+    assert too_many.returncode == 2 and "at most 100" in too_many.stderr, too_many.stderr
 
 
 def test_preview_prints_markup_in_user_text_literally(server: LiveServer, tmp_path: Path) -> None:
