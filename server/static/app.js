@@ -555,7 +555,7 @@ async function startReview(file) {
     if (ask !== review.ask) return;
     // Nothing to review: back to choosing a file, with the server's reason.
     leaveReview();
-    setText($("upload-error"), e.message);
+    setText($("upload-error"), `${file.name}: ${e.message}`);
   }
 }
 

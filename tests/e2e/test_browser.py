@@ -625,6 +625,25 @@ async def test_dates_that_read_both_ways_offer_the_order_and_a_flip_changes_the_
     assert not page.errors
 
 
+
+async def test_a_file_that_cannot_be_an_import_returns_to_the_drop_zone(server: LiveServer, page, tmp_path) -> None:
+    """A file with no column for a name or a date (422) opens no review: the drop zone is back
+    with the server's reason in Swedish, and nothing was imported."""
+    token = server.token()
+    wheel = server.wheel(token)
+    upload = tmp_path / "siffror.csv"
+    upload.write_text("Foo;Bar\n1;2\n", encoding="utf-8")
+    await page.goto(signed_in(server, token, wheel))
+    await page.wait_for_selector("#app:not([hidden])")
+    await page.set_input_files("#file-input", str(upload))
+    await expect(page.locator("#upload-error")).to_contain_text("siffror.csv: Ingen kolumn kan användas")
+    await expect(page.locator("#review")).to_be_hidden()
+    await expect(page.locator("#upload-card")).to_be_visible()
+    await shot(page, "review-refused-file")
+    status, body = server.call("GET", "/api/imports", token)
+    assert status == 200 and body["jobs"] == []
+    assert not page.errors
+
 async def test_cancel_a_large_import_and_see_it_again_after_reopening(server: LiveServer, page, tmp_path) -> None:
     """A 300,000-row import shows in a reopened tab, live; "Avbryt import" cancels it and the card
     says nothing was saved (no bar, no "N / 300000"); once retried, the job offers no second retry."""
