@@ -95,6 +95,10 @@ def columns_table(preview: dict[str, Any]) -> Table:
     if with_samples:
         t.add_column("samples", overflow="ellipsis", no_wrap=True)
     ignored = set((preview.get("mapping") or {}).get("ignore") or [])
+    # A column no field takes goes into the description when the unmapped_column warning names
+    # it (as the page says); otherwise it is not read at all (empty, or errors.csv's own columns).
+    described = {str(h) for w in preview.get("warnings") or [] if w.get("code") == "unmapped_column"
+                 for h in (w.get("details") or {}).get("columns") or []}
     for column in columns:
         header = str(column.get("header", ""))
         field = column.get("field")
@@ -102,8 +106,10 @@ def columns_table(preview: dict[str, Any]) -> Table:
             field_text = Text(str(field), style="green")
         elif header in ignored:
             field_text = Text("ignored", style="dim")
+        elif header in described:
+            field_text = Text("(description)", style="yellow")
         else:
-            field_text = Text("–", style="yellow")
+            field_text = Text("not read", style="dim")
         cells: list[str | Text] = [str(int(column.get("index", 0)) + 1), Text(header), field_text]
         if with_samples:
             cells.append(Text(" · ".join(str(s) for s in column.get("samples") or [])))

@@ -53,9 +53,10 @@ def items_of(server: LiveServer, token: str, wheel: str, year: int) -> list[tupl
 
 def test_preview_prints_the_mapping_counts_and_the_command_that_imports_it(server: LiveServer,
                                                                            tmp_path: Path) -> None:
-    """`importer preview` prints the file's facts, each column's field, the counts in words, the
-    warnings and the rows within 100 columns, then an import-preview command that imports
-    exactly the counted items, and a second preview counts them as already on the wheel."""
+    """`importer preview` prints the file's facts, each column's field (Ansvar, no field's, into the
+    description), the counts in words, the warnings and the rows within 100 columns, then an
+    import-preview command that imports exactly the counted items; a second preview counts them
+    as already on the wheel."""
     token = server.token()
     wheel = server.wheel(token)
     path = write(tmp_path, "plan.csv", FILE)
@@ -67,7 +68,7 @@ def test_preview_prints_the_mapping_counts_and_the_command_that_imports_it(serve
     table = out[out.index("Columns"):out.index("rows in the file")]
     fields = {m.group(1): m.group(2) for m in re.finditer(r"│\s*\d+ │ (\S+)\s*│ (\S+)\s*│", table)}
     assert fields == {"Aktivitet": "name", "Startdatum": "start", "Slutdatum": "end", "Område": "ring",
-                      "Kategori": "group", "Ansvar": "–"}, out
+                      "Kategori": "group", "Ansvar": "(description)"}, out
     assert "3 rows in the file → 3 items to import" in out
     assert "1 row rejected" in out and "1 extra item: an activity that crosses a year end" in out
     assert "New on the wheel: 1 ring, 2 groups, 2 pages." in out
