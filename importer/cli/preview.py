@@ -247,7 +247,9 @@ def render(preview: dict[str, Any], *, width: int = PIPE_WIDTH, shown: int = SHO
         parts += [Text(), warnings]
     items = preview.get("items") or []
     if items and shown:
-        parts += [Text(), items_table(items, shown, int(counts.get("items", len(items))), width)]
+        # The list holds every planned item, those already on the wheel too: the total is theirs.
+        planned = int(counts.get("items", len(items))) + int(counts.get("skipped_duplicates", 0))
+        parts += [Text(), items_table(items, shown, planned, width)]
     rejected = preview.get("rejected") or []
     if rejected and shown:
         parts += [Text(), rejected_table(rejected, shown, int(counts.get("rejected", len(rejected))))]

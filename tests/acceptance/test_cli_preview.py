@@ -88,6 +88,7 @@ def test_preview_prints_the_mapping_counts_and_the_command_that_imports_it(serve
     assert again.returncode == 0, again.stdout + again.stderr
     assert "3 rows in the file → 0 items to import" in again.stdout
     assert "3 items already on the wheel, skipped" in again.stdout
+    assert "First items (3 of 3)" in again.stdout  # the planned items, duplicates included
     assert re.search(r"│ Ansvar\s*│ label\s*│", again.stdout), again.stdout
     assert "New on the wheel: 2 labels." in again.stdout
     second = PREVIEW_LINE.search(again.stdout)
