@@ -166,7 +166,9 @@ function upload(wheelId, file) {
     xhr.responseType = "json";
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) {
-        setText($("review-busy"), `Laddar upp ${Math.floor((100 * e.loaded) / e.total)} %…`);
+        // Once the bytes are up, the server reads and plans the file.
+        setText($("review-busy"), e.loaded < e.total
+          ? `Laddar upp ${Math.floor((100 * e.loaded) / e.total)} %…` : "Läser filen…");
       }
     });
     xhr.addEventListener("load", () => {
