@@ -120,7 +120,8 @@ async def start_import(pool: Pool, queue: procrastinate.App, *, user_id: UUID, p
     return await lifecycle.submit(
         pool, queue, user_id=user_id, job=NewJob(
             wheel_id=row["wheel_id"], file_name=row["file_name"], mode=options.mode, mapping=row["mapping"],
-            notify=options.notify, date_order=row["date_order"], skip_duplicates=options.skip_duplicates),
+            notify=options.notify, date_order=row["date_order"], skip_duplicates=options.skip_duplicates,
+            sheet=row["sheet"]),
         file=row["file_id"], max_active=max_active, idempotency_key=idempotency_key)
 
 

@@ -105,6 +105,12 @@ class CsvSource:
             reading.text_stream(self._data, self.encoding, errors=self.errors, clean=self._clean),
             self.layout.delimiter)
 
+    def sample_records(self, n: int) -> list[list[str]]:
+        """The first `n` non-blank records below the header, cleaned as rows are (a preview's
+        samples)."""
+        found = (cells for _, cells in self._data_records() if not reading.is_blank(cells))
+        return list(itertools.islice(found, n))
+
     def _data_records(self) -> Iterator[tuple[int, list[str]]]:
         records = enumerate(self._records(), start=1)
         for _ in itertools.islice(records, self.layout.header_row):

@@ -25,8 +25,9 @@ SELECT import_job_json_v2(j) AS job FROM import_jobs j
 WHERE j.user_id = %(user_id)s AND j.idempotency_key = %(idempotency_key)s;
 
 -- name: import_file_insert
+-- The content goes in binary format (its placeholder ends in b): sent as it is, not escaped as text.
 INSERT INTO import_files (id, user_id, media_type, size_bytes, sha256, content)
-VALUES (%(id)s, %(user_id)s, %(media_type)s, %(size_bytes)s, %(sha256)s, %(content)s);
+VALUES (%(id)s, %(user_id)s, %(media_type)s, %(size_bytes)s, %(sha256)s, %(content)b);
 
 -- name: import_job_insert
 INSERT INTO import_jobs (id, user_id, wheel_id, file_id, file_name, mode, mapping, date_order,
