@@ -13,8 +13,8 @@ import pytest
 from importer.errors import BadRequest, UnreadableFile
 from importer.model import Activity, JobWarning, Rejection
 from importer.read import spreadsheet_kinds as kinds
-from importer.read.sources import open_source
 from importer.read.cells import text_of
+from importer.read.sources import open_source
 from tests.data.workbooks import (
     ENCRYPTED_FIXTURE,
     XLS_FIXTURE,
