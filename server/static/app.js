@@ -4,6 +4,511 @@
 
 import { WheelView } from "./wheel.js";
 
+// ---------- the page's own texts, in Swedish and English ----------
+//
+// The server answers in the request's language (Accept-Language, which the browser sends with
+// every fetch and EventSource); the page's own texts follow the same choice, made once here from
+// navigator.languages: English when the first of "sv" and "en" found there is "en", Swedish
+// otherwise (as the server does). A text is a string with {name} slots, or {one, other} for a
+// count ({n} is the count, grouped the language's way). Filled in as text, never as markup.
+
+const TEXTS = {
+  sv: {
+    "page.title": "Importera aktiviteter – Årshjul",
+    "page.heading": "Importera aktiviteter",
+    "page.logout": "Logga ut",
+    "signin.heading": "Logga in",
+    "signin.hint.before": "Klistra in din åtkomsttoken (JWT), eller öppna länken som ",
+    "signin.hint.after": " skriver ut.",
+    "signin.label": "Åtkomsttoken",
+    "signin.submit": "Logga in",
+    "signin.expired": "Din token är ogiltig eller har gått ut. Logga in igen.",
+    "current.receipt": "Så blev filens rader",
+    "current.split": "Aktiviteter som går över ett årsskifte delas i en del per år, på varje års sida. Därför kan hjulet få fler aktiviteter än filen har rader.",
+    "current.fix.lead": "Rätta och importera igen:",
+    "current.fix.text": " hämta errors.csv, rätta cellerna (i Excel går det bra) och släpp filen här igen under Ny import. Kolumnerna Rad och Orsak läses inte.",
+    "action.cancel": "Avbryt import",
+    "action.retry": "Försök igen",
+    "action.showRetry": "Visa nya försöket",
+    "action.openWheel": "Öppna hjulet",
+    "action.errors": "Hämta errors.csv",
+    "action.errorsShort": "errors.csv",
+    "action.show": "Visa",
+    "wheel.heading": "Årshjulet",
+    "wheel.headingOf": "Årshjulet {wheel}",
+    "wheel.close": "Stäng",
+    "wheel.tabs": "Sidor, ett år per sida",
+    "wheel.svgTitle": "Årshjul",
+    "wheel.groups": "Aktivitetsgrupper",
+    "wheel.groupsPick": "välj en för att visa bara den",
+    "wheel.search": "Sök bland aktiviteterna",
+    "wheel.searchHint": "Namn, grupp, ring, etikett, beskrivning…",
+    "wheel.showAll": "Visa alla",
+    "wheel.caption": "Aktiviteterna i hjulet",
+    "wheel.colItem": "Aktivitet",
+    "wheel.colDate": "Datum",
+    "wheel.colGroup": "Grupp och ring",
+    "wheel.colLabel": "Etikett",
+    "wheel.prev": "Föregående",
+    "wheel.next": "Nästa",
+    "wheel.loading": "Hämtar hjulets aktiviteter...",
+    "wheel.empty": "Hjulet har inga aktiviteter ännu. Importera en fil för att fylla det.",
+    "wheel.status": "{items} på {pages}. Klicka i hjulet för att se vad en ring har en viss dag.",
+    "wheel.gone": "ett hjul som inte finns kvar",
+    "wheel.drawing": "Årshjul {year}: {items} i {rings} och {groups}. Tabellen bredvid listar dem.",
+    "wheel.rings": "Ringar, utifrån och in:",
+    "wheel.arcTitle": "{group} i {ring}: {n}",
+    "wheel.noMatch": "Inga aktiviteter matchar.",
+    "wheel.noItems": "Inga aktiviteter på den här sidan.",
+    "wheel.range": "{first}–{last} av {total}",
+    "wheel.ofYear": " (av {all} detta år)",
+    "wheel.filterGroup": "gruppen {group}",
+    "wheel.filterSpot": "{date} i ringen {ring}",
+    "wheel.filter": "Visar {parts}",
+    "wheel.months": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
+    "upload.heading": "Ny import",
+    "upload.wheel": "Årshjul",
+    "upload.showWheel": "Visa hjulet",
+    "upload.newWheel": "Nytt hjul",
+    "upload.title": "Titel",
+    "upload.year": "År",
+    "upload.create": "Skapa hjul",
+    "upload.file": "Fil",
+    "upload.pick": "Välj fil…",
+    "upload.drop": "eller släpp den här",
+    "upload.kinds": "CSV, TSV, TXT, Excel (xlsx, xls) eller OpenDocument (ods)",
+    "upload.hint": "Du får se vad filen blir innan något sparas: kolumner, datum, antal och hjulet.",
+    "upload.noWheels": "Inga hjul – skapa ett",
+    "upload.needTitle": "Ange titel och år för det nya hjulet.",
+    "upload.oneFile": "Släpp en fil i taget.",
+    "upload.chooseWheel": "Välj eller skapa ett årshjul först.",
+    "upload.progress": "Laddar upp {percent} %…",
+    "upload.reading": "Läser filen…",
+    "http.status": "Servern svarade {status}.",
+    "http.network": "Kunde inte nå servern.",
+    "review.heading": "Granska importen",
+    "review.sheet": "Kalkylblad",
+    "review.dateOrder": "Datumordning",
+    "review.dayFirst": " Dagen först (31/12/2025, 4/3 = 4 mars)",
+    "review.monthFirst": " Månaden först (12/31/2025, 4/3 = 3 april)",
+    "review.columns": "Kolumner och fält",
+    "review.colColumn": "Kolumn i filen, med exempel",
+    "review.colField": "Blir",
+    "review.wheel": "Så blir hjulet",
+    "review.search": "Sök bland de planerade aktiviteterna",
+    "review.firstItems": "De första aktiviteterna",
+    "review.colRow": "Rad",
+    "review.colColumnShort": "Kolumn",
+    "review.colReason": "Orsak",
+    "review.colCells": "Radens celler",
+    "review.mode": "Läge",
+    "review.append": " Lägg till i hjulet",
+    "review.replace": " Ersätt hjulets innehåll",
+    "review.skip": " Hoppa över aktiviteter som redan finns i hjulet",
+    "review.submit": "Importera",
+    "review.cancel": "Avbryt",
+    "review.recount": "Räknar om…",
+    "review.where": "Till {wheel}. Ingenting sparas förrän du trycker Importera.",
+    "review.changeFailed": "Ändringen gick inte: {message}",
+    "review.factFormat": "Format",
+    "review.factEncoding": "Teckenkodning",
+    "review.factDelimiter": "Avgränsare",
+    "review.factSheet": "Blad",
+    "review.factHeader": "Rubrikrad",
+    "review.factOrder": "Datumordning",
+    "review.factRows": "Rader",
+    "review.headerRow": "rad {row}",
+    "review.sampled": "{rows} lästa (filen är stor: antalen gäller dem)",
+    "review.assumed": "Alla datum kan läsas på två sätt. Kontrollera datumen nedan och byt om de blev fel.",
+    "review.columnField": "Fält för kolumnen {column}",
+    "review.noHeader": "(kolumn {n} utan rubrik)",
+    "review.nothingToDraw": "Filen ger inga aktiviteter att rita.",
+    "review.drawnFirst": "Ritat med de första {shown} av {total} aktiviteter, som de hamnar i hjulet.",
+    "review.drawnOne": "Aktiviteten, som den hamnar i hjulet.",
+    "review.drawnAll": "Alla {shown} aktiviteterna, som de hamnar i hjulet.",
+    "review.drawnDuplicates": " De som redan finns i hjulet är med här men hoppas över om du inte väljer annat nedan.",
+    "review.captionFirst": "De första {shown} aktiviteterna",
+    "review.captionAll": "Aktiviteterna",
+    "review.rejectedFirst": "{rejected} – de första {shown} med orsak",
+    "review.rejectedAll": "{rejected} – rad och orsak",
+    "count.rings": { one: "{n} ring", other: "{n} ringar" },
+    "count.newRings": { one: "{n} ny ring", other: "{n} nya ringar" },
+    "count.groups": { one: "{n} grupp", other: "{n} grupper" },
+    "count.newGroups": { one: "{n} ny grupp", other: "{n} nya grupper" },
+    "count.labels": { one: "{n} etikett", other: "{n} etiketter" },
+    "count.newLabels": { one: "{n} ny etikett", other: "{n} nya etiketter" },
+    "count.new": { one: "{n} ny", other: "{n} nya" },
+    "count.pages": { one: "{n} sida", other: "{n} sidor" },
+    "count.newPages": { one: "{n} ny sida", other: "{n} nya sidor" },
+    "count.items": { one: "{n} aktivitet", other: "{n} aktiviteter" },
+    "count.split": ", {n} delas vid årsskiftet",
+    "count.rejected": { one: "{n} rad avvisas", other: "{n} rader avvisas" },
+    "count.duplicatesSkipped": "{n} finns redan och hoppas över",
+    "count.duplicatesKept": "{n} finns redan och importeras igen",
+    "field.name": "Namn (aktivitet)",
+    "field.start": "Startdatum",
+    "field.end": "Slutdatum",
+    "field.ring": "Ring",
+    "field.group": "Aktivitetsgrupp",
+    "field.label": "Etikett",
+    "field.description": "Beskrivning",
+    "field.ignore": "Ignorera (läses inte)",
+    "field.none": "Inget fält (i beskrivningen)",
+    "field.skip": "Läses inte",
+    "kind.csv": "Text (CSV)",
+    "kind.xlsx": "Excel (xlsx)",
+    "kind.xls": "Excel 97–2003 (xls)",
+    "kind.ods": "OpenDocument (ods)",
+    "kind.json": "JSON",
+    "delimiter.comma": "komma (,)",
+    "delimiter.semicolon": "semikolon (;)",
+    "delimiter.tab": "tabb",
+    "delimiter.pipe": "lodstreck (|)",
+    "order.data": "Filens datum visar ordningen.",
+    "order.layout": "Filens format visar ordningen.",
+    "order.default": "Datumen kan läsas på två sätt; dagen först antogs.",
+    "order.request": "Du valde ordningen.",
+    "order.day_first": "dagen före månaden",
+    "order.month_first": "månaden före dagen",
+    "jobs.heading": "Dina importer",
+    "jobs.live": "Direktuppdatering",
+    "jobs.wheel": "Hjul",
+    "jobs.allWheels": "Alla hjul",
+    "jobs.status": "Status",
+    "jobs.all": "Alla",
+    "jobs.none": "Inga importer ännu.",
+    "jobs.noMatch": "Inga importer matchar filtret.",
+    "jobs.more": "Visa fler",
+    "jobs.progressOf": "Förlopp för {file}",
+    "jobs.retried": "Har körts igen.",
+    "jobs.saved": { one: "{n} aktivitet sparade", other: "{n} aktiviteter sparade" },
+    "jobs.skipped": ", {n} fanns redan",
+    "jobs.rejected": { one: ", {n} rad avvisade", other: ", {n} rader avvisade" },
+    "jobs.failed": "Misslyckades",
+    "jobs.nothingSaved": " Ingenting sparades.",
+    "jobs.cancelled": "Avbruten – ingenting sparades.",
+    "jobs.cancelling": "Avbryts – ingenting sparas.",
+    "jobs.rows": "{done} / {total} rader",
+    "status.pending": "Väntar",
+    "status.processing": "Importerar",
+    "status.cancelling": "Avbryter",
+    "status.completed": "Klar",
+    "status.failed": "Misslyckades",
+    "status.cancelled": "Avbruten",
+    "mode.append": "Lägg till",
+    "mode.replace": "Ersätt",
+    "title.completed": "Import klar!",
+    "title.failed": "Import misslyckades",
+    "title.cancelled": "Import avbruten",
+    "title.cancelling": "Avbryter import...",
+    "title.processing": "Importerar data...",
+    "title.started": "Import startad",
+    "eta.soon": "Mindre än 1 minut kvar...",
+    "eta.minute": "Cirka 1 minut kvar...",
+    "eta.minutes": "Cirka {minutes} minuter kvar...",
+    "current.nothingSaved": "Ingenting sparades – hjulet är som före importen.",
+    "current.cancelling": "Importen avbryts; ingenting av den sparas.",
+    "current.noStructure": "Inga nya ringar, grupper eller etiketter: filens fanns redan i hjulet.",
+    "current.failed": "Import misslyckades",
+    "current.retried": "Importen har redan körts igen.",
+    "receipt.saved": { one: "aktivitet sparad i hjulet", other: "aktiviteter sparade i hjulet" },
+    "receipt.skipped": "fanns redan i hjulet och hoppades över",
+    "receipt.pieces": "extra delar: aktiviteter över ett årsskifte, en del per år",
+    "receipt.rejected": { one: "rad avvisades", other: "rader avvisades" },
+    "receipt.rows": { one: "rad i filen", other: "rader i filen" },
+    "receipt.someRejected": { one: "{n} rad kunde inte importeras: se errors.csv för rad och orsak.", other: "{n} rader kunde inte importeras: se errors.csv för rad och orsak." },
+    "receipt.allRows": "Alla rader i filen blev aktiviteter.",
+    "confirm.heading": "Ersätta hjulets innehåll?",
+    "confirm.text": "Alla ringar, grupper, etiketter och aktiviteter i hjulet byts mot filens. Den gamla datan ligger kvar tills den nya är helt inläst; misslyckas eller avbryts importen ändras ingenting.",
+    "confirm.no": "Avbryt",
+    "confirm.yes": "Ersätt",
+  },
+  en: {
+    "page.title": "Import activities – Year wheel",
+    "page.heading": "Import activities",
+    "page.logout": "Sign out",
+    "signin.heading": "Sign in",
+    "signin.hint.before": "Paste your access token (JWT), or open the link that ",
+    "signin.hint.after": " prints.",
+    "signin.label": "Access token",
+    "signin.submit": "Sign in",
+    "signin.expired": "Your token is invalid or has expired. Sign in again.",
+    "current.receipt": "What became of the file's rows",
+    "current.split": "An activity that crosses a year end is split into one part per year, on each year's page. So the wheel can get more activities than the file has rows.",
+    "current.fix.lead": "Correct and import again:",
+    "current.fix.text": " download errors.csv, correct the cells (Excel will do) and drop the file here again under New import. The Row and Reason columns are not read.",
+    "action.cancel": "Cancel import",
+    "action.retry": "Try again",
+    "action.showRetry": "Show the new attempt",
+    "action.openWheel": "Open the wheel",
+    "action.errors": "Download errors.csv",
+    "action.errorsShort": "errors.csv",
+    "action.show": "Show",
+    "wheel.heading": "The year wheel",
+    "wheel.headingOf": "The year wheel {wheel}",
+    "wheel.close": "Close",
+    "wheel.tabs": "Pages, one year per page",
+    "wheel.svgTitle": "Year wheel",
+    "wheel.groups": "Activity groups",
+    "wheel.groupsPick": "pick one to show only that one",
+    "wheel.search": "Search the activities",
+    "wheel.searchHint": "Name, group, ring, label, description…",
+    "wheel.showAll": "Show all",
+    "wheel.caption": "The activities in the wheel",
+    "wheel.colItem": "Activity",
+    "wheel.colDate": "Date",
+    "wheel.colGroup": "Group and ring",
+    "wheel.colLabel": "Label",
+    "wheel.prev": "Previous",
+    "wheel.next": "Next",
+    "wheel.loading": "Fetching the wheel's activities...",
+    "wheel.empty": "The wheel has no activities yet. Import a file to fill it.",
+    "wheel.status": "{items} on {pages}. Click in the wheel to see what a ring holds on a given day.",
+    "wheel.gone": "a wheel that no longer exists",
+    "wheel.drawing": "Year wheel {year}: {items} in {rings} and {groups}. The table beside it lists them.",
+    "wheel.rings": "Rings, from the outside in:",
+    "wheel.arcTitle": "{group} in {ring}: {n}",
+    "wheel.noMatch": "No activities match.",
+    "wheel.noItems": "No activities on this page.",
+    "wheel.range": "{first}–{last} of {total}",
+    "wheel.ofYear": " (of {all} this year)",
+    "wheel.filterGroup": "the group {group}",
+    "wheel.filterSpot": "{date} in the ring {ring}",
+    "wheel.filter": "Showing {parts}",
+    "wheel.months": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    "upload.heading": "New import",
+    "upload.wheel": "Year wheel",
+    "upload.showWheel": "Show the wheel",
+    "upload.newWheel": "New wheel",
+    "upload.title": "Title",
+    "upload.year": "Year",
+    "upload.create": "Create wheel",
+    "upload.file": "File",
+    "upload.pick": "Choose a file…",
+    "upload.drop": "or drop it here",
+    "upload.kinds": "CSV, TSV, TXT, Excel (xlsx, xls) or OpenDocument (ods)",
+    "upload.hint": "You see what the file becomes before anything is saved: columns, dates, counts and the wheel.",
+    "upload.noWheels": "No wheels – create one",
+    "upload.needTitle": "Give the new wheel a title and a year.",
+    "upload.oneFile": "Drop one file at a time.",
+    "upload.chooseWheel": "Choose or create a year wheel first.",
+    "upload.progress": "Uploading {percent} %…",
+    "upload.reading": "Reading the file…",
+    "http.status": "The server answered {status}.",
+    "http.network": "Could not reach the server.",
+    "review.heading": "Review the import",
+    "review.sheet": "Sheet",
+    "review.dateOrder": "Date order",
+    "review.dayFirst": " Day first (31/12/2025, 4/3 = 4 March)",
+    "review.monthFirst": " Month first (12/31/2025, 4/3 = 3 April)",
+    "review.columns": "Columns and fields",
+    "review.colColumn": "Column in the file, with examples",
+    "review.colField": "Becomes",
+    "review.wheel": "How the wheel will look",
+    "review.search": "Search the planned activities",
+    "review.firstItems": "The first activities",
+    "review.colRow": "Row",
+    "review.colColumnShort": "Column",
+    "review.colReason": "Reason",
+    "review.colCells": "The row's cells",
+    "review.mode": "Mode",
+    "review.append": " Add to the wheel",
+    "review.replace": " Replace the wheel's contents",
+    "review.skip": " Skip activities the wheel already has",
+    "review.submit": "Import",
+    "review.cancel": "Cancel",
+    "review.recount": "Recounting…",
+    "review.where": "Into {wheel}. Nothing is saved until you press Import.",
+    "review.changeFailed": "The change did not go through: {message}",
+    "review.factFormat": "Format",
+    "review.factEncoding": "Encoding",
+    "review.factDelimiter": "Separator",
+    "review.factSheet": "Sheet",
+    "review.factHeader": "Header row",
+    "review.factOrder": "Date order",
+    "review.factRows": "Rows",
+    "review.headerRow": "row {row}",
+    "review.sampled": "{rows} read (the file is large: the counts are theirs)",
+    "review.assumed": "Every date can be read two ways. Check the dates below and switch if they came out wrong.",
+    "review.columnField": "Field for the column {column}",
+    "review.noHeader": "(column {n} without a header)",
+    "review.nothingToDraw": "The file gives no activities to draw.",
+    "review.drawnFirst": "Drawn with the first {shown} of {total} activities, as they will land in the wheel.",
+    "review.drawnOne": "The activity, as it will land in the wheel.",
+    "review.drawnAll": "All {shown} activities, as they will land in the wheel.",
+    "review.drawnDuplicates": " Those the wheel already has are included here but skipped unless you choose otherwise below.",
+    "review.captionFirst": "The first {shown} activities",
+    "review.captionAll": "The activities",
+    "review.rejectedFirst": "{rejected} – the first {shown} with their reason",
+    "review.rejectedAll": "{rejected} – row and reason",
+    "count.rings": { one: "{n} ring", other: "{n} rings" },
+    "count.newRings": { one: "{n} new ring", other: "{n} new rings" },
+    "count.groups": { one: "{n} group", other: "{n} groups" },
+    "count.newGroups": { one: "{n} new group", other: "{n} new groups" },
+    "count.labels": { one: "{n} label", other: "{n} labels" },
+    "count.newLabels": { one: "{n} new label", other: "{n} new labels" },
+    "count.new": { one: "{n} new", other: "{n} new" },
+    "count.pages": { one: "{n} page", other: "{n} pages" },
+    "count.newPages": { one: "{n} new page", other: "{n} new pages" },
+    "count.items": { one: "{n} activity", other: "{n} activities" },
+    "count.split": ", {n} split at the year end",
+    "count.rejected": { one: "{n} row rejected", other: "{n} rows rejected" },
+    "count.duplicatesSkipped": "{n} already there and skipped",
+    "count.duplicatesKept": "{n} already there and imported again",
+    "field.name": "Name (activity)",
+    "field.start": "Start date",
+    "field.end": "End date",
+    "field.ring": "Ring",
+    "field.group": "Activity group",
+    "field.label": "Label",
+    "field.description": "Description",
+    "field.ignore": "Ignore (not read)",
+    "field.none": "No field (in the description)",
+    "field.skip": "Not read",
+    "kind.csv": "Text (CSV)",
+    "kind.xlsx": "Excel (xlsx)",
+    "kind.xls": "Excel 97–2003 (xls)",
+    "kind.ods": "OpenDocument (ods)",
+    "kind.json": "JSON",
+    "delimiter.comma": "comma (,)",
+    "delimiter.semicolon": "semicolon (;)",
+    "delimiter.tab": "tab",
+    "delimiter.pipe": "vertical bar (|)",
+    "order.data": "The file's dates show the order.",
+    "order.layout": "The file's format shows the order.",
+    "order.default": "The dates can be read two ways; day first was assumed.",
+    "order.request": "You chose the order.",
+    "order.day_first": "day before month",
+    "order.month_first": "month before day",
+    "jobs.heading": "Your imports",
+    "jobs.live": "Live updates",
+    "jobs.wheel": "Wheel",
+    "jobs.allWheels": "All wheels",
+    "jobs.status": "Status",
+    "jobs.all": "All",
+    "jobs.none": "No imports yet.",
+    "jobs.noMatch": "No imports match the filter.",
+    "jobs.more": "Show more",
+    "jobs.progressOf": "Progress of {file}",
+    "jobs.retried": "Has been run again.",
+    "jobs.saved": { one: "{n} activity saved", other: "{n} activities saved" },
+    "jobs.skipped": ", {n} already there",
+    "jobs.rejected": { one: ", {n} row rejected", other: ", {n} rows rejected" },
+    "jobs.failed": "Failed",
+    "jobs.nothingSaved": " Nothing was saved.",
+    "jobs.cancelled": "Cancelled – nothing was saved.",
+    "jobs.cancelling": "Cancelling – nothing is saved.",
+    "jobs.rows": "{done} / {total} rows",
+    "status.pending": "Waiting",
+    "status.processing": "Importing",
+    "status.cancelling": "Cancelling",
+    "status.completed": "Done",
+    "status.failed": "Failed",
+    "status.cancelled": "Cancelled",
+    "mode.append": "Add",
+    "mode.replace": "Replace",
+    "title.completed": "Import done!",
+    "title.failed": "Import failed",
+    "title.cancelled": "Import cancelled",
+    "title.cancelling": "Cancelling import...",
+    "title.processing": "Importing data...",
+    "title.started": "Import started",
+    "eta.soon": "Less than 1 minute left...",
+    "eta.minute": "About 1 minute left...",
+    "eta.minutes": "About {minutes} minutes left...",
+    "current.nothingSaved": "Nothing was saved – the wheel is as it was before the import.",
+    "current.cancelling": "The import is being cancelled; nothing of it is saved.",
+    "current.noStructure": "No new rings, groups or labels: the file's were in the wheel already.",
+    "current.failed": "Import failed",
+    "current.retried": "The import has been run again already.",
+    "receipt.saved": { one: "activity saved in the wheel", other: "activities saved in the wheel" },
+    "receipt.skipped": "already in the wheel and skipped",
+    "receipt.pieces": "extra parts: activities across a year end, one part per year",
+    "receipt.rejected": { one: "row rejected", other: "rows rejected" },
+    "receipt.rows": { one: "row in the file", other: "rows in the file" },
+    "receipt.someRejected": { one: "{n} row could not be imported: see errors.csv for the row and the reason.", other: "{n} rows could not be imported: see errors.csv for each row and its reason." },
+    "receipt.allRows": "Every row of the file became an activity.",
+    "confirm.heading": "Replace the wheel's contents?",
+    "confirm.text": "Every ring, group, label and activity in the wheel is replaced by the file's. The old data stays until the new is fully read; if the import fails or is cancelled, nothing changes.",
+    "confirm.no": "Cancel",
+    "confirm.yes": "Replace",
+  },
+};
+
+// The first of "sv" and "en" among the browser's languages, most preferred first.
+export function pickLanguage(languages) {
+  for (const tag of languages || []) {
+    const primary = String(tag).toLowerCase().split("-")[0];
+    if (primary === "sv" || primary === "en") return primary;
+  }
+  return "sv";
+}
+
+const BROWSER_LANGUAGES = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+export const LANG = pickLanguage(BROWSER_LANGUAGES);
+
+// Numbers and dates the way the browser's own variant writes them ("Apr 3" in en-US, "3 Apr" in
+// en-GB); Swedish always as in Sweden.
+function formatLocale() {
+  if (LANG === "sv") return "sv-SE";
+  const tag = BROWSER_LANGUAGES.find((l) => String(l).toLowerCase().split("-")[0] === "en");
+  try {
+    return Intl.getCanonicalLocales(tag)[0] || "en";
+  } catch {
+    return "en";
+  }
+}
+const LOCALE = formatLocale();
+const NUMBER = new Intl.NumberFormat(LOCALE);
+const ONE_DECIMAL = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const PLURAL = new Intl.PluralRules(LANG);
+const DAY_MONTH = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", timeZone: "UTC" });
+const DATE_TIME = new Intl.DateTimeFormat(LOCALE, { dateStyle: "short", timeStyle: "short" });
+
+// A number grouped the language's way: "1 929" (sv), "1,929" (en).
+export const count = (n) => NUMBER.format(Number(n ?? 0));
+
+// The text of `key`, its {name} slots filled from `params` (numbers grouped).
+export function t(key, params = {}) {
+  let text = TEXTS[LANG][key] ?? TEXTS.sv[key];
+  if (text === undefined) return key;
+  if (typeof text === "object" && !Array.isArray(text)) text = text[PLURAL.select(Number(params.n ?? 0))] ?? text.other;
+  if (typeof text !== "string") return text;
+  return text.replace(/\{(\w+)\}/g, (slot, name) => {
+    const value = params[name];
+    if (value === undefined || value === null) return slot;
+    return typeof value === "number" ? count(value) : String(value);
+  });
+}
+
+// A count in words: tn("count.items", 1929) -> "1 929 aktiviteter".
+// A count given as text in `params.n` (plain digits) is shown as given; its number picks the form.
+export const tn = (key, n, params = {}) => t(key, { n, ...params });
+
+// "3 apr" (sv) or "Apr 3" (en) for "YYYY-MM-DD": the language's order, the table's month names.
+export function dayMonth(iso) {
+  const date = new Date(Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)));
+  const months = t("wheel.months");
+  return DAY_MONTH.formatToParts(date)
+    .map((part) => (part.type === "month" ? months[+iso.slice(5, 7) - 1] : part.type === "literal" ? " " : part.value))
+    .join("").replace(/\s+/g, " ").trim();
+}
+
+export const dateTime = (iso) => DATE_TIME.format(new Date(iso));
+
+// index.html's own texts: data-t="key" fills an element's text, data-t-ATTR="key" an attribute.
+// The Swedish in the markup is what a page without JavaScript shows.
+export function localize(root = document) {
+  document.documentElement.lang = LANG;
+  document.title = t("page.title");
+  for (const node of root.querySelectorAll("*")) {
+    for (const name of node.getAttributeNames()) {
+      if (name === "data-t") node.textContent = t(node.getAttribute(name));
+      else if (name.startsWith("data-t-")) node.setAttribute(name.slice(7), t(node.getAttribute(name)));
+    }
+  }
+}
+
 const TOKEN_KEY = "importer.token";
 const WHEEL_KEY = "importer.wheel";
 const CURRENT_KEY = "importer.current";
@@ -14,16 +519,16 @@ const JOBS_PAGE = 20;
 const ITEMS_PAGE = 10000;
 
 const STATUS_TEXT = {
-  pending: "Väntar",
-  processing: "Importerar",
-  cancelling: "Avbryter",
-  completed: "Klar",
-  failed: "Misslyckades",
-  cancelled: "Avbruten",
+  pending: t("status.pending"),
+  processing: t("status.processing"),
+  cancelling: t("status.cancelling"),
+  completed: t("status.completed"),
+  failed: t("status.failed"),
+  cancelled: t("status.cancelled"),
 };
 
-const MODE_TEXT = { append: "Lägg till", replace: "Ersätt" };
-const NOTHING_SAVED = "Ingenting sparades – hjulet är som före importen.";
+const MODE_TEXT = { append: t("mode.append"), replace: t("mode.replace") };
+const NOTHING_SAVED = t("current.nothingSaved");
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,22 +577,20 @@ const fmt = (n) => String(n ?? 0);
 
 export function etaText(seconds) {
   if (seconds === null || seconds === undefined) return "";
-  if (seconds < 60) return "Mindre än 1 minut kvar...";
+  if (seconds < 60) return t("eta.soon");
   const minutes = Math.round(seconds / 60);
-  if (minutes <= 1) return "Cirka 1 minut kvar...";
-  return `Cirka ${minutes} minuter kvar...`;
+  if (minutes <= 1) return t("eta.minute");
+  return t("eta.minutes", { minutes: String(minutes) });
 }
-
-const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
 
 // "✓ 3 nya ringar ✓ 39 nya grupper": only what the import created, only when there is some.
 function structureText(job) {
   const c = job.counts || {};
   const parts = [];
-  if (c.rings) parts.push(plural(c.rings, "ny ring", "nya ringar"));
-  if (c.groups) parts.push(plural(c.groups, "ny grupp", "nya grupper"));
-  if (c.labels) parts.push(plural(c.labels, "ny etikett", "nya etiketter"));
-  if (c.pages) parts.push(plural(c.pages, "ny sida", "nya sidor"));
+  if (c.rings) parts.push(tn("count.newRings", c.rings, { n: fmt(c.rings) }));
+  if (c.groups) parts.push(tn("count.newGroups", c.groups, { n: fmt(c.groups) }));
+  if (c.labels) parts.push(tn("count.newLabels", c.labels, { n: fmt(c.labels) }));
+  if (c.pages) parts.push(tn("count.newPages", c.pages, { n: fmt(c.pages) }));
   return parts.map((p) => `✓ ${p}`).join(" ");
 }
 
@@ -106,13 +609,12 @@ export function receiptOf(job) {
 
 function timeText(iso) {
   if (!iso) return "";
-  const d = new Date(iso);
-  return d.toLocaleString("sv-SE", { dateStyle: "short", timeStyle: "short" });
+  return dateTime(iso);
 }
 
 function wheelName(id) {
   const wheel = state.wheels.get(id);
-  return wheel ? `${wheel.title} (${wheel.year})` : "ett hjul som inte finns kvar";
+  return wheel ? `${wheel.title} (${wheel.year})` : t("wheel.gone");
 }
 
 // ---------- HTTP ----------
@@ -127,7 +629,7 @@ class ApiError extends Error {
 
 async function errorFrom(response) {
   let code = `http_${response.status}`;
-  let message = `Servern svarade ${response.status}.`;
+  let message = t("http.status", { status: String(response.status) });
   try {
     const body = await response.json();
     if (body && body.error) {
@@ -146,7 +648,7 @@ async function api(path, { method = "GET", body, json } = {}) {
   }
   const response = await fetch(path, { method, headers, body });
   if (response.status === 401) {
-    signOut("Din token är ogiltig eller har gått ut. Logga in igen.");
+    signOut(t("signin.expired"));
     throw await errorFrom(response);
   }
   if (!response.ok) throw await errorFrom(response);
@@ -168,18 +670,18 @@ function upload(wheelId, file) {
       if (e.lengthComputable) {
         // Once the bytes are up, the server reads and plans the file.
         setText($("review-busy"), e.loaded < e.total
-          ? `Laddar upp ${Math.floor((100 * e.loaded) / e.total)} %…` : "Läser filen…");
+          ? t("upload.progress", { percent: String(Math.floor((100 * e.loaded) / e.total)) }) : t("upload.reading"));
       }
     });
     xhr.addEventListener("load", () => {
       const body = xhr.response;
       if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
-      if (xhr.status === 401) signOut("Din token är ogiltig eller har gått ut. Logga in igen.");
+      if (xhr.status === 401) signOut(t("signin.expired"));
       const err = body && body.error;
       reject(new ApiError(xhr.status, err ? err.code : `http_${xhr.status}`,
-        err && err.message ? err.message : `Servern svarade ${xhr.status}.`));
+        err && err.message ? err.message : t("http.status", { status: String(xhr.status) })));
     });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "Kunde inte nå servern.")));
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", t("http.network"))));
     xhr.send(form);
   });
 }
@@ -260,7 +762,7 @@ async function loadWheels(selectId) {
   }
   state.wheels = new Map(wheels.map((w) => [w.id, w]));
   if (wheels.length === 0) {
-    select.append(el("option", { value: "", disabled: true, selected: true }, "Inga hjul – skapa ett"));
+    select.append(el("option", { value: "", disabled: true, selected: true }, t("upload.noWheels")));
     toggleNewWheel(true);
   }
   for (const w of wheels) {
@@ -269,7 +771,7 @@ async function loadWheels(selectId) {
   if (wanted && wheels.some((w) => w.id === wanted)) select.value = wanted;
   const filter = $("filter-wheel");
   const chosen = filter.value;
-  filter.replaceChildren(el("option", { value: "" }, "Alla hjul"),
+  filter.replaceChildren(el("option", { value: "" }, t("jobs.allWheels")),
     ...wheels.map((w) => el("option", { value: w.id }, `${w.title} (${w.year})`)));
   filter.value = state.wheels.has(chosen) ? chosen : "";
   show($("show-wheel"), wheels.length > 0);
@@ -288,7 +790,7 @@ async function createWheel() {
   const title = $("wheel-title").value.trim();
   const year = Number($("wheel-year").value);
   if (!title || !Number.isInteger(year)) {
-    setText($("upload-error"), "Ange titel och år för det nya hjulet.");
+    setText($("upload-error"), t("upload.needTitle"));
     return;
   }
   setText($("upload-error"), "");
@@ -305,7 +807,8 @@ async function createWheel() {
 
 // ---------- the wheel view ----------
 
-const wheelView = new WheelView($);
+const WHEEL_TEXTS = { t, tn, count, dayMonth, lang: LANG };
+const wheelView = new WheelView($, { texts: WHEEL_TEXTS });
 
 // Every item of the wheel, page after page of the items route (a server that answers all at
 // once, without `next`, is read in one go).
@@ -328,8 +831,8 @@ async function openWheel(wheelId, { scroll = false } = {}) {
   state.wheelView.id = wheelId;
   const section = $("wheel-view");
   show(section, true);
-  $("wheel-heading").textContent = `Årshjulet ${wheelName(wheelId)}`;
-  setText($("wheel-status"), "Hämtar hjulets aktiviteter...");
+  $("wheel-heading").textContent = t("wheel.headingOf", { wheel: wheelName(wheelId) });
+  setText($("wheel-status"), t("wheel.loading"));
   if (!same) show($("wheel-panel"), false);
   if (scroll) section.scrollIntoView({ block: "start" });
   try {
@@ -339,17 +842,16 @@ async function openWheel(wheelId, { scroll = false } = {}) {
     if (load !== state.wheelView.load) return; // another wheel was asked for meanwhile
     section.dataset.fetchMs = (performance.now() - started).toFixed(1);
     section.dataset.wheel = wheelId;
-    $("wheel-heading").textContent = `Årshjulet ${wheel.title} (${wheel.year})`;
+    $("wheel-heading").textContent = t("wheel.headingOf", { wheel: `${wheel.title} (${wheel.year})` });
     if (items.length === 0) {
-      setText($("wheel-status"), "Hjulet har inga aktiviteter ännu. Importera en fil för att fylla det.");
+      setText($("wheel-status"), t("wheel.empty"));
       show($("wheel-tabs"), false);
       show($("wheel-panel"), false);
       return;
     }
     const pages = new Set(items.map((it) => it.page_year)).size;
-    setText($("wheel-status"), `${items.length.toLocaleString("sv-SE")} ${items.length === 1 ? "aktivitet" : "aktiviteter"} `
-      + `på ${plural(pages, "sida", "sidor")}. `
-      + "Klicka i hjulet för att se vad en ring har en viss dag.");
+    setText($("wheel-status"), t("wheel.status", {
+      items: tn("count.items", items.length), pages: tn("count.pages", pages) }));
     show($("wheel-panel"), true);
     wheelView.show(wheel, items);
   } catch (e) {
@@ -389,7 +891,7 @@ function confirmReplace() {
 function sizeText(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} kB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1).replace(".", ",")} MB`;
+  return `${ONE_DECIMAL.format(bytes / (1024 * 1024))} MB`;
 }
 
 function fileChosen() {
@@ -406,7 +908,7 @@ function dropFile(event) {
   const files = event.dataTransfer && event.dataTransfer.files;
   if (!files || files.length === 0) return;
   if (files.length > 1) {
-    setText($("upload-error"), "Släpp en fil i taget.");
+    setText($("upload-error"), t("upload.oneFile"));
     return;
   }
   setText($("upload-error"), "");
@@ -418,25 +920,14 @@ function dropFile(event) {
 
 const FIELDS = ["name", "start", "end", "ring", "group", "label", "description"];
 const FIELD_TEXT = {
-  name: "Namn (aktivitet)",
-  start: "Startdatum",
-  end: "Slutdatum",
-  ring: "Ring",
-  group: "Aktivitetsgrupp",
-  label: "Etikett",
-  description: "Beskrivning",
-  ignore: "Ignorera (läses inte)",
-  "": "Inget fält (i beskrivningen)",
-  skip: "Läses inte",
+  ...Object.fromEntries([...FIELDS, "ignore", "skip"].map((f) => [f, t(`field.${f}`)])),
+  "": t("field.none"),
 };
-const KIND_TEXT = { csv: "Text (CSV)", xlsx: "Excel (xlsx)", xls: "Excel 97–2003 (xls)", ods: "OpenDocument (ods)", json: "JSON" };
-const DELIMITER_TEXT = { ",": "komma (,)", ";": "semikolon (;)", "\t": "tabb", "|": "lodstreck (|)" };
-const ORDER_SOURCE_TEXT = {
-  data: "Filens datum visar ordningen.",
-  layout: "Filens format visar ordningen.",
-  default: "Datumen kan läsas på två sätt; dagen först antogs.",
-  request: "Du valde ordningen.",
+const KIND_TEXT = Object.fromEntries(["csv", "xlsx", "xls", "ods", "json"].map((k) => [k, t(`kind.${k}`)]));
+const DELIMITER_TEXT = {
+  ",": t("delimiter.comma"), ";": t("delimiter.semicolon"), "\t": t("delimiter.tab"), "|": t("delimiter.pipe"),
 };
+const ORDER_SOURCE_TEXT = Object.fromEntries(["data", "layout", "default", "request"].map((k) => [k, t(`order.${k}`)]));
 const SHOWN_ITEMS = 100;
 
 const review = {
@@ -446,18 +937,15 @@ const review = {
   ask: 0, // the newest request; an older answer is dropped
 };
 
-const reviewWheel = new WheelView((name) => $(`review-${name}`), { prefix: "review-" });
-
-const count = (n) => Number(n ?? 0).toLocaleString("sv-SE");
-const words = (n, one, many) => `${count(n)} ${n === 1 ? one : many}`;
+const reviewWheel = new WheelView((name) => $(`review-${name}`), { prefix: "review-", texts: WHEEL_TEXTS });
 
 // "3 ringar (1 ny)", "39 nya grupper" (all new), "39 grupper" (all there already).
-function structurePart(c, one, many, newOne, newMany) {
+function structurePart(c, key, newKey) {
   const fresh = c ? c.new ?? 0 : 0;
   const total = fresh + (c ? c.existing ?? 0 : 0);
   if (!total) return null;
-  if (fresh === total) return words(total, `${newOne} ${one}`, `${newMany} ${many}`);
-  return words(total, one, many) + (fresh ? ` (${fresh} ${fresh === 1 ? newOne : newMany})` : "");
+  if (fresh === total) return tn(newKey, total);
+  return tn(key, total) + (fresh ? ` (${tn("count.new", fresh)})` : "");
 }
 
 // The preview's counts in words, one part per fact:
@@ -465,17 +953,16 @@ function structurePart(c, one, many, newOne, newMany) {
 export function reviewCountParts(counts, { skip = true } = {}) {
   const c = counts || {};
   const parts = [
-    structurePart(c.rings, "ring", "ringar", "ny", "nya"),
-    structurePart(c.groups, "grupp", "grupper", "ny", "nya"),
-    structurePart(c.labels, "etikett", "etiketter", "ny", "nya"),
+    structurePart(c.rings, "count.rings", "count.newRings"),
+    structurePart(c.groups, "count.groups", "count.newGroups"),
+    structurePart(c.labels, "count.labels", "count.newLabels"),
   ];
   // Kept, the duplicates are imported again: they count among the activities.
   const items = (c.items ?? 0) + (skip ? 0 : c.skipped_duplicates ?? 0);
-  parts.push(words(items, "aktivitet", "aktiviteter")
-    + (c.split_items && items ? `, ${count(c.split_items)} delas vid årsskiftet` : ""));
-  if (c.rejected) parts.push(words(c.rejected, "rad avvisas", "rader avvisas"));
+  parts.push(tn("count.items", items) + (c.split_items && items ? tn("count.split", c.split_items) : ""));
+  if (c.rejected) parts.push(tn("count.rejected", c.rejected));
   if (c.skipped_duplicates) {
-    parts.push(`${count(c.skipped_duplicates)} finns redan och ${skip ? "hoppas över" : "importeras igen"}`);
+    parts.push(tn(skip ? "count.duplicatesSkipped" : "count.duplicatesKept", c.skipped_duplicates));
   }
   return parts.filter(Boolean);
 }
@@ -517,7 +1004,7 @@ function setReviewBusy(busy, text = "") {
   const section = $("review");
   section.setAttribute("aria-busy", String(busy));
   section.classList.toggle("is-busy", busy);
-  setText($("review-busy"), busy ? text || "Räknar om…" : "");
+  setText($("review-busy"), busy ? text || t("review.recount") : "");
   for (const control of section.querySelectorAll("#review-body select, #review-body input[name=date-order], #review-skip, input[name=mode]")) {
     control.disabled = busy;
   }
@@ -528,7 +1015,7 @@ async function startReview(file) {
   const wheelId = $("wheel-select").value;
   setText($("upload-error"), "");
   if (!wheelId) {
-    setText($("upload-error"), "Välj eller skapa ett årshjul först.");
+    setText($("upload-error"), t("upload.chooseWheel"));
     return;
   }
   localStorage.setItem(WHEEL_KEY, wheelId);
@@ -540,10 +1027,10 @@ async function startReview(file) {
   show($("review-body"), false);
   setText($("review-error"), "");
   $("review-file").textContent = `${file.name} (${sizeText(file.size)})`;
-  $("review-where").textContent = `Till ${wheelName(wheelId)}. Ingenting sparas förrän du trycker Importera.`;
+  $("review-where").textContent = t("review.where", { wheel: wheelName(wheelId) });
   for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === "append";
   $("review-skip").checked = true;
-  setReviewBusy(true, "Läser filen…");
+  setReviewBusy(true, t("upload.reading"));
   $("review").scrollIntoView({ block: "start" });
   try {
     const preview = await upload(wheelId, file);
@@ -575,7 +1062,7 @@ async function changeReview(changes) {
     review.preview = changed;
   } catch (e) {
     if (ask !== review.ask) return;
-    if (e.status !== 401) setText($("review-error"), `Ändringen gick inte: ${e.message}`);
+    if (e.status !== 401) setText($("review-error"), t("review.changeFailed", { message: e.message }));
   }
   setReviewBusy(false);
   renderReview();
@@ -593,7 +1080,7 @@ function leaveReview() {
   $("drop-zone").classList.remove("has-file");
 }
 
-const ORDER_TEXT = { day_first: "dagen före månaden", month_first: "månaden före dagen" };
+const ORDER_TEXT = { day_first: t("order.day_first"), month_first: t("order.month_first") };
 
 // Whether the date order is the person's to choose: assumed, chosen, or read both ways.
 function dateChoice(p) {
@@ -613,13 +1100,13 @@ function renderReview() {
   const f = p.format || {};
   const c = p.counts || {};
   $("review-facts").replaceChildren(
-    ...fact("Format", KIND_TEXT[f.kind] || f.kind),
-    ...fact("Teckenkodning", f.encoding ? f.encoding.toUpperCase() : ""),
-    ...fact("Avgränsare", f.delimiter ? DELIMITER_TEXT[f.delimiter] || `"${f.delimiter}"` : ""),
-    ...fact("Blad", f.sheet || ""),
-    ...fact("Rubrikrad", f.header_row ? `rad ${f.header_row}` : ""),
-    ...fact("Datumordning", p.date_order && !dateChoice(p) ? ORDER_TEXT[p.date_order] : ""),
-    ...fact("Rader", p.sampled ? `${count(c.rows)} lästa (filen är stor: antalen gäller dem)` : count(c.rows)),
+    ...fact(t("review.factFormat"), KIND_TEXT[f.kind] || f.kind),
+    ...fact(t("review.factEncoding"), f.encoding ? f.encoding.toUpperCase() : ""),
+    ...fact(t("review.factDelimiter"), f.delimiter ? DELIMITER_TEXT[f.delimiter] || `"${f.delimiter}"` : ""),
+    ...fact(t("review.factSheet"), f.sheet || ""),
+    ...fact(t("review.factHeader"), f.header_row ? t("review.headerRow", { row: String(f.header_row) }) : ""),
+    ...fact(t("review.factOrder"), p.date_order && !dateChoice(p) ? ORDER_TEXT[p.date_order] : ""),
+    ...fact(t("review.factRows"), p.sampled ? t("review.sampled", { rows: count(c.rows) }) : count(c.rows)),
   );
 
   const sheets = f.sheets || [];
@@ -643,7 +1130,7 @@ function renderReview() {
   show($("review-dates"), dateChoice(p));
   $("review-dates").classList.toggle("assumed", assumed);
   $("review-dates-note").textContent = assumed
-    ? "Alla datum kan läsas på två sätt. Kontrollera datumen nedan och byt om de blev fel."
+    ? t("review.assumed")
     : ORDER_SOURCE_TEXT[p.date_order_source] || "";
   for (const radio of document.querySelectorAll("input[name=date-order]")) radio.checked = radio.value === p.date_order;
 
@@ -658,7 +1145,7 @@ function renderColumns(p) {
     const chosen = columnChoice(p, column);
     const choices = [...FIELDS, "ignore", chosen === "skip" ? "skip" : ""];
     const select = el("select", {
-      class: "field-select", "aria-label": `Fält för kolumnen ${column.header || column.index + 1}`,
+      class: "field-select", "aria-label": t("review.columnField", { column: column.header || String(column.index + 1) }),
       dataset: { header: column.header }, onchange: (e) => remap(column, e.target.value),
     }, ...choices.map((value) => el("option", { value, selected: value === chosen }, FIELD_TEXT[value])));
     select.value = chosen;
@@ -667,7 +1154,7 @@ function renderColumns(p) {
     const samples = (column.samples || []).filter(Boolean);
     return el("tr", { dataset: { field: chosen } },
       el("th", { scope: "row" },
-        el("span", { class: "column-header" }, column.header || `(kolumn ${column.index + 1} utan rubrik)`),
+        el("span", { class: "column-header" }, column.header || t("review.noHeader", { n: String(column.index + 1) })),
         samples.length ? el("span", { class: "samples" }, ...samples.flatMap((sample, i) => [
           i ? " · " : null, el("span", { class: "sample" }, sample)]).filter(Boolean)) : null),
       el("td", { class: "field-cell" }, select));
@@ -683,15 +1170,15 @@ function renderPlannedWheel(p) {
   show($("review-wheel-panel"), items.length > 0);
   show($("review-wheel-tabs"), items.length > 0);
   if (!items.length) {
-    $("review-wheel-note").textContent = "Filen ger inga aktiviteter att rita.";
+    $("review-wheel-note").textContent = t("review.nothingToDraw");
     return;
   }
   $("review-wheel-note").textContent = (total > items.length
-    ? `Ritat med de första ${count(items.length)} av ${count(total)} aktiviteter, som de hamnar i hjulet.`
-    : `${items.length === 1 ? "Aktiviteten" : `Alla ${count(items.length)} aktiviteterna`}, som de hamnar i hjulet.`)
-    + (c.skipped_duplicates ? " De som redan finns i hjulet är med här men hoppas över om du inte väljer annat nedan." : "");
+    ? t("review.drawnFirst", { shown: items.length, total })
+    : items.length === 1 ? t("review.drawnOne") : t("review.drawnAll", { shown: items.length }))
+    + (c.skipped_duplicates ? t("review.drawnDuplicates") : "");
   $("review-wheel-table-caption").textContent = total > items.length
-    ? `De första ${count(items.length)} aktiviteterna` : "Aktiviteterna";
+    ? t("review.captionFirst", { shown: items.length }) : t("review.captionAll");
   reviewWheel.show(wheel, items.map((it) => ({ ...it })));
 }
 
@@ -703,8 +1190,8 @@ function renderRejected(p) {
   if (p.id !== renderRejected.shownFor) $("review-rejected-box").open = total > 0 && total <= 10;
   renderRejected.shownFor = p.id;
   $("review-rejected-summary").textContent = total > rejected.length
-    ? `${words(total, "rad avvisas", "rader avvisas")} – de första ${count(rejected.length)} med orsak`
-    : `${words(total, "rad avvisas", "rader avvisas")} – rad och orsak`;
+    ? t("review.rejectedFirst", { rejected: tn("count.rejected", total), shown: rejected.length })
+    : t("review.rejectedAll", { rejected: tn("count.rejected", total) });
   $("review-rejected-body").replaceChildren(...rejected.map((r) => el("tr", {},
     el("td", { class: "num" }, String(r.row)),
     el("td", {}, r.column || ""),
@@ -929,12 +1416,12 @@ function render() {
 
 function titleFor(job) {
   switch (job.status) {
-    case "completed": return "Import klar!";
-    case "failed": return "Import misslyckades";
-    case "cancelled": return "Import avbruten";
-    case "cancelling": return "Avbryter import...";
-    case "processing": return job._started && job.progress === 0 ? "Import startad" : "Importerar data...";
-    default: return "Import startad";
+    case "completed": return t("title.completed");
+    case "failed": return t("title.failed");
+    case "cancelled": return t("title.cancelled");
+    case "cancelling": return t("title.cancelling");
+    case "processing": return job._started && job.progress === 0 ? t("title.started") : t("title.processing");
+    default: return t("title.started");
   }
 }
 
@@ -947,21 +1434,21 @@ function receiptRow(sign, value, text, kind) {
 
 function renderReceipt(job) {
   const r = receiptOf(job);
-  const rows = [receiptRow(r.saved > 0 ? "✓" : "", r.saved, r.saved === 1 ? "aktivitet sparad i hjulet" : "aktiviteter sparade i hjulet", "ok")];
+  const rows = [receiptRow(r.saved > 0 ? "✓" : "", r.saved, tn("receipt.saved", r.saved), "ok")];
   // Only a sum that holds is shown as one; a server that counts differently gets plain lines.
   const adds = r.pieces >= 0;
-  if (r.skipped) rows.push(receiptRow(adds ? "+" : "", r.skipped, "fanns redan i hjulet och hoppades över"));
-  if (r.pieces > 0) rows.push(receiptRow("−", r.pieces, "extra delar: aktiviteter över ett årsskifte, en del per år"));
-  if (r.rejected) rows.push(receiptRow(adds ? "+" : "", r.rejected, r.rejected === 1 ? "rad avvisades" : "rader avvisades", "bad"));
-  if (adds) rows.push(receiptRow("=", r.rows, r.rows === 1 ? "rad i filen" : "rader i filen", "total"));
+  if (r.skipped) rows.push(receiptRow(adds ? "+" : "", r.skipped, t("receipt.skipped")));
+  if (r.pieces > 0) rows.push(receiptRow("−", r.pieces, t("receipt.pieces")));
+  if (r.rejected) rows.push(receiptRow(adds ? "+" : "", r.rejected, tn("receipt.rejected", r.rejected), "bad"));
+  if (adds) rows.push(receiptRow("=", r.rows, tn("receipt.rows", r.rows), "total"));
   $("receipt-body").replaceChildren(...rows);
   show($("split-note"), r.pieces > 0);
   const warnings = (job.warnings || []).filter((w) => w && w.message);
   $("warnings").replaceChildren(...warnings.map((w) => el("li", { dataset: { code: w.code || "" } }, w.message)));
   show($("warnings"), warnings.length > 0);
   $("rejected").textContent = r.rejected
-    ? `${plural(r.rejected, "rad", "rader")} kunde inte importeras: se errors.csv för rad och orsak.`
-    : "Alla rader i filen blev aktiviteter.";
+    ? tn("receipt.someRejected", r.rejected, { n: fmt(r.rejected) })
+    : t("receipt.allRows");
 }
 
 function renderCurrent() {
@@ -985,22 +1472,22 @@ function renderCurrent() {
   $("percent").textContent = `${percent}%`;
   setText($("step"), running || job.status === "cancelling" ? job.current_step : "");
   setText($("processed"), running && job.total_items
-    ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} rader` : "");
-  setText($("counts"), running ? structureText(job) : done ? structureText(job) || "Inga nya ringar, grupper eller etiketter: filens fanns redan i hjulet." : "");
+    ? t("jobs.rows", { done: fmt(job.processed_items), total: fmt(job.total_items) }) : "");
+  setText($("counts"), running ? structureText(job) : done ? structureText(job) || t("current.noStructure") : "");
   setText($("eta"), running ? etaText(job.eta_seconds) : "");
-  setText($("nothing-saved"), job.status === "cancelling" ? "Importen avbryts; ingenting av den sparas."
+  setText($("nothing-saved"), job.status === "cancelling" ? t("current.cancelling")
     : nothing ? NOTHING_SAVED : "");
 
   show($("result"), done);
   if (done) renderReceipt(job);
   setText($("job-error"), job.status === "failed"
-    ? (job.error ? `${job.error.message} (${job.error.code})` : "Import misslyckades") : "");
+    ? (job.error ? `${job.error.message} (${job.error.code})` : t("current.failed")) : "");
   const retriedBy = state.retries.get(job.id);
   const retryable = job.status === "failed" || job.status === "cancelled";
   show($("cancel"), running);
   show($("retry"), retryable && !retriedBy);
   show($("show-retry"), retryable && Boolean(retriedBy));
-  setText($("retried"), retryable && retriedBy ? "Importen har redan körts igen." : "");
+  setText($("retried"), retryable && retriedBy ? t("current.retried") : "");
   show($("open-wheel"), done && state.wheelView.id !== job.wheel_id);
   show($("errors"), job.rejected_rows > 0 && TERMINAL.has(job.status));
   show($("fix-hint"), done && job.rejected_rows > 0);
@@ -1019,7 +1506,7 @@ function renderList() {
   const jobs = [...state.jobs.values()].filter(matchesList).sort((a, b) =>
     (b.created_at || "").localeCompare(a.created_at || "") || b.id.localeCompare(a.id));
   const filtered = Boolean(state.list.status || state.list.wheel);
-  $("jobs-empty").textContent = filtered ? "Inga importer matchar filtret." : "Inga importer ännu.";
+  $("jobs-empty").textContent = filtered ? t("jobs.noMatch") : t("jobs.none");
   show($("jobs-empty"), jobs.length === 0 && !state.list.loading);
   list.replaceChildren(...jobs.map(jobItem));
   show($("jobs-more"), state.list.more);
@@ -1030,17 +1517,18 @@ function jobDetail(job) {
   switch (job.status) {
     case "completed": {
       const r = receiptOf(job);
-      return `${plural(r.saved, "aktivitet", "aktiviteter")} sparade`
-        + (r.skipped ? `, ${fmt(r.skipped)} fanns redan` : "")
-        + (r.rejected ? `, ${plural(r.rejected, "rad", "rader")} avvisade` : "");
+      return tn("jobs.saved", r.saved, { n: fmt(r.saved) })
+        + (r.skipped ? t("jobs.skipped", { n: fmt(r.skipped) }) : "")
+        + (r.rejected ? tn("jobs.rejected", r.rejected, { n: fmt(r.rejected) }) : "");
     }
     case "failed": {
-      const message = job.error ? job.error.message : "Misslyckades";
-      return `${message}${/[.!?]$/.test(message) ? "" : "."} Ingenting sparades.`;
+      const message = job.error ? job.error.message : t("jobs.failed");
+      return `${message}${/[.!?]$/.test(message) ? "" : "."}${t("jobs.nothingSaved")}`;
     }
-    case "cancelled": return "Avbruten – ingenting sparades.";
-    case "cancelling": return "Avbryts – ingenting sparas.";
-    default: return job.total_items ? `${fmt(job.processed_items)} / ${fmt(job.total_items)} rader` : job.current_step;
+    case "cancelled": return t("jobs.cancelled");
+    case "cancelling": return t("jobs.cancelling");
+    default: return job.total_items
+      ? t("jobs.rows", { done: fmt(job.processed_items), total: fmt(job.total_items) }) : job.current_step;
   }
 }
 
@@ -1053,27 +1541,27 @@ function jobItem(job) {
     fill.style.width = `${percent}%`;
     bar = el("div", { class: "bar-row" }, el("div", {
       class: "bar small", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
-      "aria-valuenow": String(percent), "aria-label": `Förlopp för ${job.file_name}`,
+      "aria-valuenow": String(percent), "aria-label": t("jobs.progressOf", { file: job.file_name }),
     }, fill), el("span", { class: "percent" }, `${percent}%`));
   }
   const actions = el("div", { class: "actions" });
   if (active) {
-    actions.append(el("button", { type: "button", class: "danger small", onclick: () => cancelJob(job) }, "Avbryt import"));
+    actions.append(el("button", { type: "button", class: "danger small", onclick: () => cancelJob(job) }, t("action.cancel")));
   }
   const retriedBy = state.retries.get(job.id);
   if ((job.status === "failed" || job.status === "cancelled") && !retriedBy) {
-    actions.append(el("button", { type: "button", class: "secondary small", onclick: () => retryJob(job) }, "Försök igen"));
+    actions.append(el("button", { type: "button", class: "secondary small", onclick: () => retryJob(job) }, t("action.retry")));
   }
   if (job.status === "completed") {
     actions.append(el("button", {
       type: "button", class: "secondary small", onclick: () => openWheel(job.wheel_id, { scroll: true }),
-    }, "Öppna hjulet"));
+    }, t("action.openWheel")));
   }
   if (job.rejected_rows > 0 && TERMINAL.has(job.status)) {
-    actions.append(el("button", { type: "button", class: "secondary small", onclick: () => downloadErrors(job) }, "errors.csv"));
+    actions.append(el("button", { type: "button", class: "secondary small", onclick: () => downloadErrors(job) }, t("action.errorsShort")));
   }
   if (job.id !== state.currentId) {
-    actions.append(el("button", { type: "button", class: "link small", onclick: () => makeCurrent(job.id) }, "Visa"));
+    actions.append(el("button", { type: "button", class: "link small", onclick: () => makeCurrent(job.id) }, t("action.show")));
   }
   return el("li", { class: "job", dataset: { status: job.status, id: job.id, wheel: job.wheel_id || "" } },
     el("div", { class: "job-head" },
@@ -1086,13 +1574,14 @@ function jobItem(job) {
     el("div", { class: "job-meta" },
       el("span", { class: "muted job-detail" }, jobDetail(job) || ""),
       el("span", { class: "muted" }, timeText(job.created_at))),
-    retriedBy ? el("p", { class: "muted job-retried" }, "Har körts igen.") : null,
+    retriedBy ? el("p", { class: "muted job-retried" }, t("jobs.retried")) : null,
     actions);
 }
 
 // ---------- wiring ----------
 
 function init() {
+  localize();
   readFragment();
   $("signin-form").addEventListener("submit", (e) => {
     e.preventDefault();

@@ -6,7 +6,6 @@
 // Everything from the data is put in as text or as an attribute value, never as markup.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"];
 // Rows per page of the table: a phone shows fewer, so that the page below stays within reach.
 const PAGE_SIZE = () => (window.matchMedia("(min-width: 40rem)").matches ? 25 : 10);
 
@@ -180,17 +179,11 @@ function swatch(group) {
   return node;
 }
 
-// "3 mar" or "3 mar–5 apr": the year is the tab's.
-function dayText(iso) {
-  return `${+iso.slice(8, 10)} ${MONTHS[+iso.slice(5, 7) - 1]}`;
-}
-
-function rangeText(item) {
+// "3 mar" or "3 mar–5 apr" (sv), "Mar 3–Apr 5" (en): the year is the tab's.
+function rangeText(item, dayText) {
   const start = dayText(item.start_date);
   return !item.end_date || item.end_date === item.start_date ? start : `${start}–${dayText(item.end_date)}`;
 }
-
-const fmt = (n) => n.toLocaleString("sv-SE");
 
 // ---------- the view ----------
 
@@ -198,9 +191,12 @@ export class WheelView {
   // `find` gives the view's elements by their names in index.html's #wheel-view section
   // ("wheel-svg", …); another view (the review's) finds its own. `prefix` keeps the ids the
   // view makes itself (its tabs') apart from another view's.
-  constructor(find, { prefix = "" } = {}) {
+  // `texts` is the page's { t, tn, count, dayMonth, lang } (app.js).
+  constructor(find, { prefix = "", texts }) {
     this.$ = find;
     this.prefix = prefix;
+    this.texts = texts;
+    this.months = texts.t("wheel.months");
     this.wheel = null;
     this.items = [];
     this.byYear = new Map();
@@ -260,7 +256,7 @@ export class WheelView {
       return el("button", {
         type: "button", role: "tab", id: `${this.prefix}wheel-tab-${y}`, "aria-controls": this.$("wheel-panel").id,
         "data-year": String(y), onclick: () => this.selectYear(y, { focus: true }),
-      }, String(y), el("span", { class: "tab-count" }, fmt(count)));
+      }, String(y), el("span", { class: "tab-count" }, this.texts.count(count)));
     }));
     tabs.hidden = years.length === 0;
   }
@@ -300,8 +296,11 @@ export class WheelView {
     this.layout = layout;
     const root = this.$("wheel-svg");
     const title = root.querySelector("title");
-    title.textContent = `Årshjul ${year}: ${fmt(items.length)} aktiviteter i `
-      + `${layout.ringNames.length} ringar och ${layout.counts.size} grupper. Tabellen bredvid listar dem.`;
+    const { t, tn } = this.texts;
+    title.textContent = t("wheel.drawing", {
+      year: String(year), items: tn("count.items", items.length), rings: tn("count.rings", layout.ringNames.length),
+      groups: tn("count.groups", layout.counts.size),
+    });
 
     const frame = svg("g", { class: "frame" });
     const { offsets, days } = layout;
@@ -321,7 +320,7 @@ export class WheelView {
       const mid = (offsets[m] + (m === 11 ? days - offsets[m] : offsets[m + 1] - offsets[m]) / 2) * turn;
       frame.append(svg("text", {
         x: r1(R_LABEL * Math.sin(mid)), y: r1(-R_LABEL * Math.cos(mid)), class: "month-name",
-      }, MONTHS[m]));
+      }, this.months[m]));
     }
     layout.ringNames.forEach((name, i) => {
       const outer = R_OUT - i * layout.band;
@@ -336,7 +335,7 @@ export class WheelView {
         d: entry.parts.join(""), fill: groupColor(entry.group), "data-arcs": entry.count,
         "data-ring": layout.ringNames[entry.ring], "data-group": entry.group,
       });
-      path.append(svg("title", {}, `${entry.group} i ${layout.ringNames[entry.ring]}: ${fmt(entry.count)}`));
+      path.append(svg("title", {}, t("wheel.arcTitle", { group: entry.group, ring: layout.ringNames[entry.ring], n: entry.count })));
       arcs.append(path);
     }
 
@@ -358,7 +357,7 @@ export class WheelView {
     root.dataset.items = String(items.length);
 
     const rings = this.$("wheel-rings");
-    rings.replaceChildren(el("span", { class: "rings-head" }, "Ringar, utifrån och in:"),
+    rings.replaceChildren(el("span", { class: "rings-head" }, t("wheel.rings")),
       ...layout.ringNames.map((n, i) => el("span", { class: "ring-name" }, `${i + 1} ${n}`)));
 
     // The figure: JavaScript and DOM work now, and until the drawing is on screen (the next
@@ -384,7 +383,7 @@ export class WheelView {
       el("button", {
         type: "button", class: "legend-item", "aria-pressed": String(this.group === group),
         onclick: () => this.setFilter(this.group === group ? null : group, null),
-      }, swatch(group), el("span", { class: "legend-name" }, group), el("span", { class: "legend-count" }, fmt(count))))));
+      }, swatch(group), el("span", { class: "legend-name" }, group), el("span", { class: "legend-count" }, this.texts.count(count))))));
     this.$("wheel-legend-count").textContent = String(entries.length);
   }
 
@@ -450,27 +449,29 @@ export class WheelView {
     this.$("wheel-tbody").replaceChildren(...shown.map((it) => el("tr", {},
       el("td", { class: "item-name" }, it.name,
         it.description ? el("span", { class: "item-description", title: it.description }, it.description) : null),
-      el("td", { class: "nowrap" }, rangeText(it)),
+      el("td", { class: "nowrap" }, rangeText(it, this.texts.dayMonth)),
       el("td", {}, el("span", { class: "item-group" }, swatch(it.group), el("span", {}, it.group)),
         el("span", { class: "item-ring" }, it.ring)),
       el("td", {}, it.label || ""))));
     const filtered = rows.length !== all.length;
+    const { t } = this.texts;
     this.$("wheel-count").textContent = rows.length === 0
-      ? (filtered ? "Inga aktiviteter matchar." : "Inga aktiviteter på den här sidan.")
-      : `${fmt(first + 1)}–${fmt(first + shown.length)} av ${fmt(rows.length)}`
-        + (filtered ? ` (av ${fmt(all.length)} detta år)` : "");
+      ? (filtered ? t("wheel.noMatch") : t("wheel.noItems"))
+      : t("wheel.range", { first: first + 1, last: first + shown.length, total: rows.length })
+        + (filtered ? t("wheel.ofYear", { all: all.length }) : "");
     this.$("wheel-prev").disabled = this.page === 0;
     this.$("wheel-next").disabled = this.page >= pages - 1;
     this.$("wheel-pager").hidden = pages <= 1;
 
     const chip = this.$("wheel-filter");
     const parts = [];
-    if (this.group !== null) parts.push(`gruppen ${this.group}`);
+    if (this.group !== null) parts.push(t("wheel.filterGroup", { group: this.group }));
     if (this.spot !== null) {
       const month = this.layout.offsets.findLastIndex((o) => o <= this.spot.day);
-      parts.push(`${this.spot.day - this.layout.offsets[month] + 1} ${MONTHS[month]} i ringen ${this.layout.ringNames[this.spot.ring]}`);
+      const iso = `${this.layout.year}-${String(month + 1).padStart(2, "0")}-${String(this.spot.day - this.layout.offsets[month] + 1).padStart(2, "0")}`;
+      parts.push(t("wheel.filterSpot", { date: this.texts.dayMonth(iso), ring: this.layout.ringNames[this.spot.ring] }));
     }
     chip.hidden = parts.length === 0;
-    this.$("wheel-filter-text").textContent = parts.length ? `Visar ${parts.join(", ")}` : "";
+    this.$("wheel-filter-text").textContent = parts.length ? t("wheel.filter", { parts: parts.join(", ") }) : "";
   }
 }
