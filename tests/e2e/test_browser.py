@@ -1012,3 +1012,174 @@ def test_artifacts_are_ignored_by_git() -> None:
     assert result.returncode == 0
 
 
+
+
+# ---------- the page in the browser's language ----------
+
+# Swedish letters: none of the page's own English texts has one (the file's data may).
+SWEDISH_LETTERS = re.compile(r"[åäöÅÄÖ]")
+
+
+@pytest.fixture(scope="module")
+def busy_server(pg_server: str, template_db: str) -> Iterator[LiveServer]:
+    """A server that lets a user have one active import at a time."""
+    with live_server(pg_server, template_db, IMPORTER_MAX_ACTIVE_JOBS="1") as s:
+        yield s
+
+
+async def browser_page(browser, locale: str):
+    """A page at phone width in a browser whose language is `locale`; it records page errors."""
+    context = await browser.new_context(viewport={"width": PHONE, "height": 900}, locale=locale,
+                                        accept_downloads=True)
+    pg = await context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on("dialog", lambda dialog: pytest.fail(f"a dialog fired: {dialog.message}"))
+    pg.set_default_timeout(30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    return pg
+
+
+@pytest.fixture
+async def english_page(browser) -> AsyncIterator:
+    """A fresh page at phone width in an English (en-US) browser."""
+    pg = await browser_page(browser, "en-US")
+    try:
+        yield pg
+    finally:
+        await pg.context.close()
+
+
+async def test_an_english_browser_sees_the_page_in_english(server: LiveServer, english_page) -> None:
+    """In an en-US browser the page's own texts are English (drop zone, "Import", the review's
+    counts, dates and months, the completed card, the job list), with English number grouping."""
+    page = english_page
+    token = server.token()
+    wheel = server.wheel(token, "Plan")
+    await page.goto(signed_in(server, token, wheel))
+    await page.wait_for_selector("#app:not([hidden])")
+    assert await page.evaluate("() => document.documentElement.lang") == "en"
+    # The rule, as the server's: the first of sv and en among the browser's languages; Swedish otherwise.
+    chosen = await page.evaluate("""async () => {
+      const { pickLanguage } = await import(document.querySelector('script[type=module]').src);
+      return [["en-US"], ["da", "en-GB", "sv"], ["nb", "sv-FI", "en"], ["de"], []].map(pickLanguage);
+    }""")
+    assert chosen == ["en", "en", "sv", "sv", "sv"]
+    assert await page.title() == "Import activities – Year wheel"
+    await expect(page.locator("#upload-heading")).to_have_text("New import")
+    await expect(page.locator("#drop-zone .pick")).to_have_text("Choose a file…")
+    await expect(page.locator("#drop-zone .drop-text")).to_have_text("or drop it here")
+    await expect(page.locator("#file-kinds")).to_have_text("CSV, TSV, TXT, Excel (xlsx, xls) or OpenDocument (ods)")
+    await expect(page.locator("#submit")).to_have_text("Import")
+    await expect(page.locator("#jobs-empty")).to_have_text("No imports yet.")
+    await expect(page.locator("#wheel-status")).to_have_text(
+        "The wheel has no activities yet. Import a file to fill it.")
+    upload_card = await page.inner_text("#upload-card")
+    assert not SWEDISH_LETTERS.search(upload_card) and "Välj" not in upload_card, upload_card
+    await shot(page, "en-upload")
+
+    await drop(page, "plan.xlsx", plan_workbook(), XLSX)
+    await reviewed(page)
+    await expect(page.locator("#review-heading")).to_have_text("Review the import")
+    assert await review_counts(page) == ["2 new rings", "3 new groups", "26 activities, 1 split at the year end",
+                                         "1 row rejected"]
+    facts = dict(await page.locator("#review-facts .fact").evaluate_all(
+        "facts => facts.map(f => [f.querySelector('dt').textContent, f.querySelector('dd').textContent])"))
+    assert facts == {"Format": "Excel (xlsx)", "Sheet": "Plan", "Header row": "row 1",
+                     "Date order": "day before month", "Rows": "26"}, facts
+    await expect(page.locator("#review-rejected-summary")).to_have_text("1 row rejected – row and reason")
+    await expect(page.locator("#review-columns-body select[data-header=Kontakt] option:checked")).to_have_text(
+        "No field (in the description)")
+    await expect(page.locator("#review-where")).to_have_text(
+        "Into Plan (2025). Nothing is saved until you press Import.")
+    await page.click("#review-wheel-tab-2025")
+    await page.locator("#review-wheel-svg[data-painted-ms]").wait_for()
+    assert await page.locator("#review-wheel-svg .month-name").all_text_contents() == [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    # "Möte 1" runs 1 January, "Möte 2" 2–3 February: the English order of month and day.
+    dates = await page.locator("#review-wheel-tbody tr td:nth-child(2)").all_text_contents()
+    assert dates[:2] == ["Jan 1", "Feb 2–Feb 3"], dates
+    await expect(page.locator("#review-wheel-count")).to_have_text("1–10 of 25")
+    for selector in ("#review-heading", "#review-counts", "#review-facts", "#review-mode", "#review .actions",
+                     "#review-wheel-count", "#review-rejected-summary"):
+        text = await page.inner_text(selector)
+        assert not SWEDISH_LETTERS.search(text), (selector, text)
+    await shot(page, "en-review")
+    await phone_closeups(page, "en-review")
+
+    await page.click("#submit")
+    await expect(page.locator("#current-title")).to_have_text("Import done!", timeout=60_000)
+    await expect(page.locator("#counts")).to_have_text("✓ 2 new rings ✓ 3 new groups ✓ 2 new pages")
+    assert await receipt(page) == [("✓", 26, "activities saved in the wheel"),
+                                   ("−", 1, "extra parts: activities across a year end, one part per year"),
+                                   ("+", 1, "row rejected"), ("=", 26, "rows in the file")]
+    await expect(page.locator("#rejected")).to_have_text(
+        "1 row could not be imported: see errors.csv for the row and the reason.")
+    await expect(page.locator("#errors")).to_have_text("Download errors.csv")
+    await expect(page.locator("#current-where")).to_have_text("Add · Plan (2025)")
+    job = page.locator("#jobs li.job").first
+    await expect(job.locator(".badge")).to_have_text("Done")
+    await expect(job.locator(".job-detail")).to_have_text("26 activities saved, 1 row rejected")
+    await wheel_drawn(page)
+    await expect(page.locator("#wheel-heading")).to_have_text("The year wheel Plan (2025)")
+    await expect(page.locator("#wheel-status")).to_have_text(
+        "26 activities on 2 pages. Click in the wheel to see what a ring holds on a given day.")
+    for selector in ("#current-title", "#counts", "#receipt", "#rejected", "#current .actions", "#jobs",
+                     "#wheel-heading", "#wheel-status", "#wheel-count"):
+        text = await page.inner_text(selector)
+        assert not SWEDISH_LETTERS.search(text), (selector, text)
+    await page.wait_for_timeout(400)  # the bar's short transition
+    await shot(page, "en-completed")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.wait_for_timeout(200)
+    await shot(page, "en-completed-desktop")
+    assert not page.errors
+
+
+async def test_too_many_imports_is_said_in_the_browsers_language(busy_server: LiveServer, browser, tmp_path) -> None:
+    """With the user's one allowed import running, "Importera" in a Swedish browser and "Import" in
+    an English one both get 429 `too_many_active_jobs`, each shown in that browser's language."""
+    server = busy_server
+    token = server.token()
+    wheel = server.wheel(token)
+    big = tmp_path / "stor.csv"
+    example_data.write(big, 300_000, bad=False)
+    running = server.submit(token, wheel, big.read_bytes(), file_name="stor.csv")
+    small = "Aktivitet;Startdatum;Slutdatum\nMöte;2025-04-01;2025-04-03\n".encode()
+    expected = {
+        "sv-SE": ("Importera", "Du har redan 1 pågående importer (högst 1). Försök igen när någon av dem är klar."),
+        "en-US": ("Import", "You already have 1 active imports (at most 1); try again when one has finished."),
+    }
+    codes = []
+    try:
+        for locale, (button, message) in expected.items():
+            page = await browser_page(browser, locale)
+            try:
+                await page.goto(signed_in(server, token, wheel))
+                await page.wait_for_selector("#app:not([hidden])")
+                await drop(page, "liten.csv", small, "text/csv")
+                await reviewed(page)
+                await expect(page.locator("#submit")).to_have_text(button)
+                async with page.expect_response(lambda r: r.request.method == "POST"
+                                                and r.url.endswith("/imports")) as info:
+                    await page.click("#submit")
+                response = await info.value
+                body = await response.json()
+                assert response.status == 429, body
+                codes.append(body["error"]["code"])
+                await expect(page.locator("#review-error")).to_have_text(message)
+                assert body["error"]["message"] == message
+                # The review stays, so that "Importera" can be pressed again once the other is done.
+                await expect(page.locator("#review-body")).to_be_visible()
+                await shot(page, f"too-many-{locale}")
+                assert not page.errors
+            finally:
+                await page.context.close()
+        assert codes == ["too_many_active_jobs", "too_many_active_jobs"]
+        # The limit was the running import's: it is still the only one, and still active.
+        status, body = server.call("GET", "/api/imports", token)
+        assert status == 200 and [j["id"] for j in body["jobs"]] == [running["id"]]
+        assert body["jobs"][0]["status"] in ("pending", "processing")
+    finally:
+        server.call("POST", f"/api/imports/{running['id']}/cancel", token)
+        server.wait(token, running["id"], {"cancelled", "completed", "failed"})
