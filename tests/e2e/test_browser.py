@@ -1056,6 +1056,12 @@ async def test_an_english_browser_sees_the_page_in_english(server: LiveServer, e
     page = english_page
     token = server.token()
     wheel = server.wheel(token, "Plan")
+    # Not signed in yet: the sign-in form, in English around its command.
+    await page.goto(server.url + "/")
+    await expect(page.locator("#signin h2")).to_have_text("Sign in")
+    await expect(page.locator("#signin .hint")).to_have_text(
+        "Paste your access token (JWT), or open the link that importer serve --dev-token prints.")
+    await expect(page.locator("label[for=token-input]")).to_have_text("Access token")
     await page.goto(signed_in(server, token, wheel))
     await page.wait_for_selector("#app:not([hidden])")
     assert await page.evaluate("() => document.documentElement.lang") == "en"
