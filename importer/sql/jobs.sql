@@ -45,8 +45,12 @@ RETURNING import_job_json_v2(import_jobs.*) AS job;
 SELECT import_job_json_v2(j) AS job FROM import_jobs j WHERE j.id = %(job_id)s;
 
 -- name: import_job_lock
+-- The job, locked for a cancel or a retry (two retries of one job serialise here), with its
+-- newest retry if it has one.
 SELECT id, wheel_id, file_id, file_name, mode, mapping, date_order, skip_duplicates, sheet,
-       notify, status, procrastinate_job_id
+       notify, status, procrastinate_job_id,
+       (SELECT r.id FROM import_jobs r WHERE r.retry_of = import_jobs.id
+         ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS retried_by
 FROM import_jobs WHERE id = %(job_id)s FOR UPDATE;
 
 -- name: import_job_list

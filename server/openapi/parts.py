@@ -95,5 +95,5 @@ ACCESS_TOKEN = query("access_token", {"type": "string"},
                       "The bearer token, for EventSource clients that cannot send headers")
 IMPORT_RESPONSES = {
     "401": UNAUTHORIZED, "404": NOT_FOUND_JOB,
-    "409": error("Only a failed or cancelled job can be retried"),
+    "409": error("Only a failed or cancelled job can be retried, once (job_not_retryable, job_already_retried)"),
 }

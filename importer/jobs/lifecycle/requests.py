@@ -91,8 +91,9 @@ async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: 
                 max_active: int) -> JobObject:
     """A new job (`retry_of` = `job_id`) that imports the same stored file again.
 
-    Raises NotFound, Conflict `job_not_retryable` (the job is not failed or cancelled) and
-    TooManyActiveJobs.
+    Raises NotFound, Conflict `job_not_retryable` (the job is not failed or cancelled),
+    Conflict `job_already_retried` (a retry of it exists: retry that one, so that one failed
+    file is never imported twice) and TooManyActiveJobs.
     """
     async with as_user(pool, user_id) as conn:
         old = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
@@ -101,6 +102,9 @@ async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: 
         if old["status"] not in RETRYABLE:
             raise Conflict.of("api.not_retryable", params={"status": old["status"]},
                               code="job_not_retryable", details={"status": old["status"]})
+        if old["retried_by"] is not None:
+            raise Conflict.of("api.already_retried", params={"retry": str(old["retried_by"])},
+                              code="job_already_retried", details={"retry": str(old["retried_by"])})
         task_id, new_id = await _admit(conn, queue, user_id=user_id, wheel_id=old["wheel_id"],
                                        max_active=max_active, idempotency_key=None)
         inserted = await _insert(conn, job_id=new_id, task_id=task_id, user_id=user_id, job=NewJob(

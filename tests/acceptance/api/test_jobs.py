@@ -126,6 +126,24 @@ async def test_retry_a_failed_job(api, pool):
     assert await _task_status(pool, new["id"]) == "todo"
 
 
+async def test_a_job_is_retried_once(api, pool):
+    """A second retry of the same job is 409 job_already_retried naming the first retry, and
+    queues nothing: one failed file is never imported twice; the retry itself can be retried."""
+    job = await api.job(await api.wheel())
+    await _set(pool, job["id"], "status = 'cancelled', finished_at = now()")
+    first = await (await api.call("POST", f"/api/imports/{job['id']}/retry")).json()
+    resp = await api.call("POST", f"/api/imports/{job['id']}/retry")
+    assert resp.status == 409
+    error = error_of(await resp.json())
+    assert error["code"] == "job_already_retried" and error["details"] == {"retry": first["id"]}
+    async with pool.connection() as conn:
+        retries = await (await conn.execute("SELECT count(*) AS n FROM import_jobs WHERE retry_of = %s",
+                                            (job["id"],))).fetchone()
+    assert retries["n"] == 1
+    await _set(pool, first["id"], "status = 'failed', error_code = 'boom', finished_at = now()")
+    assert (await api.call("POST", f"/api/imports/{first['id']}/retry")).status == 202
+
+
 @pytest.mark.parametrize("status", ["pending", "processing", "completed"])
 async def test_retry_of_a_job_that_did_not_fail_is_409(api, pool, status):
     """Only failed or cancelled jobs can be retried: 409 otherwise."""
