@@ -67,8 +67,13 @@ def dev_token_on_startup(host: str, port: int, urls: list[str], notice: list[str
         token = tokens.mint(settings.jwt_secret, DEV_USER_ID, email="dev@localhost.test", ttl=DEV_TOKEN_TTL)
         url = f"http://{shown_host(host)}:{port}/#token={token}&wheel={wheel_id}"
         urls.append(url)
+        # The two export lines are what the CLI (importer submit, preview, ...) and the README's
+        # curl lines read, so a new user can paste them into another terminal.
         notice.append(f"\nOpen {url}\n"
-                      f"Development token (user {DEV_USER_ID}, valid {DEV_TOKEN_TTL // 86400} days):\n{token}\n")
+                      f"Development token (user {DEV_USER_ID}, valid {DEV_TOKEN_TTL // 86400} days), "
+                      f"for the CLI and curl in another terminal:\n"
+                      f"export IMPORTER_URL=http://{shown_host(host)}:{port}\n"
+                      f"export IMPORTER_TOKEN={token}\n")
 
     return on_startup
 

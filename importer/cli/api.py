@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,18 @@ class ApiError(ClientError):
         self.code = code
         self.message = message
         self.details = details or {}
+
+
+def terminal_language(env: Mapping[str, str] | None = None) -> str:
+    """The language the server's messages should come in (API.md, "Language"): the terminal's
+    locale as POSIX orders it (LC_ALL, LC_MESSAGES, LANG), Swedish for `sv*`, else English, the
+    language of the CLI's own words."""
+    env = os.environ if env is None else env
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            return "sv" if value.lower().startswith("sv") else "en"
+    return "en"
 
 
 @attrs.frozen(kw_only=True)
@@ -51,7 +64,8 @@ class Endpoint:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        return {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+                "Accept-Language": terminal_language()}
 
     def absolute(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.url + path

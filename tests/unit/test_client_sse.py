@@ -89,3 +89,14 @@ async def test_events_raises_the_servers_error(aiohttp_client) -> None:
             async for _ in events(session, str(client.make_url("/s")), headers={}):
                 pass
     assert (caught.value.status, caught.value.code, caught.value.message) == (404, "not_found", "No such job.")
+
+
+def test_the_cli_asks_for_its_terminals_language():
+    """The CLI asks the server for Swedish in a Swedish locale (LC_ALL before LC_MESSAGES before
+    LANG, as POSIX orders them) and for English otherwise, the language of its own words."""
+    from importer.cli.api import terminal_language
+
+    assert terminal_language({"LANG": "sv_SE.UTF-8"}) == "sv"
+    assert terminal_language({"LC_ALL": "en_US.UTF-8", "LANG": "sv_SE.UTF-8"}) == "en"
+    assert terminal_language({"LC_MESSAGES": "sv_FI", "LANG": "C.UTF-8"}) == "sv"
+    assert terminal_language({"LANG": "C.UTF-8"}) == terminal_language({}) == "en"
