@@ -121,5 +121,3 @@ def setup(fmt: str = "auto", level: int = logging.INFO) -> None:
     # Procrastinate's periodic deferrer logs every deferral (every few seconds for the recovery
     # task) and each registration at INFO; its warnings still show.
     logging.getLogger("procrastinate.periodic").setLevel(logging.WARNING)
-    # make_app adds each task module's blueprint: one INFO line each, every time an App is made.
-    logging.getLogger("procrastinate.blueprints").setLevel(logging.WARNING)
