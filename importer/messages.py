@@ -31,11 +31,16 @@ from __future__ import annotations
 
 import contextlib
 import gettext
+import json
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the warnings' type; the model never needs this module
+    from importer.model import JobWarning
 
 SWEDISH = "sv"
 ENGLISH = "en"
@@ -157,3 +162,24 @@ class _Lenient(dict[str, object]):
 def placeholders(template: str) -> frozenset[str]:
     """The named placeholders of a template (`"{where} {ref!r}"` -> `{"where", "ref"}`)."""
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+# The warnings go out in every notification of the job: the schema allows 4,000 bytes of them
+# (CHECK import_jobs_warnings_size; Postgres' NOTIFY payload is 8,000 in all). They are written
+# twice at most (once the file is opened, and at completion), so each write keeps under half.
+MAX_WARNINGS_BYTES = 1900
+
+
+def warning_objects(warnings: Sequence[JobWarning], language: str = DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
+    """Warnings as the job object and the preview show them, `{code, message, details}`, the message rendered
+    from the catalogue in `language`; details are dropped (the message keeps the gist) where they
+    would make the whole longer than MAX_WARNINGS_BYTES."""
+    shown = [{"code": w.code, "message": render_warning(w.code, w.details, language), "details": w.details}
+             for w in warnings]
+    for entry in shown:
+        if len(json.dumps(shown, default=str)) <= MAX_WARNINGS_BYTES:
+            break
+        entry["details"] = {}
+    while shown and len(json.dumps(shown, default=str)) > MAX_WARNINGS_BYTES:
+        shown.pop()
+    return shown

@@ -15,9 +15,9 @@ from uuid import UUID
 import attrs
 import psycopg
 
-from importer.errors import BadRequest, InvalidInput
+from importer.errors import BadRequest, InvalidInput, UnreadableFile
 from importer.load.readers import read_stored_file
-from importer.messages import DEFAULT_LANGUAGE, current_language, set_language
+from importer.messages import DEFAULT_LANGUAGE, current_language, set_language, warning_objects
 from importer.model import Existing, JobWarning, Source
 from importer.queries import q
 from importer.read.columns import FIELDS, ColumnMap
@@ -65,8 +65,6 @@ class Refused:
     details: dict[str, Any]
 
     def error(self) -> InvalidInput:
-        from importer.errors import UnreadableFile
-
         cls = BadRequest if self.bad_request else UnreadableFile
         return cls(self.message, code=self.code, details=self.details)
 
@@ -114,8 +112,6 @@ def describe(source: Source, result: Review, duplicates: int, *, size_bytes: int
     warnings = list(result.warnings)
     if duplicates:
         warnings.append(JobWarning(code="duplicate_items", details={"count": duplicates, "skipped": True}))
-    from importer.jobs.lifecycle.attempts import warning_objects
-
     return {
         "file_name": source.file_name,
         "size_bytes": size_bytes,

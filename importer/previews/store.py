@@ -93,11 +93,11 @@ async def change(pool: Pool, runner: PreviewRunner, *, user_id: UUID, preview_id
     left out keeps its value, None clears it); a day more to live. Raises NotFound, and
     BadRequest/UnreadableFile when the new choices cannot read the file (the preview keeps its
     old ones then)."""
-    row = await _get(pool, user_id, preview_id)
+    async with as_user(pool, user_id) as conn:
+        row = await _row(conn, preview_id)
+        existing, year = await _wheel(conn, row["wheel_id"])
     choices = attrs.evolve(Choices(mapping=row["mapping"], date_order=row["date_order"], sheet=row["sheet"]),
                            **changes)
-    async with as_user(pool, user_id) as conn:
-        existing, year = await _wheel(conn, row["wheel_id"])
     result = await runner.run(Request(
         conninfo=conninfo_of(pool), file_id=row["file_id"], size_bytes=row["size_bytes"],
         media_type=row["media_type"], file_name=row["file_name"], wheel_id=row["wheel_id"],
@@ -127,7 +127,12 @@ async def start_import(pool: Pool, queue: procrastinate.App, *, user_id: UUID, p
 
 async def _get(pool: Pool, user_id: UUID, preview_id: UUID) -> dict[str, Any]:
     async with as_user(pool, user_id) as conn:
-        row = await (await conn.execute(q("preview_get"), {"preview_id": preview_id})).fetchone()
+        return await _row(conn, preview_id)
+
+
+async def _row(conn: Any, preview_id: UUID) -> dict[str, Any]:
+    """The stored preview as the user sees it (row security hides the others'). Raises NotFound."""
+    row: dict[str, Any] | None = await (await conn.execute(q("preview_get"), {"preview_id": preview_id})).fetchone()
     if row is None:
         raise NotFound.of("api.no_preview")
     return row

@@ -236,7 +236,7 @@ const TEXTS = {
     "current.receipt": "What became of the file's rows",
     "current.split": "An activity that crosses a year end is split into one part per year, on each year's page. So the wheel can get more activities than the file has rows.",
     "current.fix.lead": "Correct and import again:",
-    "current.fix.text": " download errors.csv, correct the cells (Excel will do) and drop the file here again under New import. The Row and Reason columns are not read.",
+    "current.fix.text": " download errors.csv, correct the cells (Excel will do) and drop the file here again under New import. Its Rad (row) and Orsak (reason) columns are not read.",
     "action.cancel": "Cancel import",
     "action.retry": "Try again",
     "action.showRetry": "Show the new attempt",

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn
 from importer.jobs.lifecycle.values import Claim, ProgressReport, Totals
-from importer.messages import DEFAULT_LANGUAGE, LANGUAGES, render_in, render_warning
+from importer.messages import LANGUAGES, render_in, warning_objects
 from importer.model import ACTIVE, JobStatus, JobWarning
 from importer.queries import q
 
@@ -43,27 +43,6 @@ async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
         "progress": report.percent, "processed": report.processed, "total": report.total,
         "rejected": report.rejected, "eta": report.eta_seconds, **report.counts})).fetchone()
     return None if row is None else JobStatus(row["status"])
-
-
-# The warnings go out in every notification of the job: the schema allows 4,000 bytes of them
-# (CHECK import_jobs_warnings_size; Postgres' NOTIFY payload is 8,000 in all). They are written
-# twice at most (once the file is opened, and at completion), so each write keeps under half.
-MAX_WARNINGS_BYTES = 1900
-
-
-def warning_objects(warnings: Sequence[JobWarning], language: str = DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
-    """Warnings as the job object shows them, `{code, message, details}`, the message rendered
-    from the catalogue in `language`; details are dropped (the message keeps the gist) where they
-    would make the whole longer than MAX_WARNINGS_BYTES."""
-    shown = [{"code": w.code, "message": render_warning(w.code, w.details, language), "details": w.details}
-             for w in warnings]
-    for entry in shown:
-        if len(json.dumps(shown, default=str)) <= MAX_WARNINGS_BYTES:
-            break
-        entry["details"] = {}
-    while shown and len(json.dumps(shown, default=str)) > MAX_WARNINGS_BYTES:
-        shown.pop()
-    return shown
 
 
 async def note_file(conn: AsyncConn, claim: Claim, warnings: Sequence[JobWarning],
