@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEV_JWT_SECRET = "development-secret-do-not-use-in-production"
 LOG_FORMATS = ("auto", "json", "text")
+ENVIRONMENTS = ("development", "production")
 # Seconds before the first retry of a failed e-mail send; doubled for each further one.
 DEFAULT_EMAIL_RETRY_WAIT = 30
 
@@ -170,6 +171,15 @@ class Settings:
     email_from: str = "Årshjul <noreply@localhost>"
     email_retry_wait: int = DEFAULT_EMAIL_RETRY_WAIT
     email_failure_min_seconds: int = 5
+    # Per-user and per-process limits (API.md, Configuration): checked before a body is read
+    # or a stream opens, so that one user cannot take the server down for the others.
+    max_streams_per_user: int = 16
+    max_streams: int = 10_000
+    max_stored_bytes_per_user: int = 1 << 30
+    # `production` refuses to start on an embedded database or the development secret.
+    environment: str = "development"
+    # When set, /metrics answers only `Authorization: Bearer <this>`.
+    metrics_token: str | None = None
     worker: WorkerSettings = attrs.field(factory=WorkerSettings)
     load: LoadSettings = attrs.field(factory=LoadSettings)
 
@@ -201,6 +211,11 @@ class Settings:
             email_from=_str(env, "IMPORTER_EMAIL_FROM", "Årshjul <noreply@localhost>"),
             email_retry_wait=_int(env, "IMPORTER_EMAIL_RETRY_WAIT", DEFAULT_EMAIL_RETRY_WAIT),
             email_failure_min_seconds=_int(env, "IMPORTER_EMAIL_FAILURE_MIN_SECONDS", 5),
+            max_streams_per_user=_int(env, "IMPORTER_MAX_STREAMS_PER_USER", 16, minimum=1),
+            max_streams=_int(env, "IMPORTER_MAX_STREAMS", 10_000, minimum=1),
+            max_stored_bytes_per_user=_int(env, "IMPORTER_MAX_STORED_BYTES_PER_USER", 1 << 30, minimum=1),
+            environment=_choice(env, "IMPORTER_ENV", "development", ENVIRONMENTS),
+            metrics_token=_raw(env, "IMPORTER_METRICS_TOKEN"),
             worker=_worker(env),
             load=_load(env),
         )

@@ -23,6 +23,17 @@ def test_defaults_are_those_of_the_contract():
         200, 104_857_600, 3, 7)
     assert s.app_url == "http://localhost:8080"
     assert str(s.outbox_dir) == ".data/outbox"
+    assert (s.max_streams_per_user, s.max_streams, s.max_stored_bytes_per_user) == (16, 10_000, 1 << 30)
+    assert (s.environment, s.metrics_token) == ("development", None)
+
+
+def test_limits_environment_and_metrics_token_are_read():
+    """The hardening limits of API.md's table, IMPORTER_ENV and IMPORTER_METRICS_TOKEN."""
+    s = Settings.from_env({"IMPORTER_MAX_STREAMS_PER_USER": "4", "IMPORTER_MAX_STREAMS": "900",
+                           "IMPORTER_MAX_STORED_BYTES_PER_USER": "1000", "IMPORTER_ENV": "production",
+                           "IMPORTER_METRICS_TOKEN": "m3trics"})
+    assert (s.max_streams_per_user, s.max_streams, s.max_stored_bytes_per_user) == (4, 900, 1000)
+    assert (s.environment, s.metrics_token) == ("production", "m3trics")
 
 
 def test_values_are_read_and_trimmed():
@@ -41,7 +52,10 @@ def test_values_are_read_and_trimmed():
                                         ("IMPORTER_LOG_FORMAT", "xml"),
                                         ("IMPORTER_EMAIL_RETRY_WAIT", "soon"),
                                         ("IMPORTER_MAX_STORED_REJECTIONS", "many"),
-                                        ("IMPORTER_RECOVERY_EVERY_SECONDS", "often")])
+                                        ("IMPORTER_RECOVERY_EVERY_SECONDS", "often"),
+                                        ("IMPORTER_MAX_STREAMS_PER_USER", "0"),
+                                        ("IMPORTER_MAX_STORED_BYTES_PER_USER", "1G"),
+                                        ("IMPORTER_ENV", "prod")])
 def test_bad_values_are_refused_with_the_variable_named(name, value):
     """A value the service cannot use stops start-up with a message naming the variable."""
     with pytest.raises(ConfigError, match=name):
