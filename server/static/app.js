@@ -745,6 +745,8 @@ async function readFragment() {
 // Closing the dialog (Escape) keeps the current account, as "no" does.
 function confirmSwitch(currentToken, linkToken) {
   const dialog = $("confirm-switch");
+  // A second link while the first is still asked about: the first is answered "no".
+  if (dialog.open) dialog.dispatchEvent(new Event("cancel"));
   showAccount(currentToken);
   $("switch-current").textContent = accountName(tokenClaims(currentToken));
   $("switch-other").textContent = accountName(tokenClaims(linkToken)) || t("account.unknown");

@@ -139,7 +139,8 @@ async def test_a_link_of_another_user_asks_before_switching(server: LiveServer, 
 
 
 async def test_a_fresh_token_of_the_same_user_replaces_silently(server: LiveServer, page) -> None:
-    """A link with a new token of the user already signed in asks nothing and replaces the token."""
+    """A link with a new token of the user already signed in asks nothing and replaces the token;
+    one with an unreadable token asks, naming no account."""
     user = uuid.uuid4()
     old = server.token(user, email="samma@example.se")
     await page.goto(f"{server.url}/#token={old}")
@@ -151,6 +152,14 @@ async def test_a_fresh_token_of_the_same_user_replaces_silently(server: LiveServ
     await page.wait_for_function("token => localStorage.getItem('importer.token') === token", arg=fresh)
     await signed_in_as(page, "samma@example.se")
     assert "token" not in page.url
+
+    # A token that cannot be read is no account to switch to silently either: it is asked about.
+    await page.goto(f"{server.url}/#token=not-a-jwt")
+    await expect(page.locator("#confirm-switch")).to_be_visible()
+    await expect(page.locator("#switch-other")).to_have_text("ett okänt konto")
+    await page.click("#switch-no")
+    await signed_in_as(page, "samma@example.se")
+    assert await stored_token(page) == fresh
     assert not page.errors, page.errors
 
 
