@@ -73,3 +73,12 @@ def test_importer_commands_exit_2_with_the_message(tmp_path: Path) -> None:
     assert result.stderr.startswith("importer: IMPORTER_ENV=production refuses to start:\n  ")
     assert "DATABASE_URL" in result.stderr and "IMPORTER_JWT_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_production_with_both_set_starts(db_url: str, tmp_path: Path) -> None:
+    """With DATABASE_URL and a real secret, production starts: `importer migrate` runs and exits 0."""
+    result = start([IMPORTER, "migrate"], tmp_path, IMPORTER_ENV="production", DATABASE_URL=db_url,
+                   IMPORTER_JWT_SECRET=SECRET)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "refuses" not in result.stderr and "EMBEDDED" not in result.stderr
+    assert not (tmp_path / ".data").exists()
