@@ -6,6 +6,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import quote, urlencode
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from importer.embedded import start as start_embedded
+from importer.embedded import warn_embedded
 from importer.queries import q
 from importer.settings import Settings
 
@@ -54,8 +56,25 @@ class AliveBypassCheck:
 
 
 def database_url(settings: Settings) -> str:
-    """DATABASE_URL, or the URL of an embedded Postgres started for this data directory."""
-    return settings.database_url or start_embedded(settings.data_dir)
+    """DATABASE_URL, or the URL of an embedded Postgres started for this data directory
+    (see database_choice: a WARNING, or a ConfigError in production)."""
+    choice = database_choice(settings)
+    return choice if isinstance(choice, str) else start_embedded(choice)
+
+
+def database_choice(settings: Settings) -> str | Path:
+    """DATABASE_URL when set; else the data directory whose embedded Postgres is to be used.
+
+    The embedded database is for a newcomer's machine: choosing it logs a WARNING (once per
+    process and directory, see importer.embedded.warn_embedded), and IMPORTER_ENV=production
+    refuses it with a ConfigError (importer.settings) naming DATABASE_URL, before anything is
+    created in the data directory.
+    """
+    if settings.database_url:
+        return settings.database_url
+    settings.refuse_unsafe_production()  # in production: DATABASE_URL is unset, so it raises
+    warn_embedded(settings.data_dir)
+    return settings.data_dir
 
 
 def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "importer",

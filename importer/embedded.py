@@ -14,6 +14,26 @@ from psycopg import sql
 log = logging.getLogger(__name__)
 
 DATABASE = "importer"
+# Data directories this process has warned about (the API and an in-process worker ask alike).
+_warned: set[Path] = set()
+
+
+def warn_embedded(data_dir: Path) -> bool:
+    """Log, once per process and directory, that the embedded database is in use; True if it did.
+
+    A worker started without DATABASE_URL in another directory (or on another host) gets a
+    database of its own and waits on an empty queue, silently: hence a WARNING, not INFO.
+    """
+    pgdata = (data_dir / "pg").resolve()
+    if pgdata in _warned:
+        return False
+    _warned.add(pgdata)
+    log.warning(
+        "DATABASE_URL is not set: using an EMBEDDED Postgres in %s (for development only). "
+        "Workers and servers must share one DATABASE_URL: a worker on a database of its own "
+        "waits on an empty queue. Set DATABASE_URL in production (IMPORTER_ENV=production "
+        "refuses to start without it).", pgdata)
+    return True
 
 
 @functools.cache

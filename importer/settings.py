@@ -220,6 +220,36 @@ class Settings:
             load=_load(env),
         )
 
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def production_problems(self) -> list[str]:
+        """Why IMPORTER_ENV=production must not start with these settings, one sentence each
+        naming the variable to set; empty in development or when nothing is wrong."""
+        if not self.is_production:
+            return []
+        problems = []
+        if self.database_url is None:
+            problems.append(
+                "DATABASE_URL is not set. Without it this process would start an embedded Postgres "
+                f"in {self.data_dir / 'pg'} that no other server or worker shares (a worker would wait "
+                "on an empty queue). Set DATABASE_URL to the database all servers and workers share.")
+        if self.uses_dev_secret:
+            problems.append(
+                "IMPORTER_JWT_SECRET is not set (or is the development secret), which anyone can read "
+                "and sign tokens with. Set IMPORTER_JWT_SECRET to a long random secret "
+                "(e.g. `openssl rand -hex 32`), the same for every server.")
+        return problems
+
+    def refuse_unsafe_production(self) -> None:
+        """The production guard, called by every entry point that starts a service (`importer
+        serve`, `worker`, `migrate`, importer/tasks.py) before it starts anything; raises
+        ConfigError listing production_problems() when there are any."""
+        problems = self.production_problems()
+        if problems:
+            raise ConfigError("IMPORTER_ENV=production refuses to start:\n  " + "\n  ".join(problems))
+
     def warn_if_insecure(self) -> None:
         if self.uses_dev_secret:
             log.warning(

@@ -6,10 +6,11 @@ importer.jobs.app.make_app from the Settings it parsed itself.
 
 `app` is a module attribute computed on first access (PEP 562 `__getattr__`; Procrastinate's
 load_from_path uses getattr on the module): that access, not the import, reads the
-environment (Settings.from_env()), sets up logging as `importer worker` does (JSON when
-IMPORTER_LOG_FORMAT=json), and makes the App, once per process. A bad variable raises
-ConfigError, whose message is also printed to stderr, since the Procrastinate CLI reports
-only "invalid load_app value" for it.
+environment (Settings.from_env()), applies the production guard as `importer worker` does
+(Settings.refuse_unsafe_production), sets up logging (JSON when IMPORTER_LOG_FORMAT=json), and
+makes the App, once per process. A bad variable, or IMPORTER_ENV=production without
+DATABASE_URL or with the development secret, raises ConfigError, whose message is also printed
+to stderr, since the Procrastinate CLI reports only "invalid load_app value" for it (exit 2).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from importer.settings import ConfigError, Settings
 def _app() -> procrastinate.App:
     try:
         settings = Settings.from_env()
+        settings.refuse_unsafe_production()
     except ConfigError as exc:
         print(f"importer: {exc}", file=sys.stderr)
         raise

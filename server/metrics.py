@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
 import prometheus_client
-from aiohttp import web
+from aiohttp import hdrs, web
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from importer import metrics
+from importer.errors import Unauthorized
 from importer.jobs.app import queue_names
 from importer.model import TERMINAL
 from server import keys
@@ -98,6 +100,24 @@ async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         collector.close()
+
+
+def check_token(request: web.Request, token: str | None) -> None:
+    """Let the request read /metrics when no token is configured (IMPORTER_METRICS_TOKEN unset)
+    or it carries `Authorization: Bearer <token>`; else raise Unauthorized (401, code
+    `missing_token` or `invalid_token`).
+
+    Compared with hmac.compare_digest over the UTF-8 bytes, so the time taken does not tell a
+    prober how much of a guess was right.
+    """
+    if token is None:
+        return
+    header = request.headers.get(hdrs.AUTHORIZATION)
+    if header is None:
+        raise Unauthorized.of("api.metrics_token", code="missing_token")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Unauthorized.of("api.metrics_token", code="invalid_token")
 
 
 def setup(app: web.Application) -> None:

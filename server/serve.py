@@ -133,6 +133,7 @@ async def announce_when_ready(app: web.Application, base_url: str, urls: list[st
 
 def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    settings.refuse_unsafe_production()  # ConfigError, reported by importer.cli.main
     logs.setup(settings.log_format)
     problem = port_problem(args.host, args.port)
     if problem:

@@ -9,12 +9,12 @@ job has ended / cannot be retried; 404: no such job of yours) or could not be re
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any, TextIO
 
 import aiohttp
 
+from importer.cli import terminal
 from importer.cli.api import Endpoint, request_json
 from importer.cli.follow import follow
 from importer.cli.submit import Started, run_cli
@@ -31,9 +31,11 @@ OUTCOME = {
 
 
 def describe(job: dict[str, Any]) -> str:
-    """One line about a job: id, file, status in words, progress and (for a retry) its origin."""
+    """One line about a job: id, file, status in words, progress and (for a retry) its origin;
+    the file name as the user gave it, less its control characters (importer.cli.terminal)."""
     status = str(job.get("status", ""))
-    line = f"job {job.get('id')} ({job.get('file_name')}): {OUTCOME.get(status, status)}"
+    file_name = terminal.clean(job.get("file_name"))
+    line = f"job {job.get('id')} ({file_name}): {OUTCOME.get(status, terminal.clean(status))}"
     if status in ("pending", "processing"):
         line += f", {job.get('progress', 0)}%"
     if job.get("retry_of"):
@@ -43,7 +45,7 @@ def describe(job: dict[str, Any]) -> str:
 
 def show(job: dict[str, Any], *, as_json: bool, out: TextIO | None = None) -> None:
     out = out or sys.stdout
-    print(json.dumps(job, ensure_ascii=False) if as_json else describe(job), file=out, flush=True)
+    print(terminal.json_line(job) if as_json else describe(job), file=out, flush=True)
 
 
 async def cancel(endpoint: Endpoint, job_id: str, *, as_json: bool) -> int:

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 def migrate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    settings.refuse_unsafe_production()  # ConfigError, reported by importer.cli.main
     logs.setup(settings.log_format)
     procrastinate_version, applied = apply_migrations(database_url(settings))
     log.info("Procrastinate schema %s in place; %d migration(s) of schema/ applied", procrastinate_version, applied)

@@ -15,7 +15,7 @@ from importlib import resources
 import aiohttp
 
 from importer import tokens
-from importer.cli import EXIT_INTERRUPTED, EXIT_USAGE
+from importer.cli import EXIT_INTERRUPTED, EXIT_USAGE, terminal
 from importer.cli.api import DEFAULT_URL, ClientError, Endpoint, request_json
 from importer.cli.follow import follow
 from importer.cli.submit import Started, interrupted_hint, upload
@@ -32,7 +32,7 @@ async def run(endpoint: Endpoint, started: Started) -> int:
     async with aiohttp.ClientSession() as session:
         wheel = await request_json(session, endpoint, "POST", "/api/wheels",
                                    json={"title": f"Redovisningsbyrån {year} (demo)", "year": year})
-        print(f"Wheel {wheel['id']} created: {wheel['title']}")
+        print(f"Wheel {wheel['id']} created: {terminal.clean(wheel['title'])}")
         print(f"Follow it in the browser too: {endpoint.url}/#token={endpoint.token}&wheel={wheel['id']}\n",
               flush=True)
         with resources.as_file(example) as path:
@@ -52,7 +52,7 @@ def main() -> int:
     try:
         return asyncio.run(run(endpoint, started))
     except ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(terminal.clean(f"error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except (aiohttp.ClientError, OSError) as exc:
         print(f"error: cannot reach {endpoint.url} ({exc}); is `make run` running "

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TaskProgressColumn, TextColumn
 from rich.text import Text
 
-from importer.cli import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED
+from importer.cli import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED, terminal
 from importer.cli.api import Endpoint
 from importer.cli.sse import events
 from importer.model import TERMINAL, JobStatus
@@ -94,7 +94,8 @@ class Display:
     def __enter__(self) -> Display:
         if self.live:
             self.progress = Progress(
-                TextColumn("{task.description}", style="bold"),
+                # The step is the server's text, which may quote the user's (a sheet name): no markup.
+                TextColumn("{task.description}", style="bold", markup=False),
                 BarColumn(),
                 TaskProgressColumn(),
                 ItemsColumn(),
@@ -112,14 +113,14 @@ class Display:
             self.progress.stop()
 
     def show(self, job: dict[str, Any]) -> None:
-        step = job.get("current_step") or job.get("step") or ""
+        step = terminal.clean(job.get("current_step") or job.get("step") or "")
         if self.progress is not None and self.task_id is not None:
             self.progress.update(self.task_id, completed=job.get("progress", 0), description=step,
                                  eta_seconds=job.get("eta_seconds"), status=job.get("status"),
                                  processed_items=job.get("processed_items", 0),
                                  total_items=job.get("total_items", 0))
             return
-        line = f"[{job.get('progress', 0):3d}%] {job.get('status')}: {step}"
+        line = f"[{job.get('progress', 0):3d}%] {terminal.clean(job.get('status'))}: {step}"
         if job.get("total_items"):
             line += f" ({job.get('processed_items', 0)}/{job['total_items']} rader)"
         eta = eta_text(job.get("eta_seconds")) if job.get("status") == "processing" else ""
@@ -153,7 +154,8 @@ def print_outcome(job: dict[str, Any], endpoint: Endpoint, out: TextIO | None = 
             print_errors_hint(job, endpoint, out)
     elif status == "failed":
         error = job.get("error") or {}
-        print(f"Import misslyckades: {error.get('code', 'unknown')}: {error.get('message', '')}", file=out)
+        print(terminal.clean(f"Import misslyckades: {error.get('code', 'unknown')}: {error.get('message', '')}"),
+              file=out)
         if job.get("rejected_rows"):
             print_errors_hint(job, endpoint, out)
     elif status == "cancelled":

@@ -2,7 +2,8 @@
 
 The default table fits 100 columns (id, wheel, file, status, progress, age), one line per job;
 `--wide` adds what an operator digs into. Every value that comes from a user (wheel title, file
-name, e-mail) is printed as plain text: Rich never reads markup such as `[red]` in it.
+name, e-mail) goes through importer.cli.terminal: printed literally (Rich never reads markup such
+as `[red]` in it) and without its control characters and escape sequences.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
+from importer.cli import terminal
 from importer.db import database_url
 from importer.queries import q
 from importer.settings import Settings
@@ -67,7 +69,7 @@ def _status(status: str) -> Text:
 
 
 def _wheel(row: dict[str, Any]) -> Text:
-    return Text(row["wheel_title"]) if row["wheel_title"] is not None else Text("(deleted)", style="dim")
+    return terminal.text(row["wheel_title"]) if row["wheel_title"] is not None else Text("(deleted)", style="dim")
 
 
 def table(rows: list[dict[str, Any]], *, wide: bool = False,
@@ -84,7 +86,7 @@ def table(rows: list[dict[str, Any]], *, wide: bool = False,
             t.add_column(name, justify=justify, min_width=min_width, max_width=max_width, no_wrap=True,
                          overflow="ellipsis")
         for r in rows:
-            t.add_row(str(r["id"])[:8], _wheel(r), Text(r["file_name"]), _status(r["status"]),
+            t.add_row(str(r["id"])[:8], _wheel(r), terminal.text(r["file_name"]), _status(r["status"]),
                       f"{r['progress']}%", age_text(r["created_at"], now))
         return t
     columns: tuple[tuple[str, JustifyMethod], ...] = (
@@ -98,9 +100,9 @@ def table(rows: list[dict[str, Any]], *, wide: bool = False,
     for r in rows:
         t.add_row(
             str(r["id"]),
-            Text(r["email"] or ""),
+            terminal.text(r["email"] or ""),
             _wheel(r),
-            Text(r["file_name"]),
+            terminal.text(r["file_name"]),
             r["mode"],
             _status(r["status"]),
             f"{r['progress']}%",
@@ -137,5 +139,5 @@ def main(args: argparse.Namespace) -> int:
         console.print("No import jobs" + (f" with status {args.status}" if args.status else "") + ".",
                       markup=False)
         return 0
-    console.print(table(rows, wide=wide))
+    console.print(table(rows, wide=wide), markup=False)
     return 0

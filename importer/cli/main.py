@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Sequence
 from uuid import UUID
 
+from importer.cli import EXIT_USAGE
 from importer.model import ImportMode, JobStatus
+from importer.settings import ConfigError
 
 # command -> "module:function"; imported only when that command runs, so `importer token`
 # does not pay for aiohttp and `importer submit` does not need a database.
@@ -150,8 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a configuration the command cannot use (a bad variable, the production
+    guard) is a message naming the variable on stderr and exit 2, not a traceback."""
     args = build_parser().parse_args(argv)
     module_name, func_name = COMMANDS[args.command].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except ConfigError as exc:
+        print(f"importer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 

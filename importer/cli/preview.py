@@ -8,7 +8,8 @@ imports it. `import-preview` starts that import (`POST /api/previews/{id}/import
 and follows it like `importer submit`.
 
 Everything that comes from the file or the server (file name, headers, cells, messages) is
-printed as plain Text: Rich never reads markup such as `[red]` in it.
+printed through importer.cli.terminal: literally (Rich never reads markup such as `[red]` in
+it) and without control characters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from importer.cli import EXIT_USAGE
+from importer.cli import EXIT_USAGE, terminal
 from importer.cli.api import Endpoint, request_json
 from importer.cli.follow import follow
 from importer.cli.preview_view import console, render
@@ -52,7 +53,7 @@ def preview_fields(args: argparse.Namespace) -> dict[str, str]:
 def main(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
-        print(f"error: no such file: {path}", file=sys.stderr)
+        print(f"error: no such file: {terminal.clean(path)}", file=sys.stderr)
         return EXIT_USAGE
     try:
         args.mapping = parse_mapping_option(args.mapping)
@@ -63,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     async def run(endpoint: Endpoint, _: Started) -> int:
         preview = await create(endpoint, path, args.wheel, fields=preview_fields(args))
         if args.json:
-            print(json.dumps(preview, ensure_ascii=False), flush=True)
+            print(terminal.json_line(preview), flush=True)
         else:
             out = console()
             out.print(render(preview, width=out.width, shown=args.rows))

@@ -2,7 +2,8 @@
 their fields, the counts in words, the warnings, the first items and the rejected rows.
 
 Everything that comes from the file or the server (file name, headers, cells, messages) is
-printed as plain Text: Rich never reads markup such as `[red]` in it.
+printed through importer.cli.terminal: literally (Rich never reads markup such as `[red]` in
+it) and without control characters.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
+
+from importer.cli.terminal import text
 
 #: Width used when the output is not a terminal and $COLUMNS is unset.
 PIPE_WIDTH = 100
@@ -42,20 +45,20 @@ def file_facts(preview: dict[str, Any]) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    grid.add_row("File", Text(f"{preview.get('file_name', '')} ({plural(preview.get('size_bytes', 0), 'byte')})"))
+    grid.add_row("File", text(f"{preview.get('file_name', '')} ({plural(preview.get('size_bytes', 0), 'byte')})"))
     kind = str(fmt.get("kind") or "")
-    grid.add_row("Format", Text(KIND_NAMES.get(kind, kind)))
+    grid.add_row("Format", text(KIND_NAMES.get(kind, kind)))
     if fmt.get("encoding"):
-        grid.add_row("Encoding", Text(str(fmt["encoding"])))
+        grid.add_row("Encoding", text(fmt["encoding"]))
     if fmt.get("delimiter"):
         delimiter = str(fmt["delimiter"])
         grid.add_row("Delimiter", Text(f"{DELIMITER_NAMES.get(delimiter, repr(delimiter))} ({delimiter!r})"))
     if fmt.get("sheet") is not None:
         sheets = [str(s) for s in fmt.get("sheets") or []]
         others = [s for s in sheets if s != fmt["sheet"]]
-        line = Text(str(fmt["sheet"]))
+        line = text(fmt["sheet"])
         if others:
-            line.append(f"  (also in the workbook: {', '.join(others)}; --sheet picks another)", style="dim")
+            line.append(text(f"  (also in the workbook: {', '.join(others)}; --sheet picks another)", "dim"))
         grid.add_row("Sheet", line)
     if fmt.get("header_row") is not None:
         grid.add_row("Header row", Text(str(fmt["header_row"])))
@@ -89,16 +92,16 @@ def columns_table(preview: dict[str, Any]) -> Table:
         header = str(column.get("header", ""))
         field = column.get("field")
         if field:
-            field_text = Text(str(field), style="green")
+            field_text = text(field, "green")
         elif header in ignored:
             field_text = Text("ignored", style="dim")
         elif header in described:
             field_text = Text("(description)", style="yellow")
         else:
             field_text = Text("not read", style="dim")
-        cells: list[str | Text] = [str(int(column.get("index", 0)) + 1), Text(header), field_text]
+        cells: list[str | Text] = [str(int(column.get("index", 0)) + 1), text(header), field_text]
         if with_samples:
-            cells.append(Text(" · ".join(str(s) for s in column.get("samples") or [])))
+            cells.append(text(" · ".join(str(s) for s in column.get("samples") or [])))
         t.add_row(*cells)
     return t
 
@@ -144,8 +147,8 @@ def warnings_text(preview: dict[str, Any]) -> Text | None:
         if i:
             out.append("\n")
         out.append("⚠ ", style="yellow")
-        out.append(str(warning.get("message") or warning.get("code")))
-        out.append(f" ({warning.get('code')})", style="dim")
+        out.append(text(warning.get("message") or warning.get("code")))
+        out.append(text(f" ({warning.get('code')})", "dim"))
     return out
 
 
@@ -177,7 +180,7 @@ def items_table(items: list[dict[str, Any]], shown: int, total: int, width: int)
     items = items[:shown]
     t = Table(title=f"First items ({len(items)} of {total:,})", title_justify="left", header_style="bold")
     texts = ("name", "ring", "group", "label")
-    rows = [[Text(str(item.get(k) or "")) for k in texts] for item in items]
+    rows = [[text(item.get(k) or "") for k in texts] for item in items]
     row_width = max([3, *(len(str(i.get("row", ""))) for i in items)])
     # Row numbers and dates are never cut; the texts share what is left, each cut with "…"
     # (Rich alone squeezes the short columns to nothing when a table is too wide).
@@ -191,8 +194,8 @@ def items_table(items: list[dict[str, Any]], shown: int, total: int, width: int)
     for name, w in zip(texts[1:], widths[1:], strict=True):
         t.add_column(name, overflow="ellipsis", no_wrap=True, width=w)
     for item, cells in zip(items, rows, strict=True):
-        t.add_row(str(item.get("row", "")), cells[0], str(item.get("start_date", "")),
-                  str(item.get("end_date", "")), *cells[1:])
+        t.add_row(str(item.get("row", "")), cells[0], text(item.get("start_date", "")),
+                  text(item.get("end_date", "")), *cells[1:])
     return t
 
 
@@ -205,8 +208,8 @@ def rejected_table(rejected: list[dict[str, Any]], shown: int, total: int) -> Ta
     # The row's cells are context for the reason: cut, never wrapped.
     t.add_column("values", overflow="ellipsis", no_wrap=True, ratio=2, max_width=30)
     for r in rejected:
-        t.add_row(str(r.get("row", "")), Text(str(r.get("column") or "")), Text(str(r.get("reason") or "")),
-                  Text(" · ".join(str(v) for v in r.get("values") or [])))
+        t.add_row(str(r.get("row", "")), text(r.get("column") or ""), text(r.get("reason") or ""),
+                  text(" · ".join(str(v) for v in r.get("values") or [])))
     return t
 
 

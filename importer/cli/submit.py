@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 import aiohttp
 import attrs
 
-from importer.cli import EXIT_INTERRUPTED, EXIT_USAGE
+from importer.cli import EXIT_INTERRUPTED, EXIT_USAGE, terminal
 from importer.cli.api import ApiError, ClientError, Endpoint, raise_for_error
 from importer.cli.follow import follow
 
@@ -38,7 +38,9 @@ def multipart(handle: BinaryIO, path: Path, fields: dict[str, str]) -> aiohttp.F
     # Unquoted: aiohttp would otherwise send the name percent-encoded ("byr%C3%A5.csv"), which
     # servers (ours included) take literally; browsers send it as UTF-8, as this does.
     form = aiohttp.FormData(quote_fields=False)
-    form.add_field("file", handle, filename=path.name,
+    # Without control characters: aiohttp refuses them in a header (a traceback instead of an
+    # upload), and in a name they only ever hide or forge what a terminal shows.
+    form.add_field("file", handle, filename=terminal.clean(path.name),
                    content_type=MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"))
     for name, value in fields.items():
         form.add_field(name, value)
@@ -102,7 +104,7 @@ async def run(endpoint: Endpoint, started: Started, path: Path, wheel_id: str, *
 def main(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
-        print(f"error: no such file: {path}", file=sys.stderr)
+        print(f"error: no such file: {terminal.clean(path)}", file=sys.stderr)
         return EXIT_USAGE
     try:
         mapping = parse_mapping_option(args.mapping)
@@ -136,13 +138,14 @@ def run_cli(make_coro: Callable[[Endpoint, Started], Coroutine[Any, Any, int]], 
         endpoint = Endpoint.from_args(args.url, args.token)
         return asyncio.run(make_coro(endpoint, started))
     except ApiError as exc:
-        print(f"error: {exc.message} ({exc.status} {exc.code})", file=sys.stderr)
+        # The server's message may quote what the user sent (a sheet name, a header).
+        print(terminal.clean(f"error: {exc.message} ({exc.status} {exc.code})"), file=sys.stderr)
         return EXIT_USAGE
     except ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(terminal.clean(f"error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        print(f"error: cannot talk to the server: {exc}", file=sys.stderr)
+        print(terminal.clean(f"error: cannot talk to the server: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"\n{interrupted_hint(started.job_id)}", file=sys.stderr)

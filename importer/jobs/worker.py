@@ -47,6 +47,7 @@ async def run_worker(pool: Pool, concurrency: int = 2, *, settings: Settings,
 
 def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    settings.refuse_unsafe_production()  # ConfigError, reported by importer.cli.main
     logs.setup(settings.log_format)
     concurrency = args.concurrency
     if getattr(args, "metrics_port", None):

@@ -31,7 +31,11 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "metricsToken": {"type": "http", "scheme": "bearer",
+                                 "description": "IMPORTER_METRICS_TOKEN, when the server has one"},
+            },
         },
         "security": [{"bearer": []}],
         "paths": _with_unavailable(PATHS),

@@ -99,9 +99,15 @@ PATHS: dict[str, Any] = {
                         "security": [], "responses": {
         "200": json_body(obj({"status": {"type": "string"}, "checks": {"type": "object"}}), "Ready"),
         "503": error("Not ready; details.checks says what failed")}}},
-    "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {
-        "200": {"description": "Prometheus text format",
-                "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/metrics": {"get": {
+        "summary": "Prometheus metrics",
+        "description": "Open when IMPORTER_METRICS_TOKEN is unset; else only for `Authorization: Bearer <it>`.",
+        "security": [{}, {"metricsToken": []}], "responses": {
+            "200": {"description": "Prometheus text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "401": error("IMPORTER_METRICS_TOKEN is set and the request does not carry it as a bearer "
+                         "token (code `missing_token` or `invalid_token`)",
+                         {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}})}}},
     "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {
         "200": json_body({"type": "object"}, "The OpenAPI document")}}},
     "/api/wheels": {

@@ -3,6 +3,7 @@
 // into the DOM as text (textContent, text nodes, attribute values), never as markup.
 
 import { WheelView } from "./wheel.js";
+import { accountName, linkDecision, tokenClaims } from "./account.js";
 
 // ---------- the page's own texts, in Swedish and English ----------
 //
@@ -222,6 +223,14 @@ const TEXTS = {
     "confirm.text": "Alla ringar, grupper, etiketter och aktiviteter i hjulet byts mot filens. Den gamla datan ligger kvar tills den nya är helt inläst; misslyckas eller avbryts importen ändras ingenting.",
     "confirm.no": "Avbryt",
     "confirm.yes": "Ersätt",
+    "account.signedInAs": "Inloggad som",
+    "account.unknown": "ett okänt konto",
+    "switch.heading": "Byta konto?",
+    "switch.current": "Du är inloggad som",
+    "switch.other": "Länken du öppnade loggar in som",
+    "switch.hint": "Byt bara om länken är till dig. Den som har skickat en länk till sitt eget konto ser allt du importerar där.",
+    "switch.no": "Behåll mitt konto",
+    "switch.yes": "Byt konto",
   },
   en: {
     "page.title": "Import activities – Year wheel",
@@ -432,6 +441,14 @@ const TEXTS = {
     "confirm.text": "Every ring, group, label and activity in the wheel is replaced by the file's. The old data stays until the new is fully read; if the import fails or is cancelled, nothing changes.",
     "confirm.no": "Cancel",
     "confirm.yes": "Replace",
+    "account.signedInAs": "Signed in as",
+    "account.unknown": "an unknown account",
+    "switch.heading": "Switch accounts?",
+    "switch.current": "You are signed in as",
+    "switch.other": "The link you opened signs in as",
+    "switch.hint": "Switch only if the link is meant for you. Whoever sent a link to their own account sees everything you import there.",
+    "switch.no": "Keep my account",
+    "switch.yes": "Switch account",
   },
 };
 
@@ -688,12 +705,32 @@ function upload(wheelId, file) {
 
 // ---------- sign-in ----------
 
-function readFragment() {
+// The link's token, wheel and job (`#token=...&wheel=...&job=...`). The fragment leaves the
+// address bar first, whatever follows. A token of another user than the one signed in switches
+// accounts only when the person says so (confirmSwitch); on "no" the link's wheel and job,
+// which are the other account's, are ignored too.
+async function readFragment() {
   const params = new URLSearchParams(location.hash.replace(/^#/, ""));
   const token = params.get("token");
   const wheel = params.get("wheel");
   const job = params.get("job");
-  if (token) localStorage.setItem(TOKEN_KEY, token);
+  if (token || wheel || job) {
+    // The token must not linger in the address bar, the history or a bookmark.
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  if (token) {
+    const current = localStorage.getItem(TOKEN_KEY);
+    if (linkDecision(current, token) === "ask") {
+      if (!(await confirmSwitch(current, token))) {
+        state.openWheelOnSignIn = null;
+        return;
+      }
+      // What the page remembers of the other account is of no use to this one.
+      forgetAccount();
+      localStorage.removeItem(WHEEL_KEY);
+    }
+    localStorage.setItem(TOKEN_KEY, token);
+  }
   if (wheel) localStorage.setItem(WHEEL_KEY, wheel);
   if (job) {
     // The e-mail's "Försök igen" link: that job is the one to show.
@@ -702,16 +739,48 @@ function readFragment() {
   }
   // The e-mail's "Öppna årshjulet" link (a wheel, no job) opens that wheel's view.
   state.openWheelOnSignIn = wheel && !job ? wheel : null;
-  if (token || wheel || job) {
-    // The token must not linger in the address bar, the history or a bookmark.
-    history.replaceState(null, "", location.pathname + location.search);
-  }
 }
 
-function signOut(message) {
-  localStorage.removeItem(TOKEN_KEY);
+// Asks whether to switch from the account of `currentToken` to that of `linkToken`; true for yes.
+// Closing the dialog (Escape) keeps the current account, as "no" does.
+function confirmSwitch(currentToken, linkToken) {
+  const dialog = $("confirm-switch");
+  // A second link while the first is still asked about: the first is answered "no".
+  if (dialog.open) dialog.dispatchEvent(new Event("cancel"));
+  showAccount(currentToken);
+  $("switch-current").textContent = accountName(tokenClaims(currentToken));
+  $("switch-other").textContent = accountName(tokenClaims(linkToken)) || t("account.unknown");
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      $("switch-yes").removeEventListener("click", yes);
+      $("switch-no").removeEventListener("click", no);
+      dialog.removeEventListener("cancel", no);
+      dialog.close();
+      resolve(answer);
+    };
+    const yes = () => done(true);
+    const no = (event) => {
+      if (event) event.preventDefault(); // a cancel event: close through done(), once
+      done(false);
+    };
+    $("switch-yes").addEventListener("click", yes);
+    $("switch-no").addEventListener("click", no);
+    dialog.addEventListener("cancel", no);
+    dialog.showModal();
+  });
+}
+
+// The header's "Inloggad som <e-mail or user id>" with "Logga ut"; hidden for no token.
+function showAccount(token) {
+  const name = token ? accountName(tokenClaims(token)) : "";
+  $("account-name").textContent = name;
+  $("account-name").title = name;
+  show($("account"), Boolean(token));
+}
+
+// Everything the page holds of the signed-in account, but not the token itself.
+function forgetAccount() {
   localStorage.removeItem(CURRENT_KEY);
-  state.token = null;
   if (state.source) state.source.close();
   state.source = null;
   state.jobs.clear();
@@ -719,8 +788,14 @@ function signOut(message) {
   state.currentId = null;
   closeWheel();
   leaveReview();
+}
+
+function signOut(message) {
+  localStorage.removeItem(TOKEN_KEY);
+  state.token = null;
+  forgetAccount();
   show($("app"), false);
-  show($("logout"), false);
+  showAccount(null);
   show($("signin"), true);
   setText($("signin-error"), message || "");
 }
@@ -733,7 +808,7 @@ async function signIn() {
   }
   show($("signin"), false);
   show($("app"), true);
-  show($("logout"), true);
+  showAccount(state.token);
   connectEvents();
   try {
     await Promise.all([loadWheels(), loadRecent()]);
@@ -1580,9 +1655,8 @@ function jobItem(job) {
 
 // ---------- wiring ----------
 
-function init() {
+async function init() {
   localize();
-  readFragment();
   $("signin-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const token = $("token-input").value.trim();
@@ -1631,7 +1705,8 @@ function init() {
     });
   }
   $("jobs-more").addEventListener("click", () => loadList().catch((err) => setText($("upload-error"), err.message)));
-  window.addEventListener("hashchange", () => { readFragment(); signIn(); });
+  window.addEventListener("hashchange", async () => { await readFragment(); signIn(); });
+  await readFragment();
   signIn();
 }
 

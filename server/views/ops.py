@@ -52,10 +52,12 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """GET /metrics: 200, the Prometheus text format (README "Health, metrics, logs").
+    """GET /metrics: 200, the Prometheus text format (README "Health, metrics, logs"); with
+    IMPORTER_METRICS_TOKEN set, 401 unless the request carries `Authorization: Bearer <it>`.
 
     Still 200 when the database does not answer: `importer_metrics_database_up` is 0 then.
     """
+    server_metrics.check_token(request, request.app[keys.SETTINGS].metrics_token)
     # The default registry and the app's database collector (server/metrics.py).
     body = await asyncio.to_thread(server_metrics.render, request.app)
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})

@@ -14,6 +14,8 @@ STATIC_FILES = {
     "app.js": "text/javascript; charset=utf-8",
     # Imported by app.js as "./wheel.js": served without a version in its URL, so it revalidates.
     "wheel.js": "text/javascript; charset=utf-8",
+    # Imported by app.js as "./account.js", likewise.
+    "account.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }

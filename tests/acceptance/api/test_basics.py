@@ -38,6 +38,35 @@ async def test_metrics_is_prometheus_text(api):
     assert "# TYPE" in await resp.text()
 
 
+METRICS_TOKEN = "scrape-" + "0123456789abcdef" * 2
+
+
+async def test_metrics_with_a_token_needs_it(api_factory):
+    """With IMPORTER_METRICS_TOKEN set, /metrics is 401 (JSON error, WWW-Authenticate) without a
+    bearer token, with a wrong one, a prefix of it or another scheme, and 200 with the right one."""
+    api = await api_factory(IMPORTER_METRICS_TOKEN=METRICS_TOKEN)
+    refused = {
+        None: "missing_token",
+        f"Bearer {METRICS_TOKEN}x": "invalid_token",
+        f"Bearer {METRICS_TOKEN[:-1]}": "invalid_token",
+        "Bearer ": "invalid_token",
+        f"Basic {METRICS_TOKEN}": "invalid_token",
+        f"Bearer {api.headers['Authorization'].split()[1]}": "invalid_token",  # a user's token is not it
+    }
+    for header, code in refused.items():
+        resp = await api.client.get("/metrics", headers={"Authorization": header} if header else {})
+        assert resp.status == 401, header
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+        error = error_of(await resp.json())
+        assert error["code"] == code and "IMPORTER_METRICS_TOKEN" in error["message"], header
+        assert "# TYPE" not in await resp.text()
+    english = await api.client.get("/metrics", headers={"Accept-Language": "en"})
+    assert error_of(await english.json())["message"].startswith("/metrics needs")
+    resp = await api.client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert resp.status == 200
+    assert "# TYPE" in await resp.text()
+
+
 async def test_unknown_route_and_wrong_method_are_json(api):
     """A 404 for an unknown route and a 405 for a wrong method carry the JSON error shape."""
     resp = await api.call("GET", "/api/nothing-here")
