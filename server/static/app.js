@@ -559,6 +559,9 @@ const state = {
   list: { wheel: "", status: "", cursor: null, oldest: null, more: false, loading: false },
   wheelView: { id: null, load: 0 },
   openWheelOnSignIn: null,
+  // The first wheel list after sign-in: a file picked before it arrives waits for it rather
+  // than being told to choose a wheel that is about to be chosen for it.
+  wheelsReady: Promise.resolve(),
 };
 
 // ---------- small helpers ----------
@@ -811,7 +814,9 @@ async function signIn() {
   showAccount(state.token);
   connectEvents();
   try {
-    await Promise.all([loadWheels(), loadRecent()]);
+    const wheels = loadWheels();
+    state.wheelsReady = wheels.catch(() => {}); // its error is shown below, once
+    await Promise.all([wheels, loadRecent()]);
     await loadList({ reset: true });
     const wanted = state.openWheelOnSignIn;
     state.openWheelOnSignIn = null;
@@ -1087,6 +1092,7 @@ function setReviewBusy(busy, text = "") {
 }
 
 async function startReview(file) {
+  await state.wheelsReady;
   const wheelId = $("wheel-select").value;
   setText($("upload-error"), "");
   if (!wheelId) {
