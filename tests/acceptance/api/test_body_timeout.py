@@ -84,16 +84,17 @@ async def test_a_body_that_trickles_is_cut_off_with_408(api_factory):
 
 
 async def test_a_body_at_an_ordinary_pace_is_accepted(api_factory):
-    """A body sent in pieces with pauses shorter than the idle limit and above the minimum rate is
-    read whole: the limits cut off stalled clients, not slow networks."""
-    api = await api_factory(IMPORTER_BODY_IDLE_SECONDS="2", IMPORTER_BODY_MIN_RATE="100")
+    """A body sent in pieces for a few seconds, with pauses well under the idle limit and a rate
+    well above the minimum, is read whole: the limits cut off stalled clients, not slow networks."""
+    api = await api_factory(IMPORTER_BODY_IDLE_SECONDS="1", IMPORTER_BODY_MIN_RATE="200")
     wheel = await api.wheel()
-    reader, writer = await raw_request(api, upload_head(api, f"/api/wheels/{wheel}/imports", len(CSV)))
+    body = CSV + b"".join(f"Rad {n},2026-05-{n % 28 + 1:02d},2026-05-{n % 28 + 1:02d}\n".encode() for n in range(200))
+    reader, writer = await raw_request(api, upload_head(api, f"/api/wheels/{wheel}/imports", len(body)))
     try:
-        for start in range(0, len(CSV), 40):
-            writer.write(CSV[start:start + 40])
+        for start in range(0, len(body), 600):  # ~2,400 B/s for about 3 s
+            writer.write(body[start:start + 600])
             await writer.drain()
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.25)
         async with asyncio.timeout(20):
             head = await reader.readuntil(b"\r\n\r\n")
     finally:

@@ -8,6 +8,7 @@ import asyncio
 import os
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +93,7 @@ async def test_running_out_of_descriptors_logs_accept_errors_once_a_second(db_ur
     once a second (with a count), not once per attempt, and the server answers again afterwards."""
     with limited_server(db_url) as (proc, url):
         port = int(url.rsplit(":", 1)[1])
+        started = time.monotonic()
         flood: list[socket.socket] = []
         try:
             for _ in range(OPEN_FILES + 20):
@@ -110,9 +112,10 @@ async def test_running_out_of_descriptors_logs_accept_errors_once_a_second(db_ur
                         pass
                     await asyncio.sleep(0.5)
         lines = proc.logs().splitlines()
+    seconds = time.monotonic() - started  # the server stopped, so no accept error can come later
     errors = [line for line in lines if "socket.accept() out of system resource" in line]
     assert errors, "the flood never ran the process out of descriptors"
-    # ~4 s of flood: a few lines, where each attempt used to log its own (thousands a second).
-    assert len(errors) <= 10, len(errors)
+    # A line a second at most (plus the first), where each attempt used to log its own: thousands.
+    assert len(errors) <= seconds + 1, (len(errors), seconds)
     assert any("not logged" in line for line in errors)
     assert len(lines) < 200, "\n".join(lines[-50:])
