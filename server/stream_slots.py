@@ -7,12 +7,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import Counter
 
 from importer.errors import ServerBusy, TooManyStreams
 
 # Seconds a refused client is asked to wait: a stream of its own (or someone's) must end first,
 # which takes a closed tab or a finished job, not milliseconds.
 RETRY_AFTER_SECONDS = 5
+
+# On /metrics with the process' other metrics (the default registry): a user at the cap or a
+# process at its limit shows here before anyone complains.
+REFUSED = Counter("importer_sse_streams_refused", "SSE streams this process refused before they opened; "
+                  "`reason` is user (IMPORTER_MAX_STREAMS_PER_USER, 429) or process (IMPORTER_MAX_STREAMS, 503)",
+                  labelnames=["reason"])
 
 
 class StreamSlots:
@@ -42,10 +49,12 @@ class StreamSlots:
         key = str(user_id)
         held = self._by_user.get(key, 0)
         if held >= self.per_user:
+            REFUSED.labels(reason="user").inc()
             raise TooManyStreams.of("api.too_many_streams", params={"open": held, "limit": self.per_user},
                                     retry_after=RETRY_AFTER_SECONDS,
                                     details={"open": held, "limit": self.per_user})
         if self.open >= self.total:
+            REFUSED.labels(reason="process").inc()
             raise ServerBusy.of("api.server_busy", params={"limit": self.total},
                                 retry_after=RETRY_AFTER_SECONDS, details={"limit": self.total})
         self._by_user[key] = held + 1

@@ -60,11 +60,21 @@ async def admitted_again(api: Api, path: str = "/api/events", within: float = 30
             await asyncio.sleep(0.5)
 
 
+async def refused_count(api: Api, reason: str) -> float:
+    """importer_sse_streams_refused_total{reason} as /metrics shows it now."""
+    text = await (await api.client.get("/metrics")).text()
+    for line in text.splitlines():
+        if line.startswith(f'importer_sse_streams_refused_total{{reason="{reason}"}} '):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 async def test_a_user_at_the_per_user_cap_gets_429_while_another_user_still_streams(api_factory):
     """The third stream of a user (limit 2) on either SSE route is 429 `too_many_streams` with
-    Retry-After and a closed connection; another user's stream opens."""
+    Retry-After and a closed connection, counted on /metrics; another user's stream opens."""
     api = await api_factory(IMPORTER_MAX_STREAMS_PER_USER="2")
     job = await api.job(await api.wheel())
+    refused_before = await refused_count(api, "user")
     async with streams(api, 2):
         for path in ("/api/events", f"/api/imports/{job['id']}/events"):
             status, headers, error = await refusal(api, path)
@@ -73,6 +83,7 @@ async def test_a_user_at_the_per_user_cap_gets_429_while_another_user_still_stre
             assert error["details"] == {"open": 2, "limit": 2}
             assert int(headers["Retry-After"]) > 0
             assert headers.get("Connection", "").lower() == "close"
+        assert await refused_count(api, "user") == refused_before + 2
         other = api.as_other()
         async with streams(other, 1):
             pass
@@ -86,8 +97,10 @@ async def test_the_process_cap_gives_503_with_retry_after(api_factory):
     """With IMPORTER_MAX_STREAMS=2 held by two users, a third user's stream is 503 `server_busy` with Retry-After."""
     first = await api_factory(IMPORTER_MAX_STREAMS="2")
     second, third = first.as_other(), first.as_other()
+    refused_before = await refused_count(first, "process")
     async with streams(first, 1), streams(second, 1):
         status, headers, error = await refusal(third)
+        assert await refused_count(first, "process") == refused_before + 1
         assert status == 503
         assert error["code"] == "server_busy"
         assert error["details"] == {"limit": 2}
