@@ -30,6 +30,7 @@ class BodyTimedOut(TimeoutError):
     would log any other exception as unhandled.
     """
 
+
 #: How often the watch looks at a body, in seconds (at most; shorter for short limits).
 TICK = 1.0
 
