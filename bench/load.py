@@ -119,7 +119,9 @@ class Services:
     def __init__(self, db_url: str, data_dir: Path, concurrency: int):
         env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
                "IMPORTER_DATA_DIR": str(data_dir), "IMPORTER_LOG_FORMAT": "json",
-               "IMPORTER_MAX_ACTIVE_JOBS": "1000", "APP_URL": "http://127.0.0.1"}
+               "IMPORTER_MAX_ACTIVE_JOBS": "1000", "APP_URL": "http://127.0.0.1",
+               # --watchers-per-user may exceed the product's 16 streams per user.
+               "IMPORTER_MAX_STREAMS_PER_USER": "1000000"}
         env.pop("SMTP_URL", None)  # e-mails go to the outbox in data_dir
         self.procs: list[subprocess.Popen] = []
         self.urls: list[str] = []

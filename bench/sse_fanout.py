@@ -200,7 +200,10 @@ def setup_jobs(url: str, users: int, jobs: int) -> list[tuple[str, str]]:
 
 
 def start_server(url: str, port: int, profile: str | None) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "IMPORTER_JWT_SECRET": SECRET, "IMPORTER_LOG_FORMAT": "text"}
+    # Thousands of streams for a handful of users: the bench measures fan-out, not admission
+    # (the product's defaults are 16 per user and 10,000 per process).
+    env = {**os.environ, "DATABASE_URL": url, "IMPORTER_JWT_SECRET": SECRET, "IMPORTER_LOG_FORMAT": "text",
+           "IMPORTER_MAX_STREAMS_PER_USER": "1000000", "IMPORTER_MAX_STREAMS": "1000000"}
     prefix = ["-m", "cProfile", "-o", profile] if profile else []
     proc = subprocess.Popen([sys.executable, *prefix, "-m", "importer.cli", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)

@@ -98,6 +98,36 @@ class TooManyActiveJobs(ImporterError):
         self.retry_after = retry_after
 
 
+class StreamRefused(ImporterError):
+    """A progress stream refused before it opens (server/stream_slots.py); the client may try
+    again after `retry_after` seconds. The connection is closed with the answer: a refused
+    client holds no file descriptor."""
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class TooManyStreams(StreamRefused):
+    """The user already holds IMPORTER_MAX_STREAMS_PER_USER streams on this server process (429)."""
+
+    code = "too_many_streams"
+
+
+class ServerBusy(StreamRefused):
+    """This server process holds as many streams as it can (IMPORTER_MAX_STREAMS, or fewer when
+    its open-file limit cannot hold that many): 503."""
+
+    code = "server_busy"
+
+
+class RequestTimeout(ImporterError):
+    """A request body that stopped coming, or came too slowly (server/body_timeout.py): 408,
+    and the connection is closed."""
+
+    code = "request_timeout"
+
+
 class ImportCancelled(ImporterError):
     """Raised inside the loader when it sees its job is `cancelling`; rolls the data back."""
 

@@ -6,7 +6,8 @@ import contextvars
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -72,6 +73,48 @@ class QuietPeriodicTasks(logging.Filter):
         return not (isinstance(kwargs, dict) and "timestamp" in kwargs)
 
 
+class RepeatedAcceptErrors(logging.Filter):
+    """Lets asyncio's errors of a listening socket through at most once per `interval` seconds,
+    the next one saying how many were left out.
+
+    Out of file descriptors, asyncio logs "socket.accept() out of system resource" with a
+    traceback for every attempt, and its retries multiply (each failed accept of a batch schedules
+    one more; CPython issue 151615): hundreds of thousands of lines in a minute, which fill the disk
+    and cost the loop the time it needs to recover. The first line of such a record (and of the
+    "Exception in callback ..._start_serving" of those retries) is its key; other records pass.
+    """
+
+    PREFIXES = ("socket.accept() out of system resource",
+                "Exception in callback BaseSelectorEventLoop._start_serving")
+
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._left_out: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "asyncio" or not isinstance(record.msg, str) \
+                or not record.msg.startswith(self.PREFIXES):
+            return True
+        key = record.msg.partition("\n")[0]
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._left_out[key] = self._left_out.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        left_out = self._left_out.pop(key, 0)
+        if left_out and last is not None:
+            # The traceback was shown with the first one; a summary line is enough now.
+            record.msg = f"{key} ({left_out} more like it in the last {now - last:.1f} s not logged)"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -102,6 +145,7 @@ def setup(fmt: str = "auto", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
     handler.addFilter(QuietPeriodicTasks())
+    handler.addFilter(RepeatedAcceptErrors())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

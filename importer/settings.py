@@ -176,6 +176,10 @@ class Settings:
     max_streams_per_user: int = 16
     max_streams: int = 10_000
     max_stored_bytes_per_user: int = 1 << 30
+    # A request body that sends nothing for this many seconds, or averages under `body_min_rate`
+    # bytes per second after that long, is cut off with 408 (server/body_timeout.py).
+    body_idle_seconds: float = 30.0
+    body_min_rate: int = 4096
     # `production` refuses to start on an embedded database or the development secret.
     environment: str = "development"
     # When set, /metrics answers only `Authorization: Bearer <this>`.
@@ -214,6 +218,8 @@ class Settings:
             max_streams_per_user=_int(env, "IMPORTER_MAX_STREAMS_PER_USER", 16, minimum=1),
             max_streams=_int(env, "IMPORTER_MAX_STREAMS", 10_000, minimum=1),
             max_stored_bytes_per_user=_int(env, "IMPORTER_MAX_STORED_BYTES_PER_USER", 1 << 30, minimum=1),
+            body_idle_seconds=_seconds(env, "IMPORTER_BODY_IDLE_SECONDS", 30.0),
+            body_min_rate=_int(env, "IMPORTER_BODY_MIN_RATE", 4096),
             environment=_choice(env, "IMPORTER_ENV", "development", ENVIRONMENTS),
             metrics_token=_raw(env, "IMPORTER_METRICS_TOKEN"),
             worker=_worker(env),

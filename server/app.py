@@ -13,9 +13,10 @@ from importer.db import ALIVE_BYPASS_SECONDS, Pool, database_url, make_pool
 from importer.jobs.app import make_app
 from importer.jobs.worker import pool_size, run_worker
 from importer.settings import Settings
-from server import auth, keys, middlewares, routes
+from server import auth, body_timeout, keys, middlewares, routes
 from server import metrics as server_metrics
 from server.hub import hub_ctx, hub_on_shutdown
+from server.stream_slots import STREAM_SLOTS, StreamSlots
 from server.views import previews
 
 log = logging.getLogger(__name__)
@@ -23,17 +24,30 @@ log = logging.getLogger(__name__)
 # Room above the upload limit for multipart framing and the small form fields. Bodies are
 # streamed, so this is only aiohttp's cap for request.read()/post(), which no view uses on uploads.
 BODY_OVERHEAD = 1 << 20
+# Connections of the API's pool (the open-file budget of server/open_files.py counts them).
+API_POOL_MAX = 20
+WORKER_CONCURRENCY = 2
+
+
+def database_connections(*, with_worker: bool, worker_concurrency: int = WORKER_CONCURRENCY) -> int:
+    """The most database connections the app holds: the API's pool, the hub's LISTEN connection,
+    and an in-process worker's pool."""
+    return API_POOL_MAX + 1 + (pool_size(worker_concurrency) if with_worker else 0)
 
 
 def create_app(settings: Settings, *, pool: Pool | None = None,
-               with_worker: bool = False, worker_concurrency: int = 2) -> web.Application:
+               with_worker: bool = False, worker_concurrency: int = WORKER_CONCURRENCY) -> web.Application:
     """The aiohttp app. A `pool` passed in is used and left open; otherwise the app opens its own."""
     app = web.Application(
-        middlewares=[middlewares.cors, middlewares.errors, auth.authenticate],
+        middlewares=[middlewares.cors, middlewares.errors,
+                     body_timeout.middleware(body_timeout.BodyPace(
+                         idle_seconds=settings.body_idle_seconds, min_rate=settings.body_min_rate)),
+                     auth.authenticate],
         client_max_size=settings.max_upload_bytes + BODY_OVERHEAD,
     )
     app[keys.SETTINGS] = settings
     app[keys.KNOWN_USERS] = set()
+    app[STREAM_SLOTS] = StreamSlots(per_user=settings.max_streams_per_user, total=settings.max_streams)
     # Deferring runs on the request's own connection (`configure(connection=conn)`), so the
     # API never needs the procrastinate app opened on a pool of its own.
     app[keys.PROCRASTINATE] = make_app(settings)
@@ -58,7 +72,7 @@ def _pool_ctx(settings: Settings, given: Pool | None) -> CleanupContext:
             app[keys.POOL] = given
             yield
             return
-        pool = make_pool(database_url(settings), min_size=2, max_size=20, name="api",
+        pool = make_pool(database_url(settings), min_size=2, max_size=API_POOL_MAX, name="api",
                          alive_bypass=ALIVE_BYPASS_SECONDS)
         await pool.open(wait=True, timeout=30)
         app[keys.POOL] = pool

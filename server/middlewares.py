@@ -16,7 +16,11 @@ from importer.errors import (
     ImporterError,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
+    ServerBusy,
+    StreamRefused,
     TooManyActiveJobs,
+    TooManyStreams,
     Unauthorized,
     UnreadableFile,
     UnsupportedMediaType,
@@ -32,11 +36,14 @@ STATUS: dict[type[ImporterError], int] = {
     BadRequest: 400,
     Unauthorized: 401,
     NotFound: 404,
+    RequestTimeout: 408,
     Conflict: 409,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     UnreadableFile: 422,
     TooManyActiveJobs: 429,
+    TooManyStreams: 429,
+    ServerBusy: 503,
 }
 
 # aiohttp's own errors (unknown route, wrong method, its body limit) in the contract's codes.
@@ -53,10 +60,12 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> web.Response:
+                   headers: dict[str, str] | None = None, *, close: bool = False) -> web.Response:
+    """The contract's error body; `close` (and always for 408 and 413) ends the connection after it."""
     response = web.json_response(error_body(code, message, details), status=status, headers=headers)
-    if status == 413:
-        # The rest of the body is not read: close rather than drain it (aiohttp would linger).
+    if close or status in (408, 413):
+        # 413, 408: the rest of the body is not read (or not coming): close rather than drain
+        # it (aiohttp would linger).
         response.force_close()
     return response
 
@@ -79,14 +88,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         language = request_language(request)
         status = status_of(exc)
         headers: dict[str, str] = {}
-        if isinstance(exc, TooManyActiveJobs):
-            headers["Retry-After"] = str(exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)  # a limit's error says when to come back
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="importer"'
         if status == 500:
             log.error("unmapped domain error %s on %s %s", exc.code, request.method, request.path, exc_info=exc)
             return error_response(500, "internal_error", render_in(language, "api.internal_error"))
-        return error_response(status, exc.code, exc.message_in(language), exc.details, headers)
+        # A refused stream keeps no idle connection open: each one is a file descriptor.
+        return error_response(status, exc.code, exc.message_in(language), exc.details, headers,
+                              close=isinstance(exc, StreamRefused))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -22,8 +22,8 @@ from importer.cli import EXIT_USAGE
 from importer.db import as_user
 from importer.queries import q
 from importer.settings import Settings
-from server import keys
-from server.app import create_app
+from server import keys, open_files
+from server.app import create_app, database_connections
 from server.hub import HUB
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     settings.warn_if_insecure()
+    # Before anything opens: the streams' cap leaves descriptors for the rest (/healthz, other
+    # users, the database, the LISTEN connection) however many streams one user asks for.
+    settings = open_files.fit_streams(settings, database=database_connections(with_worker=args.with_worker))
     app = create_app(settings, with_worker=args.with_worker)
     notice: list[str] = []
     urls: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import socket
 import subprocess
 import sys
@@ -51,11 +52,19 @@ class Proc:
         stop(self.popen, timeout)
 
 
-def start(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Proc:
-    """`python ARGS` (e.g. `-m importer.cli serve …`) from the repository root, logging to log_dir/name.log."""
+def start(name: str, args: list[str], env: dict[str, str], log_dir: Path, *,
+          open_files: int | None = None) -> Proc:
+    """`python ARGS` (e.g. `-m importer.cli serve …`) from the repository root, logging to log_dir/name.log;
+    with `open_files`, under that RLIMIT_NOFILE (soft and hard, as `ulimit -n` in its shell)."""
     log = log_dir / f"{name}.log"
+
+    def limit() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     with log.open("wb") as out:
-        popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                 preexec_fn=limit if open_files is not None else None)
     return Proc(name=name, popen=popen, log=log)
 
 
@@ -77,11 +86,13 @@ def wait_ready(proc: Proc, url: str, within: float = 60) -> None:
 
 
 @contextmanager
-def serving(name: str, env: dict[str, str], log_dir: Path, *extra: str) -> Iterator[tuple[Proc, str]]:
-    """`importer serve` (plus `extra` arguments) on a free port; yields (process, base URL) once ready."""
+def serving(name: str, env: dict[str, str], log_dir: Path, *extra: str,
+            open_files: int | None = None) -> Iterator[tuple[Proc, str]]:
+    """`importer serve` (plus `extra` arguments) on a free port, optionally under an open-file
+    limit; yields (process, base URL) once ready."""
     port = free_port()
     proc = start(name, ["-m", "importer.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
-                 env, log_dir)
+                 env, log_dir, open_files=open_files)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(proc, url)

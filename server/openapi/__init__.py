@@ -11,11 +11,23 @@ from server.openapi.schemas import SCHEMAS
 UNAVAILABLE = error("The database is unreachable or busy; retry after Retry-After seconds", RETRY_AFTER)
 
 
-def _with_unavailable(paths: dict[str, Any]) -> dict[str, Any]:
-    """Every operation that touches the database may answer 503."""
-    return {path: {method: ({**op, "responses": {**op["responses"], "503": UNAVAILABLE}}
-                            if path.startswith("/api/") and path != "/api/openapi.json" else op)
-                   for method, op in ops.items()}
+REQUEST_TIMEOUT = error("The body stopped coming (IMPORTER_BODY_IDLE_SECONDS without a byte) or came slower than "
+                        "IMPORTER_BODY_MIN_RATE bytes a second (`request_timeout`); the connection is closed")
+
+
+def _with_common(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that touches the database may answer 503 (unless it says more of its own
+    503); every one that takes a body may answer 408."""
+
+    def responses(path: str, op: dict[str, Any]) -> dict[str, Any]:
+        common: dict[str, Any] = {}
+        if path.startswith("/api/") and path != "/api/openapi.json":
+            common["503"] = UNAVAILABLE
+        if "requestBody" in op:
+            common["408"] = REQUEST_TIMEOUT
+        return {**common, **op["responses"]}
+
+    return {path: {method: {**op, "responses": responses(path, op)} for method, op in ops.items()}
             for path, ops in paths.items()}
 
 
@@ -38,5 +50,5 @@ def document() -> dict[str, Any]:
             },
         },
         "security": [{"bearer": []}],
-        "paths": _with_unavailable(PATHS),
+        "paths": _with_common(PATHS),
     }

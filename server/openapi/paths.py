@@ -92,6 +92,14 @@ PREVIEW_PATHS: dict[str, Any] = {
             "429": error("The user has IMPORTER_MAX_ACTIVE_JOBS active jobs already", RETRY_AFTER)}}},
 }
 
+# Streams are admitted before they open, per server process (the connection is closed with the refusal).
+STREAM_REFUSALS = {
+    "429": error("The user holds IMPORTER_MAX_STREAMS_PER_USER streams on this server process already "
+                 "(`too_many_streams`)", RETRY_AFTER),
+    "503": error("This server process holds IMPORTER_MAX_STREAMS streams, or as many as its open-file limit "
+                 "allows (`server_busy`); or the database is unreachable (`database_unavailable`)", RETRY_AFTER),
+}
+
 PATHS: dict[str, Any] = {
     "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {
         "200": json_body(obj({"status": {"type": "string"}}), "The process runs")}}},
@@ -203,12 +211,12 @@ PATHS: dict[str, Any] = {
         "summary": "One job's progress stream; ends after the terminal event",
         "parameters": [JOB_ID, ACCESS_TOKEN,
                        {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}}],
-        "responses": {"200": SSE, "401": UNAUTHORIZED, "404": NOT_FOUND_JOB}}},
+        "responses": {"200": SSE, "401": UNAUTHORIZED, "404": NOT_FOUND_JOB, **STREAM_REFUSALS}}},
     "/api/events": {"get": {
         "summary": "One stream for all of the user's jobs (event ids `<job id>:<seq>`)",
         "parameters": [ACCESS_TOKEN,
                        {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}}],
-        "responses": {"200": SSE, "401": UNAUTHORIZED}}},
+        "responses": {"200": SSE, "401": UNAUTHORIZED, **STREAM_REFUSALS}}},
     "/": {"get": {"summary": "The web page", "security": [], "responses": {
         "200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
     **PREVIEW_PATHS,

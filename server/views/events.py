@@ -16,7 +16,8 @@ from importer.errors import NotFound
 from importer.jobs import lifecycle
 from importer.queries import q
 from server import keys
-from server.hub import HUB
+from server.hub import HUB, Hub
+from server.stream_slots import STREAM_SLOTS
 from server.streams import JobEvent, Subscription
 
 RETRY_MS = 2000  # how long a browser waits before reconnecting
@@ -90,13 +91,23 @@ async def job_events(request: web.Request) -> web.StreamResponse:
 
     204 when `Last-Event-ID` shows the client has seen the job's terminal event (so an
     EventSource stops reconnecting). 404 `not_found` for no such job, another user's, or a job_id
-    that is not a UUID; 401 without a token (header or `access_token` query parameter); 503
+    that is not a UUID; 401 without a token (header or `access_token` query parameter); 429
+    `too_many_streams` (the user holds IMPORTER_MAX_STREAMS_PER_USER streams on this process) and
+    503 `server_busy` (the process holds all it can), both with `Retry-After`; 503
     `database_unavailable`. Errors come as JSON, before the stream starts.
     """
     hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
     job_id = _job_id(request)
     seen = _seq(request.headers.get("Last-Event-ID"))
+    # Admitted before anything is taken (a subscription, a pooled connection, a stream); the
+    # slot is given back however the stream ends.
+    with request.app[STREAM_SLOTS].hold(user_id):
+        return await _job_stream(request, hub, user_id, job_id, seen)
+
+
+async def _job_stream(request: web.Request, hub: Hub, user_id: UUID, job_id: UUID, seen: int
+                      ) -> web.StreamResponse:
     # Subscribe before reading: a change committed after the read is then certainly queued,
     # and seq tells a change from what the read already showed, in whichever order they come.
     sub = hub.subscribe_job(job_id)
@@ -141,11 +152,18 @@ async def user_events(request: web.Request) -> web.StreamResponse:
     last day (the newest 100; `id:` `<job id>:<seq>`), then every change of any of the user's
     jobs, until the client leaves or the server shuts down.
 
-    401 without a token (header or `access_token` query parameter); 503 `database_unavailable`.
+    401 without a token (header or `access_token` query parameter); 429 `too_many_streams` and
+    503 `server_busy` with `Retry-After` (as for a job's stream); 503 `database_unavailable`.
     """
     hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
     seen = _last_seen(request.headers.get("Last-Event-ID"))
+    with request.app[STREAM_SLOTS].hold(user_id):
+        return await _user_stream(request, hub, user_id, seen)
+
+
+async def _user_stream(request: web.Request, hub: Hub, user_id: UUID, seen: dict[str, int]
+                       ) -> web.StreamResponse:
     sub = hub.subscribe_user(user_id)
     try:
         async with as_user(request.app[keys.POOL], user_id) as conn:

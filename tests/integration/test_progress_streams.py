@@ -36,7 +36,10 @@ def ensure_event_routes(app: web.Application) -> None:
 
 @pytest.fixture
 async def client(pool, db_url, aiohttp_client):
-    settings = Settings.from_env({"DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET})
+    # Some tests here hold dozens of one user's streams: more than IMPORTER_MAX_STREAMS_PER_USER's
+    # default (tests/acceptance/api/test_stream_limits.py tests that limit).
+    settings = Settings.from_env({"DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
+                                  "IMPORTER_MAX_STREAMS_PER_USER": "1000"})
     app = create_app(settings, pool=pool)
     ensure_event_routes(app)
     return await aiohttp_client(app)

@@ -36,6 +36,13 @@ def test_limits_environment_and_metrics_token_are_read():
     assert (s.environment, s.metrics_token) == ("production", "m3trics")
 
 
+def test_request_body_pace_defaults_and_overrides():
+    """A body may idle 30 s and must average 4096 B/s by default; both can be set."""
+    assert (Settings.from_env({}).body_idle_seconds, Settings.from_env({}).body_min_rate) == (30.0, 4096)
+    s = Settings.from_env({"IMPORTER_BODY_IDLE_SECONDS": "2.5", "IMPORTER_BODY_MIN_RATE": "100"})
+    assert (s.body_idle_seconds, s.body_min_rate) == (2.5, 100)
+
+
 def test_values_are_read_and_trimmed():
     """Set variables override the defaults; APP_URL loses a trailing slash."""
     s = Settings.from_env({"IMPORTER_MAX_ACTIVE_JOBS": "5", "APP_URL": "https://hjul.example/",
@@ -55,7 +62,9 @@ def test_values_are_read_and_trimmed():
                                         ("IMPORTER_RECOVERY_EVERY_SECONDS", "often"),
                                         ("IMPORTER_MAX_STREAMS_PER_USER", "0"),
                                         ("IMPORTER_MAX_STORED_BYTES_PER_USER", "1G"),
-                                        ("IMPORTER_ENV", "prod")])
+                                        ("IMPORTER_ENV", "prod"),
+                                        ("IMPORTER_BODY_IDLE_SECONDS", "0"),
+                                        ("IMPORTER_BODY_MIN_RATE", "fast")])
 def test_bad_values_are_refused_with_the_variable_named(name, value):
     """A value the service cannot use stops start-up with a message naming the variable."""
     with pytest.raises(ConfigError, match=name):
