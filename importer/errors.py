@@ -90,12 +90,30 @@ class UnreadableFile(InvalidInput):
     code = "unreadable_file"
 
 
-class TooManyActiveJobs(ImporterError):
-    code = "too_many_active_jobs"
+class TooManyRequests(ImporterError):
+    """A per-user limit is reached (429); `retry_after` (seconds) goes out as `Retry-After`."""
+
+    code = "too_many_requests"
 
     def __init__(self, message: str, *, retry_after: int, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class TooManyActiveJobs(TooManyRequests):
+    code = "too_many_active_jobs"
+
+
+class TooManyUploads(TooManyRequests):
+    """The user already has IMPORTER_MAX_UPLOADS_PER_USER bodies being received by this process."""
+
+    code = "too_many_uploads"
+
+
+class StorageQuotaExceeded(TooManyRequests):
+    """The user's stored uploads would exceed IMPORTER_MAX_STORED_BYTES_PER_USER."""
+
+    code = "storage_quota_exceeded"
 
 
 class ImportCancelled(ImporterError):

@@ -176,6 +176,9 @@ class Settings:
     max_streams_per_user: int = 16
     max_streams: int = 10_000
     max_stored_bytes_per_user: int = 1 << 30
+    # Upload bodies one user may be sending to one process at once: more would only hold memory
+    # (each body is buffered up to max_upload_bytes) for requests the limits then refuse.
+    max_uploads_per_user: int = 2
     # `production` refuses to start on an embedded database or the development secret.
     environment: str = "development"
     # When set, /metrics answers only `Authorization: Bearer <this>`.
@@ -214,6 +217,7 @@ class Settings:
             max_streams_per_user=_int(env, "IMPORTER_MAX_STREAMS_PER_USER", 16, minimum=1),
             max_streams=_int(env, "IMPORTER_MAX_STREAMS", 10_000, minimum=1),
             max_stored_bytes_per_user=_int(env, "IMPORTER_MAX_STORED_BYTES_PER_USER", 1 << 30, minimum=1),
+            max_uploads_per_user=_int(env, "IMPORTER_MAX_UPLOADS_PER_USER", 2, minimum=1),
             environment=_choice(env, "IMPORTER_ENV", "development", ENVIRONMENTS),
             metrics_token=_raw(env, "IMPORTER_METRICS_TOKEN"),
             worker=_worker(env),

@@ -16,7 +16,7 @@ from importer.errors import (
     ImporterError,
     NotFound,
     PayloadTooLarge,
-    TooManyActiveJobs,
+    TooManyRequests,
     Unauthorized,
     UnreadableFile,
     UnsupportedMediaType,
@@ -36,7 +36,7 @@ STATUS: dict[type[ImporterError], int] = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     UnreadableFile: 422,
-    TooManyActiveJobs: 429,
+    TooManyRequests: 429,
 }
 
 # aiohttp's own errors (unknown route, wrong method, its body limit) in the contract's codes.
@@ -79,7 +79,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         language = request_language(request)
         status = status_of(exc)
         headers: dict[str, str] = {}
-        if isinstance(exc, TooManyActiveJobs):
+        if isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after)
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="importer"'

@@ -54,15 +54,16 @@ def preview_object(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create(pool: Pool, runner: PreviewRunner, *, user_id: UUID, wheel_id: UUID, file: FileContent,
-                 file_name: str, choices: Choices) -> dict[str, Any]:
+                 file_name: str, choices: Choices, max_stored: int) -> dict[str, Any]:
     """Store the upload, plan it against the wheel, keep the preview: its object.
 
-    Raises NotFound (no such wheel of the user's), and the file's BadRequest or UnreadableFile
-    (the upload is then not kept).
+    Raises NotFound (no such wheel of the user's), StorageQuotaExceeded (the upload would bring
+    the user's stored bytes over `max_stored`: nothing is stored), and the file's BadRequest or
+    UnreadableFile (the upload is then not kept).
     """
     async with as_user(pool, user_id) as conn:
         existing, year = await _wheel(conn, wheel_id)
-        file_id = await lifecycle.store_file(conn, user_id, file)
+        file_id = await lifecycle.store_file_within_quota(conn, user_id, file, max_stored)
     try:
         result = await runner.run(Request(
             conninfo=conninfo_of(pool), file_id=file_id, size_bytes=len(file.content),

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 import attrs
 from aiohttp import BodyPartReader, web
@@ -24,8 +25,8 @@ from importer.model import ImportMode
 from importer.read import spreadsheet_kinds as kinds
 from importer.read.csv_source import sniff as sniff_csv
 from importer.read.spreadsheet_sandbox import sniff_workbook
-from importer.read.structured import parse_payload
-from server import keys
+from importer.read.structured_sandbox import check_payload
+from server import admission, keys
 from server.auth import user_id
 from server.language import request_language
 from server.views.common import json_response, path_uuid
@@ -135,8 +136,26 @@ def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge.of("api.upload_too_large", params={"limit": limit}, details={"limit_bytes": limit})
 
 
-async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, digest: Any = None) -> bytearray:
-    """Everything `read` gives, stopping with 413 as soon as it exceeds `limit`.
+@attrs.frozen
+class BodyBudget:
+    """The whole request body under the upload limit, whatever part of it is being read: a
+    multipart body's every part (ignored ones too) and framing count (API.md: 413 while
+    streaming). Reads the stream's own count of the bytes received so far."""
+
+    request: web.Request
+    limit: int
+    allowance: int = 0
+
+    def check(self) -> None:
+        """Raises PayloadTooLarge once more than limit + allowance bytes have arrived."""
+        if self.request.content.total_bytes > self.limit + self.allowance:
+            raise too_large(self.limit)
+
+
+async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, digest: Any = None,
+                       budget: BodyBudget | None = None) -> bytearray:
+    """Everything `read` gives, stopping with 413 as soon as it exceeds `limit` (or the whole
+    body exceeds its `budget`).
 
     `limit` is checked per chunk, so at most one chunk past it is ever read. The bytearray is
     handed on as it is (psycopg sends it as bytea): no copy of a 100 MiB upload. `digest` (a
@@ -146,14 +165,16 @@ async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, d
     while chunk := await read(CHUNK):
         if len(buf) + len(chunk) > limit:
             raise too_large(limit)
+        if budget is not None:
+            budget.check()
         buf += chunk
         if digest is not None:
             digest.update(chunk)
     return buf
 
 
-async def _field(part: BodyPartReader) -> str:
-    data = await read_limited(part.read_chunk, FIELD_LIMIT)
+async def _field(part: BodyPartReader, budget: BodyBudget) -> str:
+    data = await read_limited(part.read_chunk, FIELD_LIMIT, budget=budget)
     try:
         return data.decode(part.get_charset("utf-8"))
     except (UnicodeDecodeError, LookupError):
@@ -168,21 +189,25 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
     fields: dict[str, str] = {}
     content: bytearray | None = None
     file_name = None
+    # Every part counts, junk and framing included: a body of 150 MB of other parts and a
+    # tiny file is as large as it is.
+    budget = BodyBudget(request, limit, MULTIPART_OVERHEAD)
     try:
         while (part := await reader.next()) is not None:
+            budget.check()
             if not isinstance(part, BodyPartReader):
                 raise BadRequest.of("api.multipart_nested", code="bad_multipart")
             if part.name == "file":
                 if content is not None:
                     raise BadRequest.of("api.multipart_one_file", code="bad_multipart")
                 digest = hashlib.sha256()
-                content = await read_limited(part.read_chunk, limit, digest=digest)
+                content = await read_limited(part.read_chunk, limit, digest=digest, budget=budget)
                 file_name = part.filename
             elif part.name in ("mode", "mapping", "notify", "file_name", "sheet", "date_order",
                                "skip_duplicates"):
-                fields[part.name] = await _field(part)
+                fields[part.name] = await _field(part, budget)
             else:
-                await read_limited(part.read_chunk, FIELD_LIMIT)  # ignored, but bounded
+                await read_limited(part.read_chunk, FIELD_LIMIT, budget=budget)  # ignored, but counted
     except (ValueError, AssertionError, HttpProcessingError):
         raise BadRequest.of("api.multipart_malformed", code="bad_multipart") from None
     if content is None:
@@ -214,9 +239,12 @@ async def read_structured(request: web.Request, limit: int) -> Upload:
     notify = parse_notify(request.query.get("notify"))
     skip_duplicates = parse_notify(request.query.get("skip_duplicates"), name="skip_duplicates")
     digest = hashlib.sha256()
-    content = bytes(await read_limited(request.content.read, limit, digest=digest))
-    # Checks the whole structure (400) and that it has items (422); the worker reads it again.
-    mode, file_name, _ = parse_payload(content)
+    content = await read_limited(request.content.read, limit, digest=digest)
+    # Checks the whole structure (400, also for JSON nested too deep) and that it has items
+    # (422) in a child process: parsing on the loop would stop every request and stream of the
+    # process for seconds, and its objects would take several times the body's memory. The
+    # worker reads it again.
+    mode, file_name = await asyncio.to_thread(check_payload, content)
     return Upload(content=content, sha256=digest.digest(), media_type="application/json",
                   file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None, notify=notify,
                   skip_duplicates=skip_duplicates)
@@ -243,11 +271,12 @@ async def sniff(upload: Upload) -> None:
                                 mapping=upload.mapping, sheet=upload.sheet)
 
 
-async def receive(request: web.Request) -> Upload:
-    """The upload of an import or a preview, in whichever body form it comes, read under the
-    size limit and checked (`sniff`) before anything is stored. Raises UnsupportedMediaType
-    (415), PayloadTooLarge (413, from Content-Length before reading or while streaming),
-    BadRequest (400) and UnreadableFile (422)."""
+Reader = Callable[[web.Request, int], Awaitable[Upload]]
+
+
+def body_reader(request: web.Request) -> Reader:
+    """The reader of the request's body form, from its headers alone. Raises
+    UnsupportedMediaType (415) and PayloadTooLarge (413, a Content-Length over the limit)."""
     limit = request.app[keys.SETTINGS].max_upload_bytes
     reader = READERS.get(request.content_type)
     if reader is None:
@@ -255,7 +284,15 @@ async def receive(request: web.Request) -> Upload:
     allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
     if request.content_length is not None and request.content_length > limit + allowance:
         raise too_large(limit)
-    upload = await reader(request, limit)
+    return reader
+
+
+async def receive(request: web.Request) -> Upload:
+    """The upload of an import or a preview, in whichever body form it comes, read under the
+    size limit and checked (`sniff`) before anything is stored. Raises UnsupportedMediaType
+    (415), PayloadTooLarge (413, from Content-Length before reading or while streaming),
+    BadRequest (400) and UnreadableFile (422)."""
+    upload = await body_reader(request)(request, request.app[keys.SETTINGS].max_upload_bytes)
     await sniff(upload)
     return upload
 
@@ -277,12 +314,25 @@ async def submit(request: web.Request) -> web.Response:
     `payload_too_large` (while streaming), 415 `unsupported_media_type`, 422 (the file cannot be
     an import: `not_text`, `no_header`, `no_usable_column`, `no_data_rows`, `workbook_encrypted`,
     `workbook_damaged`, `workbook_too_large` ...), 429
-    `too_many_active_jobs` with `Retry-After`. Answered before anything is loaded."""
+    `too_many_active_jobs`, `too_many_uploads` or `storage_quota_exceeded` with `Retry-After`.
+    Every refusal but a bad body's comes before the body is read (server/admission.py).
+    Answered before anything is loaded."""
     wheel_id = path_uuid(request, "wheel_id", "wheel")
-    settings = request.app[keys.SETTINGS]
     key = idempotency_key(request)
-    upload = await receive(request)
-    submitted = await lifecycle.submit(
+    body_reader(request)  # 415 and a too large Content-Length need no query
+    async with admission.admitted(request, wheel_id, starts_job=True, idempotency_key=key):
+        upload = await receive(request)
+        submitted = await submit_upload(request, wheel_id, upload, key)
+    job = submitted.job
+    return json_response(job.data, status=202 if submitted.created else 200,
+                         headers={"Location": job.location})
+
+
+async def submit_upload(request: web.Request, wheel_id: UUID, upload: Upload,
+                        key: str | None) -> lifecycle.Submitted:
+    """The job of a received upload, under the limits checked again where it is inserted."""
+    settings = request.app[keys.SETTINGS]
+    return await lifecycle.submit(
         request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
         job=lifecycle.NewJob(wheel_id=wheel_id, file_name=upload.file_name, mode=upload.mode,
                              mapping=upload.mapping, notify=upload.notify, date_order=upload.date_order,
@@ -290,7 +340,5 @@ async def submit(request: web.Request) -> web.Response:
                              language=request_language(request)),
         file=lifecycle.FileContent(content=upload.content, sha256=upload.sha256,
                                    media_type=upload.media_type),
-        max_active=settings.max_active_jobs, idempotency_key=key)
-    job = submitted.job
-    return json_response(job.data, status=202 if submitted.created else 200,
-                         headers={"Location": job.location})
+        max_active=settings.max_active_jobs, idempotency_key=key,
+        max_stored=settings.max_stored_bytes_per_user)

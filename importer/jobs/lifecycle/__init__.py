@@ -35,8 +35,10 @@ from importer.jobs.lifecycle.requests import (
     get_on,
     headers,
     list_jobs,
+    quota_exceeded,
     retry,
     store_file,
+    store_file_within_quota,
     submit,
 )
 from importer.jobs.lifecycle.values import (
@@ -55,6 +57,6 @@ from importer.jobs.lifecycle.values import (
 __all__ = [
     "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
     "ProgressReport", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete", "exists", "fail",
-    "get", "get_on", "headers", "list_jobs", "note_file", "requeue", "retry", "settle_orphans", "status_of",
-    "store_file", "submit", "write_progress",
+    "get", "get_on", "headers", "list_jobs", "note_file", "quota_exceeded", "requeue", "retry",
+    "settle_orphans", "status_of", "store_file", "store_file_within_quota", "submit", "write_progress",
 ]

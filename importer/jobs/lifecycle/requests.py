@@ -17,7 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn, Pool, as_user
-from importer.errors import BadRequest, Conflict, NotFound, TooManyActiveJobs
+from importer.errors import BadRequest, Conflict, NotFound, StorageQuotaExceeded, TooManyActiveJobs
 from importer.jobs.lifecycle.attempts import by_language
 from importer.jobs.lifecycle.values import (
     IMPORT_QUEUE,
@@ -39,23 +39,29 @@ log = logging.getLogger(__name__)
 IDEMPOTENCY_CONSTRAINT = "import_jobs_user_idempotency_key"
 # Imports of ordinary files end in seconds, so a client may try again soon.
 RETRY_AFTER_SECONDS = 5
+# Stored bytes are freed when retention purges (hourly, importer/jobs/retention.py).
+QUOTA_RETRY_AFTER_SECONDS = 3600
 NIL_UUID = UUID(int=0)
 
 
 async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: NewJob,
-                 file: FileContent | UUID, max_active: int, idempotency_key: str | None) -> Submitted:
+                 file: FileContent | UUID, max_active: int, idempotency_key: str | None,
+                 max_stored: int | None = None) -> Submitted:
     """Store the file (or use the stored one whose id `file` is: a preview's), create the job
     row and queue its task, in one transaction of two round trips: a job never exists without
     its task, nor a task without its job.
 
-    Raises NotFound (no such wheel of this user's) and TooManyActiveJobs (`max_active` active
-    jobs already); nothing is written then. A replayed `idempotency_key` returns the first job
-    with `created` False.
+    Raises NotFound (no such wheel of this user's), TooManyActiveJobs (`max_active` active
+    jobs already) and StorageQuotaExceeded (a new file that would bring the user's stored
+    bytes over `max_stored`; None: no quota); nothing is written then. A replayed
+    `idempotency_key` returns the first job with `created` False.
     """
+    incoming = 0 if isinstance(file, UUID) else len(file.content)
     try:
         async with as_user(pool, user_id) as conn:
             task_id, job_id = await _admit(conn, queue, user_id=user_id, wheel_id=job.wheel_id,
-                                           max_active=max_active, idempotency_key=idempotency_key)
+                                           max_active=max_active, idempotency_key=idempotency_key,
+                                           incoming_bytes=incoming, max_stored=max_stored)
             # Neither INSERT is waited for: they travel with the COMMIT.
             if isinstance(file, UUID):
                 file_id = file  # row-level security's check refuses a file of another user's
@@ -76,6 +82,24 @@ async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: Ne
             raise
         return Submitted(job=JobObject(row["job"]), created=False)
     return Submitted(job=await _inserted(inserted), created=True)
+
+
+def quota_exceeded(stored: int, limit: int) -> StorageQuotaExceeded:
+    """The 429 of a user whose stored uploads (`stored` bytes) leave no room under `limit`."""
+    return StorageQuotaExceeded.of(
+        "api.storage_quota_exceeded", params={"stored": stored, "limit": limit},
+        retry_after=QUOTA_RETRY_AFTER_SECONDS, details={"stored_bytes": stored, "limit_bytes": limit})
+
+
+async def store_file_within_quota(conn: AsyncConn, user_id: UUID, file: FileContent, max_stored: int) -> UUID:
+    """Store an upload (as `store_file`) unless it would bring the user's stored bytes over
+    `max_stored`: raises StorageQuotaExceeded then, before anything is written. Takes the user
+    lock (held to the end of the caller's transaction), so two uploads racing cannot both fit."""
+    await conn.execute(q("user_lock"), {"user_id": user_id})
+    row = await one_row(await conn.execute(q("user_stored_bytes"), {"user_id": user_id}))
+    if row["stored_bytes"] + len(file.content) > max_stored:
+        raise quota_exceeded(row["stored_bytes"], max_stored)
+    return await store_file(conn, user_id, file)
 
 
 async def store_file(conn: AsyncConn, user_id: UUID, file: FileContent) -> UUID:
@@ -194,9 +218,11 @@ async def list_jobs(pool: Pool, *, user_id: UUID, status: JobStatus | None,
 
 
 async def _admit(conn: AsyncConn, queue: procrastinate.App, *, user_id: UUID, wheel_id: UUID,
-                 max_active: int, idempotency_key: str | None) -> tuple[int, UUID]:
-    """Lock the user, check key, wheel and active-jobs limit with a snapshot taken after the
-    lock, and queue the new job's task: `(task id, new job id)`; one round trip in a pipelined
+                 max_active: int, idempotency_key: str | None, incoming_bytes: int = 0,
+                 max_stored: int | None = None) -> tuple[int, UUID]:
+    """Lock the user, check key, wheel, active-jobs limit and storage quota (`incoming_bytes`
+    more on top of what is stored, against `max_stored`) with a snapshot taken after the lock,
+    and queue the new job's task: `(task id, new job id)`; one round trip in a pipelined
     transaction (importer.db.as_user).
 
     The server runs the statements in order: in READ COMMITTED the check's snapshot is taken
@@ -219,6 +245,8 @@ async def _admit(conn: AsyncConn, queue: procrastinate.App, *, user_id: UUID, wh
         raise TooManyActiveJobs.of(
             "api.too_many_active_jobs", params={"active": row["active"], "limit": max_active},
             retry_after=RETRY_AFTER_SECONDS, details={"active": row["active"], "limit": max_active})
+    if incoming_bytes and max_stored is not None and row["stored_bytes"] + incoming_bytes > max_stored:
+        raise quota_exceeded(row["stored_bytes"], max_stored)
     return task_id, job_id
 
 
