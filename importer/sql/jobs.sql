@@ -17,7 +17,7 @@ SELECT id FROM users WHERE id = %(user_id)s FOR UPDATE;
 SELECT (SELECT count(*) FROM import_jobs
          WHERE user_id = %(user_id)s AND status IN ('pending', 'processing', 'cancelling')) AS active,
        EXISTS (SELECT 1 FROM year_wheels WHERE id = %(wheel_id)s) AS wheel_found,
-       (SELECT coalesce(sum(size_bytes), 0) FROM import_files WHERE user_id = %(user_id)s) AS stored_bytes,
+       (SELECT coalesce(sum(size_bytes), 0)::bigint FROM import_files WHERE user_id = %(user_id)s) AS stored_bytes,
        (SELECT import_job_json_v2(j) FROM import_jobs j
          WHERE j.user_id = %(user_id)s AND j.idempotency_key = %(idempotency_key)s) AS existing;
 
@@ -29,13 +29,13 @@ SELECT (SELECT count(*) FROM import_jobs
 SELECT EXISTS (SELECT 1 FROM year_wheels WHERE id = %(wheel_id)s) AS wheel_found,
        (SELECT count(*) FROM import_jobs
          WHERE user_id = %(user_id)s AND status IN ('pending', 'processing', 'cancelling')) AS active,
-       (SELECT coalesce(sum(size_bytes), 0) FROM import_files WHERE user_id = %(user_id)s) AS stored_bytes,
+       (SELECT coalesce(sum(size_bytes), 0)::bigint FROM import_files WHERE user_id = %(user_id)s) AS stored_bytes,
        EXISTS (SELECT 1 FROM import_jobs
                 WHERE user_id = %(user_id)s AND idempotency_key = %(idempotency_key)s) AS replay;
 
 -- name: user_stored_bytes
 -- What the user's stored uploads take (index-only on import_files_user_size_idx, schema/0013).
-SELECT coalesce(sum(size_bytes), 0) AS stored_bytes FROM import_files WHERE user_id = %(user_id)s;
+SELECT coalesce(sum(size_bytes), 0)::bigint AS stored_bytes FROM import_files WHERE user_id = %(user_id)s;
 
 -- name: import_job_by_key
 SELECT import_job_json_v2(j) AS job FROM import_jobs j
