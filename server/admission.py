@@ -17,7 +17,8 @@ from aiohttp import web
 
 from importer.db import as_user
 from importer.errors import NotFound, TooManyActiveJobs, TooManyUploads
-from importer.jobs.lifecycle.requests import RETRY_AFTER_SECONDS, quota_exceeded
+from importer.jobs.lifecycle.requests import RETRY_AFTER_SECONDS
+from importer.jobs.lifecycle.spooled import quota_exceeded
 from importer.queries import q
 from server import keys
 from server.auth import user_id

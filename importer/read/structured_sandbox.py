@@ -3,7 +3,7 @@
 Why a child process and not a thread: `json.loads` is C code that never gives up the GIL, so in
 a thread it still stops the event loop for the whole parse (3.6 s for a 94 MB body), and the
 objects it builds take several times the body's size. In a child the server's loop keeps
-serving and its memory holds only the body (sent from its buffer, not pickled). The worker
+serving and its memory holds none of it: the body goes over a pipe a chunk at a time. The worker
 parses the stored payload again when it imports (importer/read/structured.py).
 
 Not pure, unlike the rest of importer/read: it starts a process (the service's fork server,
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import resource
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from importer.errors import BadRequest, ImporterError, UnreadableFile
@@ -30,15 +31,15 @@ _SLOTS = threading.BoundedSemaphore(CONCURRENT)
 _ERRORS: dict[str, type[ImporterError]] = {"BadRequest": BadRequest, "UnreadableFile": UnreadableFile}
 
 
-def check_payload(content: bytes | bytearray, *, memory_bytes: int = MEMORY_BYTES,
+def check_payload(chunks: Iterable[bytes], *, memory_bytes: int = MEMORY_BYTES,
                   seconds: int = SECONDS) -> tuple[str, str]:
-    """`(mode, file_name)` of a structured payload, parsed and checked as
+    """`(mode, file_name)` of a structured payload given in `chunks`, parsed and checked as
     structured.parse_payload does, in a child process. Raises what that raises, with its
     catalogue key (so the message follows the request's language): BadRequest `bad_payload`
     (not JSON, nested too deep, a bad structure) or UnreadableFile `no_data_rows`; a child that
     dies or runs out of time is UnreadableFile `payload_too_large`. Blocks: call it from a thread."""
     with _SLOTS:
-        message = _in_child(content, memory_bytes, seconds)
+        message = _in_child(chunks, memory_bytes, seconds)
     if message is None:
         raise UnreadableFile.of("payload.too_large", params={"megabytes": memory_bytes >> 20, "seconds": seconds},
                                 code="payload_too_large")
@@ -49,7 +50,7 @@ def check_payload(content: bytes | bytearray, *, memory_bytes: int = MEMORY_BYTE
     raise error
 
 
-def _in_child(content: bytes | bytearray, memory_bytes: int, seconds: int) -> tuple[Any, ...] | None:
+def _in_child(chunks: Iterable[bytes], memory_bytes: int, seconds: int) -> tuple[Any, ...] | None:
     context = process_context()
     ours, theirs = context.Pipe(duplex=True)
     process = context.Process(target=_child, args=(theirs, memory_bytes, seconds), name="payload-check",
@@ -58,7 +59,10 @@ def _in_child(content: bytes | bytearray, memory_bytes: int, seconds: int) -> tu
     try:
         process.start()
         theirs.close()
-        ours.send_bytes(content)  # from its buffer: no pickled copy of the body
+        # A chunk at a time (the body may be on disk); an empty one ends it.
+        for chunk in chunks:
+            ours.send_bytes(chunk)
+        ours.send_bytes(b"")
         if ours.poll(seconds + 5):
             message = ours.recv()
     except (EOFError, OSError):
@@ -79,8 +83,10 @@ def _child(conn: Any, memory_bytes: int, seconds: int) -> None:
     from importer.read.structured import parse_payload
 
     try:
-        content = conn.recv_bytes()
-        mode, file_name, _ = parse_payload(content)
+        content = bytearray()
+        while chunk := conn.recv_bytes():
+            content += chunk
+        mode, file_name, _ = parse_payload(bytes(content))
         conn.send(("ok", mode, file_name))
     except ImporterError as exc:
         kind = "BadRequest" if isinstance(exc, BadRequest) else "UnreadableFile"

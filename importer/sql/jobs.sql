@@ -195,3 +195,10 @@ SELECT e.id
                                  ELSE %(lost)s::jsonb ->> j.language END) e
  WHERE j.status IN ('pending', 'processing', 'cancelling')
    AND pj.status IN ('succeeded', 'failed', 'cancelled', 'aborted');
+
+-- name: import_file_copy
+-- A large upload streamed in (lifecycle/spooled.py), binary format, one row: COPY sends the
+-- content in chunks where an INSERT's parameter would hold it whole in memory. COPY FROM is
+-- not allowed under row-level security, so it runs as the login role, after user_lock and the
+-- quota check in the same transaction; the row names its user explicitly.
+COPY import_files (id, user_id, media_type, size_bytes, sha256, content) FROM STDIN (FORMAT BINARY);

@@ -9,7 +9,6 @@ with memory and time limits (importer/read/spreadsheet_sandbox.py), off the even
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,12 +25,15 @@ from importer.read import spreadsheet_kinds as kinds
 from importer.read.csv_source import sniff as sniff_csv
 from importer.read.spreadsheet_sandbox import sniff_workbook
 from importer.read.structured_sandbox import check_payload
+from importer.spool import IN_MEMORY_BYTES, Spool
 from server import admission, keys
 from server.auth import user_id
 from server.language import request_language
 from server.views.common import json_response, path_uuid
 
 CHUNK = 64 * 1024
+# A received body goes to its spool this much at a time (from a thread), not a chunk at a time.
+SPOOL_BATCH = 1 << 20
 # The sniff looks at this much of the file: enough for the header and a sample of rows.
 SNIFF_BYTES = 64 * 1024
 # Form fields other than the file (mode, mapping, notify, sheet) are small.
@@ -42,14 +44,42 @@ DEFAULT_FILE_NAME = "import.csv"
 
 
 @attrs.frozen(kw_only=True)
-class Upload:
-    """A submitted body, read and checked at the edge."""
+class Body:
+    """A received file: its bytes in a spool (a temporary file once over spool.IN_MEMORY_BYTES),
+    what they are, and the whole of them in memory where they must be read whole anyway (a
+    workbook) or are small. Owns the spool: `close` it."""
 
-    content: bytes | bytearray
-    sha256: bytes
+    spool: Spool
     #: What import_files stores: application/json, or what the bytes are (text/csv or a
     #: workbook's media type, spreadsheet_kinds.media_type_of), never the declared type.
     media_type: str
+    whole: bytes | None
+
+    @classmethod
+    def of(cls, spool: Spool, *, media_type: str | None = None) -> Body:
+        """The body of `spool`; its media type from its bytes unless given (a structured payload)."""
+        head = spool.head(len(kinds.CFB_MAGIC))
+        if media_type is None and (head.startswith(kinds.ZIP_MAGIC) or head.startswith(kinds.CFB_MAGIC)):
+            whole = spool.read_all()  # a workbook is read whole (its directory is at the end)
+            return cls(spool=spool, media_type=kinds.media_type_of(whole), whole=whole)
+        small = spool.read_all() if spool.size <= IN_MEMORY_BYTES else None
+        return cls(spool=spool, media_type=media_type or kinds.CSV, whole=small)
+
+    def stored(self) -> lifecycle.FileContent | lifecycle.SpooledFile:
+        """What lifecycle stores: the bytes in memory, or a large body's spool (COPY in chunks)."""
+        if self.whole is not None:
+            return lifecycle.FileContent(content=self.whole, sha256=self.spool.sha256, media_type=self.media_type)
+        return lifecycle.SpooledFile(spool=self.spool, media_type=self.media_type)
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+@attrs.frozen(kw_only=True)
+class Upload:
+    """A submitted body, read and checked at the edge. Owns its body: `close` it."""
+
+    body: Body
     file_name: str
     mode: ImportMode
     mapping: dict[str, Any] | None
@@ -60,6 +90,13 @@ class Upload:
     date_order: str | None = None
     #: In append mode, leave out items the wheel already has (API.md: default true).
     skip_duplicates: bool = True
+
+    @property
+    def media_type(self) -> str:
+        return self.body.media_type
+
+    def close(self) -> None:
+        self.body.close()
 
 
 def parse_mode(raw: str | None) -> ImportMode:
@@ -152,15 +189,10 @@ class BodyBudget:
             raise too_large(self.limit)
 
 
-async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, digest: Any = None,
+async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *,
                        budget: BodyBudget | None = None) -> bytearray:
-    """Everything `read` gives, stopping with 413 as soon as it exceeds `limit` (or the whole
-    body exceeds its `budget`).
-
-    `limit` is checked per chunk, so at most one chunk past it is ever read. The bytearray is
-    handed on as it is (psycopg sends it as bytea): no copy of a 100 MiB upload. `digest` (a
-    hashlib object) is fed chunk by chunk as they arrive, so hashing adds no pause at the end.
-    """
+    """Everything `read` gives (a small form field), stopping with 413 as soon as it exceeds
+    `limit` (or the whole body exceeds its `budget`): at most one chunk past it is ever read."""
     buf = bytearray()
     while chunk := await read(CHUNK):
         if len(buf) + len(chunk) > limit:
@@ -168,9 +200,36 @@ async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, d
         if budget is not None:
             budget.check()
         buf += chunk
-        if digest is not None:
-            digest.update(chunk)
     return buf
+
+
+async def spool_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *,
+                        budget: BodyBudget | None = None) -> Spool:
+    """Everything `read` gives, into a Spool (on disk once large: memory stays flat whatever the
+    size), stopping with 413 as soon as it exceeds `limit` or the body its `budget`; the spool
+    is closed then. The caller owns the spool it returns."""
+    spool = Spool()
+    pending = bytearray()
+    try:
+        while chunk := await read(CHUNK):
+            if spool.size + len(pending) + len(chunk) > limit:
+                raise too_large(limit)
+            if budget is not None:
+                budget.check()
+            pending += chunk
+            if len(pending) >= SPOOL_BATCH:
+                # Written from a thread: past IN_MEMORY_BYTES the spool is a file on disk, and a
+                # write may wait for the disk (dirty-page throttling) far longer than a loop may.
+                await asyncio.to_thread(spool.write, bytes(pending))
+                pending.clear()
+        if spool.size + len(pending) <= IN_MEMORY_BYTES:
+            spool.write(bytes(pending))  # stays in memory: no thread for a small body
+        else:
+            await asyncio.to_thread(spool.write, bytes(pending))
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 async def _field(part: BodyPartReader, budget: BodyBudget) -> str:
@@ -187,7 +246,7 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
     except (ValueError, AssertionError, KeyError):
         raise BadRequest.of("api.multipart_malformed", code="bad_multipart") from None
     fields: dict[str, str] = {}
-    content: bytearray | None = None
+    spool: Spool | None = None
     file_name = None
     # Every part counts, junk and framing included: a body of 150 MB of other parts and a
     # tiny file is as large as it is.
@@ -198,26 +257,30 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
             if not isinstance(part, BodyPartReader):
                 raise BadRequest.of("api.multipart_nested", code="bad_multipart")
             if part.name == "file":
-                if content is not None:
+                if spool is not None:
                     raise BadRequest.of("api.multipart_one_file", code="bad_multipart")
-                digest = hashlib.sha256()
-                content = await read_limited(part.read_chunk, limit, digest=digest, budget=budget)
+                spool = await spool_limited(part.read_chunk, limit, budget=budget)
                 file_name = part.filename
             elif part.name in ("mode", "mapping", "notify", "file_name", "sheet", "date_order",
                                "skip_duplicates"):
                 fields[part.name] = await _field(part, budget)
             else:
                 await read_limited(part.read_chunk, FIELD_LIMIT, budget=budget)  # ignored, but counted
+        if spool is None:
+            raise BadRequest.of("api.missing_file", code="missing_file")
+        return Upload(body=Body.of(spool), file_name=parse_file_name(fields.get("file_name") or file_name),
+                      mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
+                      notify=parse_notify(fields.get("notify")), sheet=parse_sheet(fields.get("sheet")),
+                      date_order=parse_date_order(fields.get("date_order")),
+                      skip_duplicates=parse_notify(fields.get("skip_duplicates"), name="skip_duplicates"))
     except (ValueError, AssertionError, HttpProcessingError):
+        if spool is not None:
+            spool.close()
         raise BadRequest.of("api.multipart_malformed", code="bad_multipart") from None
-    if content is None:
-        raise BadRequest.of("api.missing_file", code="missing_file")
-    return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
-                  file_name=parse_file_name(fields.get("file_name") or file_name),
-                  mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
-                  notify=parse_notify(fields.get("notify")), sheet=parse_sheet(fields.get("sheet")),
-                  date_order=parse_date_order(fields.get("date_order")),
-                  skip_duplicates=parse_notify(fields.get("skip_duplicates"), name="skip_duplicates"))
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
 
 
 async def read_file(request: web.Request, limit: int) -> Upload:
@@ -228,26 +291,26 @@ async def read_file(request: web.Request, limit: int) -> Upload:
     mapping, file_name = parse_mapping(query.get("mapping")), parse_file_name(query.get("file_name"))
     sheet, date_order = parse_sheet(query.get("sheet")), parse_date_order(query.get("date_order"))
     skip_duplicates = parse_notify(query.get("skip_duplicates"), name="skip_duplicates")
-    digest = hashlib.sha256()
-    content = await read_limited(request.content.read, limit, digest=digest)
-    return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
-                  file_name=file_name, mode=mode, mapping=mapping, notify=notify, sheet=sheet,
+    body = Body.of(await spool_limited(request.content.read, limit))
+    return Upload(body=body, file_name=file_name, mode=mode, mapping=mapping, notify=notify, sheet=sheet,
                   date_order=date_order, skip_duplicates=skip_duplicates)
 
 
 async def read_structured(request: web.Request, limit: int) -> Upload:
     notify = parse_notify(request.query.get("notify"))
     skip_duplicates = parse_notify(request.query.get("skip_duplicates"), name="skip_duplicates")
-    digest = hashlib.sha256()
-    content = await read_limited(request.content.read, limit, digest=digest)
-    # Checks the whole structure (400, also for JSON nested too deep) and that it has items
-    # (422) in a child process: parsing on the loop would stop every request and stream of the
-    # process for seconds, and its objects would take several times the body's memory. The
-    # worker reads it again.
-    mode, file_name = await asyncio.to_thread(check_payload, content)
-    return Upload(content=content, sha256=digest.digest(), media_type="application/json",
-                  file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None, notify=notify,
-                  skip_duplicates=skip_duplicates)
+    body = Body.of(await spool_limited(request.content.read, limit), media_type="application/json")
+    try:
+        # Checks the whole structure (400, also for JSON nested too deep) and that it has
+        # items (422) in a child process, fed from the spool: parsing on the loop would stop
+        # every request and stream of the process for seconds, and its objects would take
+        # several times the body's memory. The worker reads it again.
+        mode, file_name = await asyncio.to_thread(check_payload, body.spool.chunks())
+        return Upload(body=body, file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None,
+                      notify=notify, skip_duplicates=skip_duplicates)
+    except BaseException:
+        body.close()
+        raise
 
 
 #: Body readers by Content-Type (API.md, "Imports"). Every raw-file type goes to read_file,
@@ -263,11 +326,12 @@ READERS = {
 async def sniff(upload: Upload) -> None:
     """422 now, before any job exists, for a file that cannot be an import at all (400 for a
     `sheet` the workbook lacks). A workbook is read whole, in a child process, from a thread."""
-    if upload.media_type == kinds.CSV:
-        sniff_csv(bytes(upload.content[:SNIFF_BYTES]), mapping=upload.mapping,
-                  complete=len(upload.content) <= SNIFF_BYTES)
-    elif upload.media_type in kinds.WORKBOOKS:
-        await asyncio.to_thread(sniff_workbook, upload.content, media_type=upload.media_type,
+    body = upload.body
+    if body.media_type == kinds.CSV:
+        sniff_csv(body.spool.head(SNIFF_BYTES), mapping=upload.mapping, complete=body.spool.size <= SNIFF_BYTES)
+    elif body.media_type in kinds.WORKBOOKS:
+        assert body.whole is not None  # Body.of reads a workbook whole
+        await asyncio.to_thread(sniff_workbook, body.whole, media_type=body.media_type,
                                 mapping=upload.mapping, sheet=upload.sheet)
 
 
@@ -291,9 +355,13 @@ async def receive(request: web.Request) -> Upload:
     """The upload of an import or a preview, in whichever body form it comes, read under the
     size limit and checked (`sniff`) before anything is stored. Raises UnsupportedMediaType
     (415), PayloadTooLarge (413, from Content-Length before reading or while streaming),
-    BadRequest (400) and UnreadableFile (422)."""
+    BadRequest (400) and UnreadableFile (422). The caller owns the Upload: `close` it."""
     upload = await body_reader(request)(request, request.app[keys.SETTINGS].max_upload_bytes)
-    await sniff(upload)
+    try:
+        await sniff(upload)
+    except BaseException:
+        upload.close()
+        raise
     return upload
 
 
@@ -322,7 +390,10 @@ async def submit(request: web.Request) -> web.Response:
     body_reader(request)  # 415 and a too large Content-Length need no query
     async with admission.admitted(request, wheel_id, starts_job=True, idempotency_key=key):
         upload = await receive(request)
-        submitted = await submit_upload(request, wheel_id, upload, key)
+        try:
+            submitted = await submit_upload(request, wheel_id, upload, key)
+        finally:
+            upload.close()
     job = submitted.job
     return json_response(job.data, status=202 if submitted.created else 200,
                          headers={"Location": job.location})
@@ -338,7 +409,6 @@ async def submit_upload(request: web.Request, wheel_id: UUID, upload: Upload,
                              mapping=upload.mapping, notify=upload.notify, date_order=upload.date_order,
                              skip_duplicates=upload.skip_duplicates, sheet=upload.sheet,
                              language=request_language(request)),
-        file=lifecycle.FileContent(content=upload.content, sha256=upload.sha256,
-                                   media_type=upload.media_type),
+        file=upload.body.stored(),
         max_active=settings.max_active_jobs, idempotency_key=key,
         max_stored=settings.max_stored_bytes_per_user)

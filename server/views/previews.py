@@ -9,7 +9,6 @@ from typing import Any
 from aiohttp import web
 
 from importer.errors import BadRequest
-from importer.jobs.lifecycle import FileContent
 from importer.messages import use_language
 from importer.model import ImportMode
 from importer.previews import store
@@ -55,11 +54,10 @@ async def create(request: web.Request) -> web.Response:
     body_reader(request)  # 415 and a too large Content-Length need no query
     async with admission.admitted(request, wheel_id, starts_job=False):
         upload = await receive(request)
-        with use_language(request_language(request)):  # the preview's texts (importer/previews/plan.py)
+        with upload.body.spool, use_language(request_language(request)):  # the preview's texts (plan.py)
             preview = await store.create(
                 request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request), wheel_id=wheel_id,
-                file=FileContent(content=upload.content, sha256=upload.sha256, media_type=upload.media_type),
-                file_name=upload.file_name,
+                file=upload.body.stored(), file_name=upload.file_name,
                 choices=store.Choices(mapping=upload.mapping, date_order=upload.date_order, sheet=upload.sheet),
                 max_stored=request.app[keys.SETTINGS].max_stored_bytes_per_user)
     return json_response(preview, status=201, headers={"Location": preview["links"]["self"]})

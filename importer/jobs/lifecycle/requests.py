@@ -17,8 +17,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from importer.db import AsyncConn, Pool, as_user
-from importer.errors import BadRequest, Conflict, NotFound, StorageQuotaExceeded, TooManyActiveJobs
+from importer.errors import BadRequest, Conflict, NotFound, TooManyActiveJobs
 from importer.jobs.lifecycle.attempts import by_language
+from importer.jobs.lifecycle.spooled import forget, quota_exceeded, store_spooled
 from importer.jobs.lifecycle.values import (
     IMPORT_QUEUE,
     IMPORT_TASK,
@@ -26,6 +27,7 @@ from importer.jobs.lifecycle.values import (
     FileContent,
     JobObject,
     NewJob,
+    SpooledFile,
     Submitted,
     one_row,
 )
@@ -39,23 +41,33 @@ log = logging.getLogger(__name__)
 IDEMPOTENCY_CONSTRAINT = "import_jobs_user_idempotency_key"
 # Imports of ordinary files end in seconds, so a client may try again soon.
 RETRY_AFTER_SECONDS = 5
-# Stored bytes are freed when retention purges (hourly, importer/jobs/retention.py).
-QUOTA_RETRY_AFTER_SECONDS = 3600
 NIL_UUID = UUID(int=0)
 
 
 async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: NewJob,
-                 file: FileContent | UUID, max_active: int, idempotency_key: str | None,
+                 file: FileContent | SpooledFile | UUID, max_active: int, idempotency_key: str | None,
                  max_stored: int | None = None) -> Submitted:
     """Store the file (or use the stored one whose id `file` is: a preview's), create the job
     row and queue its task, in one transaction of two round trips: a job never exists without
-    its task, nor a task without its job.
+    its task, nor a task without its job. A SpooledFile is stored first, in a transaction of
+    its own under the quota (lifecycle.spooled), and deleted again unless the job is created.
 
     Raises NotFound (no such wheel of this user's), TooManyActiveJobs (`max_active` active
     jobs already) and StorageQuotaExceeded (a new file that would bring the user's stored
     bytes over `max_stored`; None: no quota); nothing is written then. A replayed
     `idempotency_key` returns the first job with `created` False.
     """
+    if isinstance(file, SpooledFile):
+        file_id = await store_spooled(pool, user_id, file, max_stored)
+        try:
+            submitted = await submit(pool, queue, user_id=user_id, job=job, file=file_id, max_active=max_active,
+                                     idempotency_key=idempotency_key)
+        except BaseException:
+            await forget(pool, file_id)
+            raise
+        if not submitted.created:  # a replayed key: its first job has a file of its own
+            await forget(pool, file_id)
+        return submitted
     incoming = 0 if isinstance(file, UUID) else len(file.content)
     try:
         async with as_user(pool, user_id) as conn:
@@ -82,13 +94,6 @@ async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: Ne
             raise
         return Submitted(job=JobObject(row["job"]), created=False)
     return Submitted(job=await _inserted(inserted), created=True)
-
-
-def quota_exceeded(stored: int, limit: int) -> StorageQuotaExceeded:
-    """The 429 of a user whose stored uploads (`stored` bytes) leave no room under `limit`."""
-    return StorageQuotaExceeded.of(
-        "api.storage_quota_exceeded", params={"stored": stored, "limit": limit},
-        retry_after=QUOTA_RETRY_AFTER_SECONDS, details={"stored_bytes": stored, "limit_bytes": limit})
 
 
 async def store_file_within_quota(conn: AsyncConn, user_id: UUID, file: FileContent, max_stored: int) -> UUID:

@@ -4,6 +4,8 @@ body counted, JSON checked off the event loop, and the per-user storage quota.""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from importer.jobs.retention import purge_old_imports
-from tests.acceptance.api.support import CSV, Api, error_of
+from tests.acceptance.api.support import CSV, Api, error_of, until_ended
 
 # What a client announces in these tests but never sends: far more than it sends, far less than
 # the upload limit (so no 413 from Content-Length).
@@ -243,3 +245,84 @@ async def test_retention_purge_frees_the_storage_quota(api_factory, pool):
     assert await stored_files(pool, api.user_id) == 0
     resp = await api.submit_csv(wheel)
     assert resp.status == 202, await resp.text()
+
+
+def big_csv(size: int) -> bytes:
+    """A valid CSV of about `size` bytes: larger than what a request keeps in memory."""
+    rows = "".join(f"Möte {i};2026-03-{1 + i % 28:02d};2026-03-{1 + i % 28:02d};Ekonomi\n"
+                   for i in range(size // 40))
+    return ("Aktivitet;Startdatum;Slutdatum;Område\n" + rows).encode()
+
+
+async def stored_content(pool, user_id: uuid.UUID) -> list[tuple[bytes, bytes, int]]:
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(
+            "SELECT content, sha256, size_bytes FROM import_files WHERE user_id = %s", (user_id,))).fetchall()
+    return [(bytes(r["content"]), bytes(r["sha256"]), r["size_bytes"]) for r in rows]
+
+
+async def test_large_upload_is_stored_exactly_and_imported(api_factory, pool):
+    """An upload larger than what a request keeps in memory is stored byte for byte (with its
+    SHA-256) and imports like any other."""
+    api = await api_factory(with_worker=True)
+    wheel = await api.wheel()
+    body = big_csv(3 << 20)
+    resp = await api.submit_csv(wheel, io.BytesIO(body))
+    assert resp.status == 202, await resp.text()
+    [(content, sha256, size)] = await stored_content(pool, api.user_id)
+    assert (content, sha256, size) == (body, hashlib.sha256(body).digest(), len(body))
+    job = await until_ended(api, (await resp.json())["id"], within=120)
+    assert job["status"] == "completed", job
+    assert job["counts"]["items"] == body.count(b"\n") - 1
+
+
+async def test_large_json_and_preview_uploads_are_stored_exactly(api, pool):
+    """A large structured body and a large preview upload are stored byte for byte too."""
+    wheel = await api.wheel()
+    items = [{"name": f"Aktivitet {i}", "startDate": "2026-03-01", "endDate": "2026-03-02",
+              "ringId": "r1", "activityId": "g1"} for i in range(20_000)]
+    payload = json.dumps({"structure": {"rings": [{"id": "r1", "name": "Ring", "type": "inner"}],
+                                        "activityGroups": [{"id": "g1", "name": "Grupp", "color": "#336699"}],
+                                        "labels": []},
+                          "pages": [{"year": 2026, "items": items}]}).encode()
+    assert len(payload) > 1 << 20
+    resp = await api.call("POST", f"/api/wheels/{wheel}/imports", data=io.BytesIO(payload),
+                          headers={"Content-Type": "application/json"})
+    assert resp.status == 202, await resp.text()
+    body = big_csv(2 << 20)
+    preview = await api.call("POST", f"/api/wheels/{wheel}/previews", data=io.BytesIO(body),
+                             headers={"Content-Type": "text/csv"})
+    assert preview.status == 201, await preview.text()
+    assert (await preview.json())["size_bytes"] == len(body)
+    assert sorted(c for c, _, _ in await stored_content(pool, api.user_id)) == sorted([payload, body])
+
+
+async def test_large_upload_over_the_quota_stores_nothing(api_factory, pool):
+    """A large upload that would not fit the quota is 429 storage_quota_exceeded and leaves no file."""
+    api = await api_factory(IMPORTER_MAX_STORED_BYTES_PER_USER=str(2 << 20))
+    wheel = await api.wheel()
+    for route in ("imports", "previews"):
+        resp = await api.call("POST", f"/api/wheels/{wheel}/{route}", data=io.BytesIO(big_csv(3 << 20)),
+                              headers={"Content-Type": "text/csv"})
+        assert resp.status == 429, await resp.text()
+        assert error_of(await resp.json())["code"] == "storage_quota_exceeded"
+    assert await stored_files(pool, api.user_id) == 0
+
+
+async def test_large_upload_refused_at_insert_leaves_no_file(api_factory, pool):
+    """A large upload whose job is refused after its file was stored (the active-jobs limit,
+    reached while it was arriving) leaves no file behind; a replayed key keeps only the first."""
+    api = await api_factory(IMPORTER_MAX_ACTIVE_JOBS="2", IMPORTER_MAX_UPLOADS_PER_USER="4")
+    wheel = await api.wheel()
+    body = big_csv(2 << 20)
+    first = await api.submit_csv(wheel, io.BytesIO(body), headers={"Idempotency-Key": "big"})
+    assert first.status == 202, await first.text()
+    again = await api.submit_csv(wheel, io.BytesIO(body), headers={"Idempotency-Key": "big"})
+    assert again.status == 200, await again.text()
+    assert await stored_files(pool, api.user_id) == 1
+    # Two more at once where one place is left: both are admitted before either body is read,
+    # the check at insert refuses one, and its stored file goes again.
+    responses = await asyncio.gather(api.submit_csv(wheel, io.BytesIO(body)),
+                                       api.submit_csv(wheel, io.BytesIO(body)))
+    assert sorted(r.status for r in responses) == [202, 429]
+    assert await stored_files(pool, api.user_id) == 2
