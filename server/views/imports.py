@@ -24,6 +24,7 @@ from importer.model import ImportMode
 from importer.read import spreadsheet_kinds as kinds
 from importer.read.csv_source import sniff as sniff_csv
 from importer.read.spreadsheet_sandbox import sniff_workbook
+from importer.read.structured import parse_payload
 from importer.read.structured_sandbox import check_payload
 from importer.spool import IN_MEMORY_BYTES, Spool
 from server import admission, keys
@@ -302,10 +303,14 @@ async def read_structured(request: web.Request, limit: int) -> Upload:
     body = Body.of(await spool_limited(request.content.read, limit), media_type="application/json")
     try:
         # Checks the whole structure (400, also for JSON nested too deep) and that it has
-        # items (422) in a child process, fed from the spool: parsing on the loop would stop
-        # every request and stream of the process for seconds, and its objects would take
-        # several times the body's memory. The worker reads it again.
-        mode, file_name = await asyncio.to_thread(check_payload, body.spool.chunks())
+        # items (422). A large body in a child process, fed from the spool: parsing it on the
+        # loop would stop every request and stream of the process for seconds, and its objects
+        # would take several times the body's memory. A small one (spool.IN_MEMORY_BYTES, a few
+        # ms to parse) here, without a process's start. The worker reads it again.
+        if body.whole is not None:
+            mode, file_name, _ = parse_payload(body.whole)
+        else:
+            mode, file_name = await asyncio.to_thread(check_payload, body.spool.chunks())
         return Upload(body=body, file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None,
                       notify=notify, skip_duplicates=skip_duplicates)
     except BaseException:

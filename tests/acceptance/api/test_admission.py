@@ -326,3 +326,27 @@ async def test_large_upload_refused_at_insert_leaves_no_file(api_factory, pool):
                                        api.submit_csv(wheel, io.BytesIO(body)))
     assert sorted(r.status for r in responses) == [202, 429]
     assert await stored_files(pool, api.user_id) == 2
+
+
+async def test_large_json_errors_come_back_from_the_child_in_the_request_language(api, pool):
+    """A large structured body (checked in a child process) that is nested too deep or names a
+    ring its structure lacks is a 400 bad_payload in the request's language; nothing is stored."""
+    wheel = await api.wheel()
+    padding = b" " * (2 << 20)  # whitespace is valid JSON: only the size sends it to the child
+    deep = b'{"pages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}" + padding
+    bad_ref = json.dumps({"structure": {"rings": [], "activityGroups": [], "labels": []},
+                          "pages": [{"year": 2026, "items": [{"name": "x", "startDate": "2026-01-01",
+                                                             "endDate": "2026-01-02", "ringId": "r9",
+                                                             "activityId": "g9"}]}]}).encode() + padding
+    messages = []
+    for body in (deep, bad_ref):
+        for language in ("sv", "en"):
+            resp = await api.call("POST", f"/api/wheels/{wheel}/imports", data=io.BytesIO(body),
+                                  headers={"Content-Type": "application/json", "Accept-Language": language})
+            assert resp.status == 400, await resp.text()
+            error = error_of(await resp.json())
+            assert error["code"] == "bad_payload"
+            messages.append(error["message"])
+    assert messages[1] == "The JSON is nested too deeply."
+    assert messages[0] != messages[1] and messages[2] != messages[3]  # Swedish, then English
+    assert await stored_files(pool, api.user_id) == 0
