@@ -3,7 +3,11 @@
 A file (multipart part `file` or a raw body) is what its bytes are, whatever its name or declared
 type: CSV text or a workbook (xlsx, xlsm, xls, ods; importer/read/spreadsheet_kinds.py). It is
 checked before any job exists: CSV from its first bytes here, a workbook whole in a child process
-with memory and time limits (importer/read/spreadsheet_sandbox.py), off the event loop.
+with memory and time limits (importer/read/spreadsheet_sandbox.py), off the event loop; a large
+structured-JSON body in a child too (importer/read/structured_sandbox.py). The body goes to a
+spool (importer/spool.py: a temporary file once past 1 MiB) as it arrives, so an upload's size
+never shows in the server's memory; the whole body counts against the upload limit. Its limits
+were checked before its first byte was read (server/admission.py).
 """
 
 from __future__ import annotations
