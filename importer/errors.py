@@ -90,8 +90,10 @@ class UnreadableFile(InvalidInput):
     code = "unreadable_file"
 
 
-class TooManyActiveJobs(ImporterError):
-    code = "too_many_active_jobs"
+class TooManyRequests(ImporterError):
+    """A per-user limit is reached (429); `retry_after` (seconds) goes out as `Retry-After`."""
+
+    code = "too_many_requests"
 
     def __init__(self, message: str, *, retry_after: int, **kwargs: Any):
         super().__init__(message, **kwargs)
@@ -126,6 +128,22 @@ class RequestTimeout(ImporterError):
     and the connection is closed."""
 
     code = "request_timeout"
+
+
+class TooManyActiveJobs(TooManyRequests):
+    code = "too_many_active_jobs"
+
+
+class TooManyUploads(TooManyRequests):
+    """The user already has IMPORTER_MAX_UPLOADS_PER_USER bodies being received by this process."""
+
+    code = "too_many_uploads"
+
+
+class StorageQuotaExceeded(TooManyRequests):
+    """The user's stored uploads would exceed IMPORTER_MAX_STORED_BYTES_PER_USER."""
+
+    code = "storage_quota_exceeded"
 
 
 class ImportCancelled(ImporterError):

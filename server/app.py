@@ -13,7 +13,7 @@ from importer.db import ALIVE_BYPASS_SECONDS, Pool, database_url, make_pool
 from importer.jobs.app import make_app
 from importer.jobs.worker import pool_size, run_worker
 from importer.settings import Settings
-from server import auth, body_timeout, keys, middlewares, routes
+from server import admission, auth, body_timeout, keys, middlewares, routes
 from server import metrics as server_metrics
 from server.hub import hub_ctx, hub_on_shutdown
 from server.stream_slots import STREAM_SLOTS, StreamSlots
@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, pool: Pool | None = None,
     app[keys.SETTINGS] = settings
     app[keys.KNOWN_USERS] = set()
     app[STREAM_SLOTS] = StreamSlots(per_user=settings.max_streams_per_user, total=settings.max_streams)
+    admission.setup(app)
     # Deferring runs on the request's own connection (`configure(connection=conn)`), so the
     # API never needs the procrastinate app opened on a pool of its own.
     app[keys.PROCRASTINATE] = make_app(settings)

@@ -19,7 +19,7 @@ from importer.errors import (
     RequestTimeout,
     ServerBusy,
     StreamRefused,
-    TooManyActiveJobs,
+    TooManyRequests,
     TooManyStreams,
     Unauthorized,
     UnreadableFile,
@@ -41,7 +41,7 @@ STATUS: dict[type[ImporterError], int] = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     UnreadableFile: 422,
-    TooManyActiveJobs: 429,
+    TooManyRequests: 429,
     TooManyStreams: 429,
     ServerBusy: 503,
 }
@@ -81,7 +81,18 @@ def status_of(exc: ImporterError) -> int:
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error as the contract's JSON body, its `message` in the request's language
     (server/language.py): an ImporterError's `key` and `params` rendered there, aiohttp's own
-    4xx from HTTP_KEYS; `code`s never depend on the language."""
+    4xx from HTTP_KEYS; `code`s never depend on the language.
+
+    An error answered before the request's body was read to its end (a refusal before the
+    body, API.md "Errors") closes the connection: aiohttp would otherwise read and discard the
+    rest, up to 10 s of it, and a refused upload must cost the server nothing."""
+    response = await _answer(request, handler)
+    if response.status >= 400 and request.body_exists and not request.content.is_eof():
+        response.force_close()
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ImporterError as exc:

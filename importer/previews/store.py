@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 from importer.db import Pool, as_user
 from importer.errors import NotFound
 from importer.jobs import lifecycle
-from importer.jobs.lifecycle import FileContent, NewJob, Submitted
+from importer.jobs.lifecycle import FileContent, NewJob, SpooledFile, Submitted
 from importer.load.attempt import conninfo_of
 from importer.model import Existing, ImportMode
 from importer.previews.plan import Request
@@ -53,19 +53,33 @@ def preview_object(row: dict[str, Any]) -> dict[str, Any]:
             "links": {"self": f"/api/previews/{row['id']}", "imports": f"/api/previews/{row['id']}/imports"}}
 
 
-async def create(pool: Pool, runner: PreviewRunner, *, user_id: UUID, wheel_id: UUID, file: FileContent,
-                 file_name: str, choices: Choices) -> dict[str, Any]:
+async def create(pool: Pool, runner: PreviewRunner, *, user_id: UUID, wheel_id: UUID,
+                 file: FileContent | SpooledFile, file_name: str, choices: Choices,
+                 max_stored: int) -> dict[str, Any]:
     """Store the upload, plan it against the wheel, keep the preview: its object.
 
-    Raises NotFound (no such wheel of the user's), and the file's BadRequest or UnreadableFile
-    (the upload is then not kept).
+    Raises NotFound (no such wheel of the user's), StorageQuotaExceeded (the upload would bring
+    the user's stored bytes over `max_stored`: nothing is stored), and the file's BadRequest or
+    UnreadableFile (the upload is then not kept).
     """
-    async with as_user(pool, user_id) as conn:
-        existing, year = await _wheel(conn, wheel_id)
-        file_id = await lifecycle.store_file(conn, user_id, file)
+    if isinstance(file, SpooledFile):
+        # Stored first, in a transaction of its own (COPY, a chunk at a time), under the quota.
+        file_id = await lifecycle.store_spooled(pool, user_id, file, max_stored)
+        size_bytes = file.spool.size
+        try:
+            async with as_user(pool, user_id) as conn:
+                existing, year = await _wheel(conn, wheel_id)
+        except BaseException:
+            await lifecycle.forget(pool, file_id)
+            raise
+    else:
+        size_bytes = len(file.content)
+        async with as_user(pool, user_id) as conn:
+            existing, year = await _wheel(conn, wheel_id)
+            file_id = await lifecycle.store_file_within_quota(conn, user_id, file, max_stored)
     try:
         result = await runner.run(Request(
-            conninfo=conninfo_of(pool), file_id=file_id, size_bytes=len(file.content),
+            conninfo=conninfo_of(pool), file_id=file_id, size_bytes=size_bytes,
             media_type=file.media_type, file_name=file_name, wheel_id=wheel_id, wheel_year=year,
             existing=existing, mapping=choices.mapping, date_order=choices.date_order, sheet=choices.sheet))
     except BaseException:

@@ -38,7 +38,8 @@ def _bad(key: str, /, *, field: str | None = None, **params: Any) -> BadRequest:
 def parse_payload(body: bytes | str | dict[str, Any]) -> tuple[str, str, StructuredSource]:
     """`(mode, file_name, source)` from the JSON body of API.md's third form.
 
-    Raises BadRequest (code `bad_payload`) for anything structural: not JSON, not an object,
+    Raises BadRequest (code `bad_payload`) for anything structural: not JSON, nested too deep,
+    not an object,
     a bad mode, type or colour, an item naming an id the structure lacks. Raises UnreadableFile
     (`no_data_rows`) when there are no items. Item content (empty name, unreadable date, end
     before start) is not an error here: those items become Rejections when iterated.
@@ -49,6 +50,10 @@ def parse_payload(body: bytes | str | dict[str, Any]) -> tuple[str, str, Structu
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _bad("payload.not_json", error=exc) from None
+        except RecursionError:
+            # Deeper than the interpreter's recursion limit (about 1000 levels); a real payload
+            # is five deep. A 400 like any malformed body, never a 500.
+            raise _bad("payload.too_deep") from None
     else:
         payload = body
     if not isinstance(payload, dict):

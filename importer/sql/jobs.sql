@@ -17,8 +17,25 @@ SELECT id FROM users WHERE id = %(user_id)s FOR UPDATE;
 SELECT (SELECT count(*) FROM import_jobs
          WHERE user_id = %(user_id)s AND status IN ('pending', 'processing', 'cancelling')) AS active,
        EXISTS (SELECT 1 FROM year_wheels WHERE id = %(wheel_id)s) AS wheel_found,
+       (SELECT coalesce(sum(size_bytes), 0)::bigint FROM import_files WHERE user_id = %(user_id)s) AS stored_bytes,
        (SELECT import_job_json_v2(j) FROM import_jobs j
          WHERE j.user_id = %(user_id)s AND j.idempotency_key = %(idempotency_key)s) AS existing;
+
+-- name: upload_admission_check
+-- An upload's limits before its body is read (API.md: a refused upload costs the server
+-- nothing): the wheel, the active jobs and the stored bytes, and whether the Idempotency-Key
+-- is a replay (answered with its first job whatever the limits). Only a cheap early refusal: the
+-- same limits hold race-free where the job or file is inserted, under user_lock.
+SELECT EXISTS (SELECT 1 FROM year_wheels WHERE id = %(wheel_id)s) AS wheel_found,
+       (SELECT count(*) FROM import_jobs
+         WHERE user_id = %(user_id)s AND status IN ('pending', 'processing', 'cancelling')) AS active,
+       (SELECT coalesce(sum(size_bytes), 0)::bigint FROM import_files WHERE user_id = %(user_id)s) AS stored_bytes,
+       EXISTS (SELECT 1 FROM import_jobs
+                WHERE user_id = %(user_id)s AND idempotency_key = %(idempotency_key)s) AS replay;
+
+-- name: user_stored_bytes
+-- What the user's stored uploads take (index-only on import_files_user_size_idx, schema/0013).
+SELECT coalesce(sum(size_bytes), 0)::bigint AS stored_bytes FROM import_files WHERE user_id = %(user_id)s;
 
 -- name: import_job_by_key
 SELECT import_job_json_v2(j) AS job FROM import_jobs j
@@ -178,3 +195,10 @@ SELECT e.id
                                  ELSE %(lost)s::jsonb ->> j.language END) e
  WHERE j.status IN ('pending', 'processing', 'cancelling')
    AND pj.status IN ('succeeded', 'failed', 'cancelled', 'aborted');
+
+-- name: import_file_copy
+-- A large upload streamed in (lifecycle/spooled.py), binary format, one row: COPY sends the
+-- content in chunks where an INSERT's parameter would hold it whole in memory. COPY FROM is
+-- not allowed under row-level security, so it runs as the login role, after user_lock and the
+-- quota check in the same transaction; the row names its user explicitly.
+COPY import_files (id, user_id, media_type, size_bytes, sha256, content) FROM STDIN (FORMAT BINARY);

@@ -45,6 +45,14 @@ FILE_PARTS = {"date_order": {"type": "string", "enum": ["day_first", "month_firs
               "sheet": {"type": "string", "minLength": 1, "maxLength": 255},
               "skip_duplicates": {"type": "string", "enum": ["true", "false"]}}
 PREVIEW_ID = path_id("preview_id", "preview")
+# Refusals before the body is read (server/admission.py): the wheel, then these limits.
+UPLOAD_LIMITS = ("Before the body is read: `too_many_uploads` (IMPORTER_MAX_UPLOADS_PER_USER bodies of the "
+                 "user's are arriving at this process already), `storage_quota_exceeded` (the user's stored "
+                 "uploads are at IMPORTER_MAX_STORED_BYTES_PER_USER, or this one would not fit)")
+IMPORT_LIMITS = (UPLOAD_LIMITS + ", `too_many_active_jobs` (the user has IMPORTER_MAX_ACTIVE_JOBS "
+                 "active jobs already)")
+WHOLE_BODY_413 = ("Larger than IMPORTER_MAX_UPLOAD_BYTES: the whole body, every multipart part counted "
+                  "(refused while streaming)")
 NOT_FOUND_PREVIEW = error("No such preview, not yours, or expired")
 FILE_BODY = {"required": True, "content": {
     "multipart/form-data": {"schema": {
@@ -63,9 +71,9 @@ PREVIEW_PATHS: dict[str, Any] = {
             "201": json_body(ref("Preview"), "The preview",
                              {"Location": {"description": "The preview's URL", "schema": {"type": "string"}}}),
             "400": error("Malformed: bad mapping, date_order, sheet or body"), "401": UNAUTHORIZED,
-            "404": NOT_FOUND_WHEEL, "413": error("Larger than IMPORTER_MAX_UPLOAD_BYTES"),
+            "404": NOT_FOUND_WHEEL, "413": error(WHOLE_BODY_413),
             "415": error("Neither a file type, multipart/form-data nor application/json"),
-            "422": error("Cannot be an import")}}},
+            "422": error("Cannot be an import"), "429": error(UPLOAD_LIMITS, RETRY_AFTER)}}},
     "/api/previews/{preview_id}": {
         "get": {"operationId": "getPreview", "summary": "A preview", "parameters": [PREVIEW_ID], "responses": {
             "200": json_body(ref("Preview"), "The preview"), "401": UNAUTHORIZED, "404": NOT_FOUND_PREVIEW}},
@@ -167,12 +175,13 @@ PATHS: dict[str, Any] = {
         "responses": {
             "200": json_body(ref("Job"), "The job an earlier request with this Idempotency-Key started", LOCATION),
             "202": json_body(ref("Job"), "The new job, pending", LOCATION, JOB_LINKS),
-            "400": error("Malformed: bad JSON, mode, mapping, notify or Idempotency-Key, no `file` part"),
+            "400": error("Malformed: bad JSON (also nested too deep), mode, mapping, notify or Idempotency-Key, "
+                         "no `file` part"),
             "401": UNAUTHORIZED, "404": NOT_FOUND_WHEEL,
-            "413": error("Larger than IMPORTER_MAX_UPLOAD_BYTES (refused while streaming)"),
+            "413": error(WHOLE_BODY_413),
             "415": error("Neither text/csv, multipart/form-data nor application/json"),
             "422": error("Cannot be an import: not text, no header, no usable column, no data rows"),
-            "429": error("The user has IMPORTER_MAX_ACTIVE_JOBS active jobs already", RETRY_AFTER),
+            "429": error(IMPORT_LIMITS, RETRY_AFTER),
         }}},
     "/api/imports": {"get": {
         "summary": "The user's jobs, newest first (keyset paging)",

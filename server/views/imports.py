@@ -3,16 +3,20 @@
 A file (multipart part `file` or a raw body) is what its bytes are, whatever its name or declared
 type: CSV text or a workbook (xlsx, xlsm, xls, ods; importer/read/spreadsheet_kinds.py). It is
 checked before any job exists: CSV from its first bytes here, a workbook whole in a child process
-with memory and time limits (importer/read/spreadsheet_sandbox.py), off the event loop.
+with memory and time limits (importer/read/spreadsheet_sandbox.py), off the event loop; a large
+structured-JSON body in a child too (importer/read/structured_sandbox.py). The body goes to a
+spool (importer/spool.py: a temporary file once past 1 MiB) as it arrives, so an upload's size
+never shows in the server's memory; the whole body counts against the upload limit. Its limits
+were checked before its first byte was read (server/admission.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 import attrs
 from aiohttp import BodyPartReader, web
@@ -25,12 +29,16 @@ from importer.read import spreadsheet_kinds as kinds
 from importer.read.csv_source import sniff as sniff_csv
 from importer.read.spreadsheet_sandbox import sniff_workbook
 from importer.read.structured import parse_payload
-from server import keys
+from importer.read.structured_sandbox import check_payload
+from importer.spool import IN_MEMORY_BYTES, Spool
+from server import admission, keys
 from server.auth import user_id
 from server.language import request_language
 from server.views.common import json_response, path_uuid
 
 CHUNK = 64 * 1024
+# A received body goes to its spool this much at a time (from a thread), not a chunk at a time.
+SPOOL_BATCH = 1 << 20
 # The sniff looks at this much of the file: enough for the header and a sample of rows.
 SNIFF_BYTES = 64 * 1024
 # Form fields other than the file (mode, mapping, notify, sheet) are small.
@@ -41,14 +49,42 @@ DEFAULT_FILE_NAME = "import.csv"
 
 
 @attrs.frozen(kw_only=True)
-class Upload:
-    """A submitted body, read and checked at the edge."""
+class Body:
+    """A received file: its bytes in a spool (a temporary file once over spool.IN_MEMORY_BYTES),
+    what they are, and the whole of them in memory where they must be read whole anyway (a
+    workbook) or are small. Owns the spool: `close` it."""
 
-    content: bytes | bytearray
-    sha256: bytes
+    spool: Spool
     #: What import_files stores: application/json, or what the bytes are (text/csv or a
     #: workbook's media type, spreadsheet_kinds.media_type_of), never the declared type.
     media_type: str
+    whole: bytes | None
+
+    @classmethod
+    def of(cls, spool: Spool, *, media_type: str | None = None) -> Body:
+        """The body of `spool`; its media type from its bytes unless given (a structured payload)."""
+        head = spool.head(len(kinds.CFB_MAGIC))
+        if media_type is None and (head.startswith(kinds.ZIP_MAGIC) or head.startswith(kinds.CFB_MAGIC)):
+            whole = spool.read_all()  # a workbook is read whole (its directory is at the end)
+            return cls(spool=spool, media_type=kinds.media_type_of(whole), whole=whole)
+        small = spool.read_all() if spool.size <= IN_MEMORY_BYTES else None
+        return cls(spool=spool, media_type=media_type or kinds.CSV, whole=small)
+
+    def stored(self) -> lifecycle.FileContent | lifecycle.SpooledFile:
+        """What lifecycle stores: the bytes in memory, or a large body's spool (COPY in chunks)."""
+        if self.whole is not None:
+            return lifecycle.FileContent(content=self.whole, sha256=self.spool.sha256, media_type=self.media_type)
+        return lifecycle.SpooledFile(spool=self.spool, media_type=self.media_type)
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+@attrs.frozen(kw_only=True)
+class Upload:
+    """A submitted body, read and checked at the edge. Owns its body: `close` it."""
+
+    body: Body
     file_name: str
     mode: ImportMode
     mapping: dict[str, Any] | None
@@ -59,6 +95,13 @@ class Upload:
     date_order: str | None = None
     #: In append mode, leave out items the wheel already has (API.md: default true).
     skip_duplicates: bool = True
+
+    @property
+    def media_type(self) -> str:
+        return self.body.media_type
+
+    def close(self) -> None:
+        self.body.close()
 
 
 def parse_mode(raw: str | None) -> ImportMode:
@@ -135,25 +178,67 @@ def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge.of("api.upload_too_large", params={"limit": limit}, details={"limit_bytes": limit})
 
 
-async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *, digest: Any = None) -> bytearray:
-    """Everything `read` gives, stopping with 413 as soon as it exceeds `limit`.
+@attrs.frozen
+class BodyBudget:
+    """The whole request body under the upload limit, whatever part of it is being read: a
+    multipart body's every part (ignored ones too) and framing count (API.md: 413 while
+    streaming). Reads the stream's own count of the bytes received so far."""
 
-    `limit` is checked per chunk, so at most one chunk past it is ever read. The bytearray is
-    handed on as it is (psycopg sends it as bytea): no copy of a 100 MiB upload. `digest` (a
-    hashlib object) is fed chunk by chunk as they arrive, so hashing adds no pause at the end.
-    """
+    request: web.Request
+    limit: int
+    allowance: int = 0
+
+    def check(self) -> None:
+        """Raises PayloadTooLarge once more than limit + allowance bytes have arrived."""
+        if self.request.content.total_bytes > self.limit + self.allowance:
+            raise too_large(self.limit)
+
+
+async def read_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *,
+                       budget: BodyBudget | None = None) -> bytearray:
+    """Everything `read` gives (a small form field), stopping with 413 as soon as it exceeds
+    `limit` (or the whole body exceeds its `budget`): at most one chunk past it is ever read."""
     buf = bytearray()
     while chunk := await read(CHUNK):
         if len(buf) + len(chunk) > limit:
             raise too_large(limit)
+        if budget is not None:
+            budget.check()
         buf += chunk
-        if digest is not None:
-            digest.update(chunk)
     return buf
 
 
-async def _field(part: BodyPartReader) -> str:
-    data = await read_limited(part.read_chunk, FIELD_LIMIT)
+async def spool_limited(read: Callable[[int], Awaitable[bytes]], limit: int, *,
+                        budget: BodyBudget | None = None) -> Spool:
+    """Everything `read` gives, into a Spool (on disk once large: memory stays flat whatever the
+    size), stopping with 413 as soon as it exceeds `limit` or the body its `budget`; the spool
+    is closed then. The caller owns the spool it returns."""
+    spool = Spool()
+    pending = bytearray()
+    try:
+        while chunk := await read(CHUNK):
+            if spool.size + len(pending) + len(chunk) > limit:
+                raise too_large(limit)
+            if budget is not None:
+                budget.check()
+            pending += chunk
+            if len(pending) >= SPOOL_BATCH:
+                # Written from a thread: past IN_MEMORY_BYTES the spool is a file on disk, and a
+                # write may wait for the disk (dirty-page throttling) far longer than a loop may.
+                await asyncio.to_thread(spool.write, bytes(pending))
+                pending.clear()
+        if spool.size + len(pending) <= IN_MEMORY_BYTES:
+            spool.write(bytes(pending))  # stays in memory: no thread for a small body
+        else:
+            await asyncio.to_thread(spool.write, bytes(pending))
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+async def _field(part: BodyPartReader, budget: BodyBudget) -> str:
+    data = await read_limited(part.read_chunk, FIELD_LIMIT, budget=budget)
     try:
         return data.decode(part.get_charset("utf-8"))
     except (UnicodeDecodeError, LookupError):
@@ -166,33 +251,41 @@ async def read_multipart(request: web.Request, limit: int) -> Upload:
     except (ValueError, AssertionError, KeyError):
         raise BadRequest.of("api.multipart_malformed", code="bad_multipart") from None
     fields: dict[str, str] = {}
-    content: bytearray | None = None
+    spool: Spool | None = None
     file_name = None
+    # Every part counts, junk and framing included: a body of 150 MB of other parts and a
+    # tiny file is as large as it is.
+    budget = BodyBudget(request, limit, MULTIPART_OVERHEAD)
     try:
         while (part := await reader.next()) is not None:
+            budget.check()
             if not isinstance(part, BodyPartReader):
                 raise BadRequest.of("api.multipart_nested", code="bad_multipart")
             if part.name == "file":
-                if content is not None:
+                if spool is not None:
                     raise BadRequest.of("api.multipart_one_file", code="bad_multipart")
-                digest = hashlib.sha256()
-                content = await read_limited(part.read_chunk, limit, digest=digest)
+                spool = await spool_limited(part.read_chunk, limit, budget=budget)
                 file_name = part.filename
             elif part.name in ("mode", "mapping", "notify", "file_name", "sheet", "date_order",
                                "skip_duplicates"):
-                fields[part.name] = await _field(part)
+                fields[part.name] = await _field(part, budget)
             else:
-                await read_limited(part.read_chunk, FIELD_LIMIT)  # ignored, but bounded
+                await read_limited(part.read_chunk, FIELD_LIMIT, budget=budget)  # ignored, but counted
+        if spool is None:
+            raise BadRequest.of("api.missing_file", code="missing_file")
+        return Upload(body=Body.of(spool), file_name=parse_file_name(fields.get("file_name") or file_name),
+                      mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
+                      notify=parse_notify(fields.get("notify")), sheet=parse_sheet(fields.get("sheet")),
+                      date_order=parse_date_order(fields.get("date_order")),
+                      skip_duplicates=parse_notify(fields.get("skip_duplicates"), name="skip_duplicates"))
     except (ValueError, AssertionError, HttpProcessingError):
+        if spool is not None:
+            spool.close()
         raise BadRequest.of("api.multipart_malformed", code="bad_multipart") from None
-    if content is None:
-        raise BadRequest.of("api.missing_file", code="missing_file")
-    return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
-                  file_name=parse_file_name(fields.get("file_name") or file_name),
-                  mode=parse_mode(fields.get("mode")), mapping=parse_mapping(fields.get("mapping")),
-                  notify=parse_notify(fields.get("notify")), sheet=parse_sheet(fields.get("sheet")),
-                  date_order=parse_date_order(fields.get("date_order")),
-                  skip_duplicates=parse_notify(fields.get("skip_duplicates"), name="skip_duplicates"))
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
 
 
 async def read_file(request: web.Request, limit: int) -> Upload:
@@ -203,23 +296,30 @@ async def read_file(request: web.Request, limit: int) -> Upload:
     mapping, file_name = parse_mapping(query.get("mapping")), parse_file_name(query.get("file_name"))
     sheet, date_order = parse_sheet(query.get("sheet")), parse_date_order(query.get("date_order"))
     skip_duplicates = parse_notify(query.get("skip_duplicates"), name="skip_duplicates")
-    digest = hashlib.sha256()
-    content = await read_limited(request.content.read, limit, digest=digest)
-    return Upload(content=content, sha256=digest.digest(), media_type=kinds.media_type_of(content),
-                  file_name=file_name, mode=mode, mapping=mapping, notify=notify, sheet=sheet,
+    body = Body.of(await spool_limited(request.content.read, limit))
+    return Upload(body=body, file_name=file_name, mode=mode, mapping=mapping, notify=notify, sheet=sheet,
                   date_order=date_order, skip_duplicates=skip_duplicates)
 
 
 async def read_structured(request: web.Request, limit: int) -> Upload:
     notify = parse_notify(request.query.get("notify"))
     skip_duplicates = parse_notify(request.query.get("skip_duplicates"), name="skip_duplicates")
-    digest = hashlib.sha256()
-    content = bytes(await read_limited(request.content.read, limit, digest=digest))
-    # Checks the whole structure (400) and that it has items (422); the worker reads it again.
-    mode, file_name, _ = parse_payload(content)
-    return Upload(content=content, sha256=digest.digest(), media_type="application/json",
-                  file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None, notify=notify,
-                  skip_duplicates=skip_duplicates)
+    body = Body.of(await spool_limited(request.content.read, limit), media_type="application/json")
+    try:
+        # Checks the whole structure (400, also for JSON nested too deep) and that it has
+        # items (422). A large body in a child process, fed from the spool: parsing it on the
+        # loop would stop every request and stream of the process for seconds, and its objects
+        # would take several times the body's memory. A small one (spool.IN_MEMORY_BYTES, a few
+        # ms to parse) here, without a process's start. The worker reads it again.
+        if body.whole is not None:
+            mode, file_name, _ = parse_payload(body.whole)
+        else:
+            mode, file_name = await asyncio.to_thread(check_payload, body.spool.chunks())
+        return Upload(body=body, file_name=parse_file_name(file_name), mode=ImportMode(mode), mapping=None,
+                      notify=notify, skip_duplicates=skip_duplicates)
+    except BaseException:
+        body.close()
+        raise
 
 
 #: Body readers by Content-Type (API.md, "Imports"). Every raw-file type goes to read_file,
@@ -235,19 +335,21 @@ READERS = {
 async def sniff(upload: Upload) -> None:
     """422 now, before any job exists, for a file that cannot be an import at all (400 for a
     `sheet` the workbook lacks). A workbook is read whole, in a child process, from a thread."""
-    if upload.media_type == kinds.CSV:
-        sniff_csv(bytes(upload.content[:SNIFF_BYTES]), mapping=upload.mapping,
-                  complete=len(upload.content) <= SNIFF_BYTES)
-    elif upload.media_type in kinds.WORKBOOKS:
-        await asyncio.to_thread(sniff_workbook, upload.content, media_type=upload.media_type,
+    body = upload.body
+    if body.media_type == kinds.CSV:
+        sniff_csv(body.spool.head(SNIFF_BYTES), mapping=upload.mapping, complete=body.spool.size <= SNIFF_BYTES)
+    elif body.media_type in kinds.WORKBOOKS:
+        assert body.whole is not None  # Body.of reads a workbook whole
+        await asyncio.to_thread(sniff_workbook, body.whole, media_type=body.media_type,
                                 mapping=upload.mapping, sheet=upload.sheet)
 
 
-async def receive(request: web.Request) -> Upload:
-    """The upload of an import or a preview, in whichever body form it comes, read under the
-    size limit and checked (`sniff`) before anything is stored. Raises UnsupportedMediaType
-    (415), PayloadTooLarge (413, from Content-Length before reading or while streaming),
-    BadRequest (400) and UnreadableFile (422)."""
+Reader = Callable[[web.Request, int], Awaitable[Upload]]
+
+
+def body_reader(request: web.Request) -> Reader:
+    """The reader of the request's body form, from its headers alone. Raises
+    UnsupportedMediaType (415) and PayloadTooLarge (413, a Content-Length over the limit)."""
     limit = request.app[keys.SETTINGS].max_upload_bytes
     reader = READERS.get(request.content_type)
     if reader is None:
@@ -255,8 +357,20 @@ async def receive(request: web.Request) -> Upload:
     allowance = MULTIPART_OVERHEAD if reader is read_multipart else 0
     if request.content_length is not None and request.content_length > limit + allowance:
         raise too_large(limit)
-    upload = await reader(request, limit)
-    await sniff(upload)
+    return reader
+
+
+async def receive(request: web.Request) -> Upload:
+    """The upload of an import or a preview, in whichever body form it comes, read under the
+    size limit and checked (`sniff`) before anything is stored. Raises UnsupportedMediaType
+    (415), PayloadTooLarge (413, from Content-Length before reading or while streaming),
+    BadRequest (400) and UnreadableFile (422). The caller owns the Upload: `close` it."""
+    upload = await body_reader(request)(request, request.app[keys.SETTINGS].max_upload_bytes)
+    try:
+        await sniff(upload)
+    except BaseException:
+        upload.close()
+        raise
     return upload
 
 
@@ -277,20 +391,33 @@ async def submit(request: web.Request) -> web.Response:
     `payload_too_large` (while streaming), 415 `unsupported_media_type`, 422 (the file cannot be
     an import: `not_text`, `no_header`, `no_usable_column`, `no_data_rows`, `workbook_encrypted`,
     `workbook_damaged`, `workbook_too_large` ...), 429
-    `too_many_active_jobs` with `Retry-After`. Answered before anything is loaded."""
+    `too_many_active_jobs`, `too_many_uploads` or `storage_quota_exceeded` with `Retry-After`.
+    Every refusal but a bad body's comes before the body is read (server/admission.py).
+    Answered before anything is loaded."""
     wheel_id = path_uuid(request, "wheel_id", "wheel")
-    settings = request.app[keys.SETTINGS]
     key = idempotency_key(request)
-    upload = await receive(request)
-    submitted = await lifecycle.submit(
+    body_reader(request)  # 415 and a too large Content-Length need no query
+    async with admission.admitted(request, wheel_id, starts_job=True, idempotency_key=key):
+        upload = await receive(request)
+        try:
+            submitted = await submit_upload(request, wheel_id, upload, key)
+        finally:
+            upload.close()
+    job = submitted.job
+    return json_response(job.data, status=202 if submitted.created else 200,
+                         headers={"Location": job.location})
+
+
+async def submit_upload(request: web.Request, wheel_id: UUID, upload: Upload,
+                        key: str | None) -> lifecycle.Submitted:
+    """The job of a received upload, under the limits checked again where it is inserted."""
+    settings = request.app[keys.SETTINGS]
+    return await lifecycle.submit(
         request.app[keys.POOL], request.app[keys.PROCRASTINATE], user_id=user_id(request),
         job=lifecycle.NewJob(wheel_id=wheel_id, file_name=upload.file_name, mode=upload.mode,
                              mapping=upload.mapping, notify=upload.notify, date_order=upload.date_order,
                              skip_duplicates=upload.skip_duplicates, sheet=upload.sheet,
                              language=request_language(request)),
-        file=lifecycle.FileContent(content=upload.content, sha256=upload.sha256,
-                                   media_type=upload.media_type),
-        max_active=settings.max_active_jobs, idempotency_key=key)
-    job = submitted.job
-    return json_response(job.data, status=202 if submitted.created else 200,
-                         headers={"Location": job.location})
+        file=upload.body.stored(),
+        max_active=settings.max_active_jobs, idempotency_key=key,
+        max_stored=settings.max_stored_bytes_per_user)

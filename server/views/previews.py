@@ -9,16 +9,16 @@ from typing import Any
 from aiohttp import web
 
 from importer.errors import BadRequest
-from importer.jobs.lifecycle import FileContent
 from importer.messages import use_language
 from importer.model import ImportMode
 from importer.previews import store
 from importer.previews.runner import PreviewRunner
-from server import keys
+from server import admission, keys
 from server.auth import user_id
 from server.language import request_language
 from server.views.common import json_object, json_response, path_uuid
 from server.views.imports import (
+    body_reader,
     idempotency_key,
     parse_date_order,
     parse_mapping,
@@ -46,15 +46,20 @@ async def create(request: web.Request) -> web.Response:
     """POST /api/wheels/{wheel_id}/previews, with the body forms of an import (plus `mapping`,
     `date_order`, `sheet`): 201 with the preview and `Location`; nothing is written to the wheel.
     400 (bad mapping, date_order, sheet, body), 404 `not_found` (no such wheel of yours), 413
-    `payload_too_large`, 415 `unsupported_media_type`, 422 (the file cannot be an import)."""
+    `payload_too_large`, 415 `unsupported_media_type`, 422 (the file cannot be an import), 429
+    `too_many_uploads` or `storage_quota_exceeded` with `Retry-After`. Every refusal but a bad
+    body's comes before the body is read (server/admission.py); a preview starts no job, so the
+    active-jobs limit waits for its import."""
     wheel_id = path_uuid(request, "wheel_id", "wheel")
-    upload = await receive(request)
-    with use_language(request_language(request)):  # the preview's texts (importer/previews/plan.py)
-        preview = await store.create(
-            request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request), wheel_id=wheel_id,
-            file=FileContent(content=upload.content, sha256=upload.sha256, media_type=upload.media_type),
-            file_name=upload.file_name,
-            choices=store.Choices(mapping=upload.mapping, date_order=upload.date_order, sheet=upload.sheet))
+    body_reader(request)  # 415 and a too large Content-Length need no query
+    async with admission.admitted(request, wheel_id, starts_job=False):
+        upload = await receive(request)
+        with upload.body.spool, use_language(request_language(request)):  # the preview's texts (plan.py)
+            preview = await store.create(
+                request.app[keys.POOL], request.app[RUNNER], user_id=user_id(request), wheel_id=wheel_id,
+                file=upload.body.stored(), file_name=upload.file_name,
+                choices=store.Choices(mapping=upload.mapping, date_order=upload.date_order, sheet=upload.sheet),
+                max_stored=request.app[keys.SETTINGS].max_stored_bytes_per_user)
     return json_response(preview, status=201, headers={"Location": preview["links"]["self"]})
 
 

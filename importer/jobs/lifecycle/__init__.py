@@ -37,8 +37,10 @@ from importer.jobs.lifecycle.requests import (
     list_jobs,
     retry,
     store_file,
+    store_file_within_quota,
     submit,
 )
+from importer.jobs.lifecycle.spooled import forget, quota_exceeded, store_spooled
 from importer.jobs.lifecycle.values import (
     IMPORT_QUEUE,
     IMPORT_TASK,
@@ -48,13 +50,15 @@ from importer.jobs.lifecycle.values import (
     JobObject,
     NewJob,
     ProgressReport,
+    SpooledFile,
     Submitted,
     Totals,
 )
 
 __all__ = [
     "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
-    "ProgressReport", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete", "exists", "fail",
-    "get", "get_on", "headers", "list_jobs", "note_file", "requeue", "retry", "settle_orphans", "status_of",
-    "store_file", "submit", "write_progress",
+    "ProgressReport", "SpooledFile", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete",
+    "exists", "fail", "forget", "get", "get_on", "headers", "list_jobs", "note_file", "quota_exceeded",
+    "requeue", "retry", "settle_orphans", "status_of", "store_file", "store_file_within_quota",
+    "store_spooled", "submit", "write_progress",
 ]

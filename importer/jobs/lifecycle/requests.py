@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 from importer.db import AsyncConn, Pool, as_user
 from importer.errors import BadRequest, Conflict, NotFound, TooManyActiveJobs
 from importer.jobs.lifecycle.attempts import by_language
+from importer.jobs.lifecycle.spooled import forget, quota_exceeded, store_spooled
 from importer.jobs.lifecycle.values import (
     IMPORT_QUEUE,
     IMPORT_TASK,
@@ -26,6 +27,7 @@ from importer.jobs.lifecycle.values import (
     FileContent,
     JobObject,
     NewJob,
+    SpooledFile,
     Submitted,
     one_row,
 )
@@ -43,19 +45,35 @@ NIL_UUID = UUID(int=0)
 
 
 async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: NewJob,
-                 file: FileContent | UUID, max_active: int, idempotency_key: str | None) -> Submitted:
+                 file: FileContent | SpooledFile | UUID, max_active: int, idempotency_key: str | None,
+                 max_stored: int | None = None) -> Submitted:
     """Store the file (or use the stored one whose id `file` is: a preview's), create the job
     row and queue its task, in one transaction of two round trips: a job never exists without
-    its task, nor a task without its job.
+    its task, nor a task without its job. A SpooledFile is stored first, in a transaction of
+    its own under the quota (lifecycle.spooled), and deleted again unless the job is created.
 
-    Raises NotFound (no such wheel of this user's) and TooManyActiveJobs (`max_active` active
-    jobs already); nothing is written then. A replayed `idempotency_key` returns the first job
-    with `created` False.
+    Raises NotFound (no such wheel of this user's), TooManyActiveJobs (`max_active` active
+    jobs already) and StorageQuotaExceeded (a new file that would bring the user's stored
+    bytes over `max_stored`; None: no quota); nothing is written then. A replayed
+    `idempotency_key` returns the first job with `created` False.
     """
+    if isinstance(file, SpooledFile):
+        file_id = await store_spooled(pool, user_id, file, max_stored)
+        try:
+            submitted = await submit(pool, queue, user_id=user_id, job=job, file=file_id, max_active=max_active,
+                                     idempotency_key=idempotency_key)
+        except BaseException:
+            await forget(pool, file_id)
+            raise
+        if not submitted.created:  # a replayed key: its first job has a file of its own
+            await forget(pool, file_id)
+        return submitted
+    incoming = 0 if isinstance(file, UUID) else len(file.content)
     try:
         async with as_user(pool, user_id) as conn:
             task_id, job_id = await _admit(conn, queue, user_id=user_id, wheel_id=job.wheel_id,
-                                           max_active=max_active, idempotency_key=idempotency_key)
+                                           max_active=max_active, idempotency_key=idempotency_key,
+                                           incoming_bytes=incoming, max_stored=max_stored)
             # Neither INSERT is waited for: they travel with the COMMIT.
             if isinstance(file, UUID):
                 file_id = file  # row-level security's check refuses a file of another user's
@@ -76,6 +94,17 @@ async def submit(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job: Ne
             raise
         return Submitted(job=JobObject(row["job"]), created=False)
     return Submitted(job=await _inserted(inserted), created=True)
+
+
+async def store_file_within_quota(conn: AsyncConn, user_id: UUID, file: FileContent, max_stored: int) -> UUID:
+    """Store an upload (as `store_file`) unless it would bring the user's stored bytes over
+    `max_stored`: raises StorageQuotaExceeded then, before anything is written. Takes the user
+    lock (held to the end of the caller's transaction), so two uploads racing cannot both fit."""
+    await conn.execute(q("user_lock"), {"user_id": user_id})
+    row = await one_row(await conn.execute(q("user_stored_bytes"), {"user_id": user_id}))
+    if row["stored_bytes"] + len(file.content) > max_stored:
+        raise quota_exceeded(row["stored_bytes"], max_stored)
+    return await store_file(conn, user_id, file)
 
 
 async def store_file(conn: AsyncConn, user_id: UUID, file: FileContent) -> UUID:
@@ -194,9 +223,11 @@ async def list_jobs(pool: Pool, *, user_id: UUID, status: JobStatus | None,
 
 
 async def _admit(conn: AsyncConn, queue: procrastinate.App, *, user_id: UUID, wheel_id: UUID,
-                 max_active: int, idempotency_key: str | None) -> tuple[int, UUID]:
-    """Lock the user, check key, wheel and active-jobs limit with a snapshot taken after the
-    lock, and queue the new job's task: `(task id, new job id)`; one round trip in a pipelined
+                 max_active: int, idempotency_key: str | None, incoming_bytes: int = 0,
+                 max_stored: int | None = None) -> tuple[int, UUID]:
+    """Lock the user, check key, wheel, active-jobs limit and storage quota (`incoming_bytes`
+    more on top of what is stored, against `max_stored`) with a snapshot taken after the lock,
+    and queue the new job's task: `(task id, new job id)`; one round trip in a pipelined
     transaction (importer.db.as_user).
 
     The server runs the statements in order: in READ COMMITTED the check's snapshot is taken
@@ -219,6 +250,8 @@ async def _admit(conn: AsyncConn, queue: procrastinate.App, *, user_id: UUID, wh
         raise TooManyActiveJobs.of(
             "api.too_many_active_jobs", params={"active": row["active"], "limit": max_active},
             retry_after=RETRY_AFTER_SECONDS, details={"active": row["active"], "limit": max_active})
+    if incoming_bytes and max_stored is not None and row["stored_bytes"] + incoming_bytes > max_stored:
+        raise quota_exceeded(row["stored_bytes"], max_stored)
     return task_id, job_id
 
 

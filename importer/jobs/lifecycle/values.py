@@ -10,6 +10,7 @@ import psycopg
 
 from importer.messages import DEFAULT_LANGUAGE, current_language
 from importer.model import ImportMode, JobStatus
+from importer.spool import Spool
 
 #: The Procrastinate task that runs an import, and its queue (importer/jobs/import_task.py).
 IMPORT_TASK = "run_import"
@@ -64,6 +65,15 @@ class FileContent:
 
     content: bytes | bytearray
     sha256: bytes
+    media_type: str
+
+
+@attrs.frozen(kw_only=True)
+class SpooledFile:
+    """An upload too large to hold in memory, in its temporary file (importer.spool): stored
+    with COPY a chunk at a time (lifecycle.spooled), never whole in the server's memory."""
+
+    spool: Spool
     media_type: str
 
 

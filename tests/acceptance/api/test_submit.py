@@ -201,7 +201,9 @@ async def test_oversized_stream_is_413_before_it_is_all_sent(api_factory, form_k
 
 async def test_active_jobs_limit_holds_under_parallel_submits(api_factory, pool):
     """Ten parallel submits with a limit of three: exactly three are accepted, the rest get 429 + Retry-After."""
-    api = await api_factory(IMPORTER_MAX_ACTIVE_JOBS="3")
+    # All ten in flight at once (the per-user upload cap would refuse most of them before the
+    # active-jobs limit is reached), so that the check at insert is what decides.
+    api = await api_factory(IMPORTER_MAX_ACTIVE_JOBS="3", IMPORTER_MAX_UPLOADS_PER_USER="10")
     wheel = await api.wheel()
     responses = await asyncio.gather(*(api.submit_csv(wheel) for _ in range(10)))
     statuses = sorted(r.status for r in responses)
@@ -219,8 +221,9 @@ async def test_active_jobs_limit_holds_under_parallel_submits(api_factory, pool)
     await assert_a_task_per_job(pool)
 
 
-async def test_idempotency_key_returns_the_first_job(api, pool):
+async def test_idempotency_key_returns_the_first_job(api_factory, pool):
     """The same Idempotency-Key returns the first job with 200, also when the requests race."""
+    api = await api_factory(IMPORTER_MAX_UPLOADS_PER_USER="5")  # five racing uploads in flight at once
     wheel = await api.wheel()
     first = await api.submit_csv(wheel, headers={"Idempotency-Key": "plan-1"})
     assert first.status == 202
