@@ -13,6 +13,7 @@ from psycopg_pool import PoolTimeout
 from importer.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     ImporterError,
     NotFound,
     PayloadTooLarge,
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[ImporterError], int] = {
     BadRequest: 400,
     Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,

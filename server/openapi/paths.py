@@ -162,7 +162,11 @@ PATHS: dict[str, Any] = {
         }}},
     "/api/imports": {"get": {
         "summary": "The user's jobs, newest first (keyset paging)",
+        "description": "With `all=true`, every user's jobs: only for an operator, a token with "
+                       "`role: service_role` (anyone else gets 403 `forbidden`).",
         "parameters": [
+            query("all", {"type": "boolean", "default": False},
+                  "Every user's jobs (operators only; 403 `forbidden` for any other token)"),
             query("status", {"type": "string", "enum": STATUSES}, "Only jobs in this status"),
             query("wheel_id", UUID, "Only jobs of this wheel"),
             query("limit", integer(1, maximum=100, default=20), "Page size (default 20)"),
@@ -171,18 +175,24 @@ PATHS: dict[str, Any] = {
                    "a time zone (jobs created before it)"),
         ],
         "responses": {"200": json_body(ref("JobList"), "The jobs"), "400": error("A bad parameter"),
-                      "401": UNAUTHORIZED}}},
+                      "401": UNAUTHORIZED,
+                      "403": error("`all=true` from a token that does not mark an operator")}}},
     "/api/imports/{job_id}": {"get": {
-        "operationId": "getJob", "summary": "A job", "parameters": [JOB_ID], "responses": {
+        "operationId": "getJob", "summary": "A job",
+        "description": "An operator (a token with `role: service_role`) reads every user's job.",
+        "parameters": [JOB_ID], "responses": {
         "200": json_body(ref("Job"), "The job"), "401": UNAUTHORIZED, "404": NOT_FOUND_JOB}}},
     "/api/imports/{job_id}/cancel": {"post": {
         "operationId": "cancelJob",
         "summary": "Cancel: a pending job ends cancelled at once, a running one becomes cancelling",
+        "description": "An operator (a token with `role: service_role`) cancels every user's job.",
         "parameters": [JOB_ID], "responses": {
             "202": json_body(ref("Job"), "The job, cancelled or cancelling"), "401": UNAUTHORIZED,
             "404": NOT_FOUND_JOB, "409": error("The job has already ended")}}},
     "/api/imports/{job_id}/retry": {"post": {
         "operationId": "retryJob", "summary": "Retry a failed or cancelled job from its stored file (no re-upload)",
+        "description": "An operator (a token with `role: service_role`) retries every user's job: the new job "
+                       "is the owner's, counted against the owner's active-job limit.",
         "parameters": [JOB_ID], "responses": {
             "202": json_body(ref("Job"), "The new job, with retry_of", LOCATION, JOB_LINKS), **IMPORT_RESPONSES,
             "429": error("The user has IMPORTER_MAX_ACTIVE_JOBS active jobs already", RETRY_AFTER)}}},
@@ -195,6 +205,7 @@ PATHS: dict[str, Any] = {
             "401": UNAUTHORIZED, "404": NOT_FOUND_JOB}}},
     "/api/imports/{job_id}/events": {"get": {
         "summary": "One job's progress stream; ends after the terminal event",
+        "description": "An operator (a token with `role: service_role`) follows every user's job.",
         "parameters": [JOB_ID, ACCESS_TOKEN,
                        {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}}],
         "responses": {"200": SSE, "401": UNAUTHORIZED, "404": NOT_FOUND_JOB}}},

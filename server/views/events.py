@@ -11,7 +11,7 @@ from uuid import UUID
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from importer.db import as_user
+from importer.db import as_session, as_user
 from importer.errors import NotFound
 from importer.jobs import lifecycle
 from importer.queries import q
@@ -91,7 +91,8 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     204 when `Last-Event-ID` shows the client has seen the job's terminal event (so an
     EventSource stops reconnecting). 404 `not_found` for no such job, another user's, or a job_id
     that is not a UUID; 401 without a token (header or `access_token` query parameter); 503
-    `database_unavailable`. Errors come as JSON, before the stream starts.
+    `database_unavailable`. Errors come as JSON, before the stream starts. An operator follows
+    every user's job (the stream is a read of the job object, like GET /api/imports/{job_id}).
     """
     hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
@@ -101,7 +102,8 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     # and seq tells a change from what the read already showed, in whichever order they come.
     sub = hub.subscribe_job(job_id)
     try:
-        async with as_user(request.app[keys.POOL], user_id) as conn:
+        async with as_session(request.app[keys.POOL], user_id,
+                              operator=request[keys.CLAIMS].is_operator) as conn:
             job = await lifecycle.get_on(conn, job_id)
         if job is None:
             raise NotFound.of("api.no_job")
