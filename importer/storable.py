@@ -18,3 +18,20 @@ def storable_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def storable_json(value: object) -> bool:
+    """Whether every string of a parsed JSON value (object keys included) is storable text:
+    jsonb refuses `\\u0000` too. Walks without recursion, so any depth json.loads gave is fine."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not storable_text(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True

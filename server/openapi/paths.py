@@ -82,7 +82,7 @@ PREVIEW_PATHS: dict[str, Any] = {
         "operationId": "importPreview", "summary": "Import the previewed file with the preview's choices",
         "parameters": [PREVIEW_ID,
                        {"name": "Idempotency-Key", "in": "header", "required": False,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"}}],
         "requestBody": {"required": False, "content": {"application/json": {"schema": ref("PreviewImport")}}},
         "responses": {
             "200": json_body(ref("Job"), "The job an earlier request with this Idempotency-Key started", LOCATION),
@@ -114,7 +114,8 @@ PATHS: dict[str, Any] = {
                      "201": json_body(ref("Wheel"), "The new wheel",
                                   {"Location": {"description": "The wheel's URL", "schema": {"type": "string"}}},
                                   WHEEL_LINKS),
-                     "400": error("Bad JSON, a title outside 1..200 characters or a year outside 1900..2100"),
+                     "400": error("Bad JSON (also nested too deep), a title outside 1..200 characters or "
+                                  "holding NUL or a lone surrogate, or a year outside 1900..2100"),
                      "401": UNAUTHORIZED, "413": error("The body is larger than 64 KiB"),
                      "415": error("The body is not application/json")}},
     },
@@ -136,8 +137,9 @@ PATHS: dict[str, Any] = {
                    "text/csv and JSON forms: send a completion e-mail (default true)"),
             *FILE_OPTIONS,
             {"name": "Idempotency-Key", "in": "header", "required": False,
-             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-             "description": "A repeated request with the same key returns the first job with 200"},
+             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+             "description": "A repeated request with the same key returns the first job with 200; printable "
+                            "ASCII only (anything else is 400 `bad_idempotency_key`)"},
         ],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {
@@ -153,7 +155,9 @@ PATHS: dict[str, Any] = {
         "responses": {
             "200": json_body(ref("Job"), "The job an earlier request with this Idempotency-Key started", LOCATION),
             "202": json_body(ref("Job"), "The new job, pending", LOCATION, JOB_LINKS),
-            "400": error("Malformed: bad JSON, mode, mapping, notify or Idempotency-Key, no `file` part"),
+            "400": error("Malformed: bad JSON, mode, mapping, notify or Idempotency-Key, no `file` part; a file "
+                         "name, sheet, mapping or structure name holding NUL or a lone surrogate (such text in a "
+                         "structured item rejects that item instead)"),
             "401": UNAUTHORIZED, "404": NOT_FOUND_WHEEL,
             "413": error("Larger than IMPORTER_MAX_UPLOAD_BYTES (refused while streaming)"),
             "415": error("Neither text/csv, multipart/form-data nor application/json"),
