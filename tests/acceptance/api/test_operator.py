@@ -3,10 +3,17 @@ user's jobs, and nothing else; a normal token cannot."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
-from tests.acceptance.api.support import Api, bearer, error_of
+from tests.acceptance.api.support import SECRET, Api, bearer, error_of
 from tests.sse import open_stream
+
+IMPORTER = str(Path(sys.executable).with_name("importer"))
 
 
 def operator_of(api: Api) -> Api:
@@ -126,3 +133,18 @@ async def test_a_normal_token_cannot_act_on_another_users_job(api, pool):
     async with pool.connection() as conn:
         count = await (await conn.execute("SELECT count(*) AS n FROM import_jobs")).fetchone()
     assert count["n"] == 1
+
+
+async def test_importer_token_role_service_role_mints_an_operator(api):
+    """`importer token --sub U --role service_role` prints a token the server takes as an operator's."""
+    other = api.as_other()
+    theirs = await other.job(await other.wheel())
+    env = {**os.environ, "IMPORTER_JWT_SECRET": SECRET}
+    result = await asyncio.to_thread(
+        subprocess.run, [IMPORTER, "token", "--sub", str(uuid.uuid4()), "--role", "service_role"],
+        env=env, capture_output=True, text=True, timeout=60, check=True)
+    token = result.stdout.strip()
+    resp = await api.call("GET", "/api/imports", params={"all": "true"},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert resp.status == 200, await resp.text()
+    assert [j["id"] for j in (await resp.json())["jobs"]] == [theirs["id"]]
