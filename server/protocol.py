@@ -103,15 +103,19 @@ class ApiRunner(web.AppRunner):
         return server
 
 
-def run_app(app: web.Application, *, host: str, port: int, print: Callable[[str], None]) -> None:
+def run_app(app: web.Application, *, host: str, port: int, print: Callable[[str], None],
+            **runner_options: Any) -> None:
     """Serve `app` on host:port until SIGINT or SIGTERM, as aiohttp's `web.run_app` does, but
-    with an ApiRunner; `print` is called once the socket listens. Errors of start-up (a port
-    taken, an on_startup hook failing) are raised."""
+    with an ApiRunner; `print` is called once the socket listens. `runner_options` go to the
+    runner as run_app's would (`access_log`, `keepalive_timeout`, `shutdown_timeout`, and
+    the connection settings such as `max_field_size`). Errors of start-up (a port taken, an
+    on_startup hook failing) are raised."""
     loop = asyncio.new_event_loop()
+    options = {"handle_signals": True, "keepalive_timeout": KEEPALIVE_TIMEOUT,
+               "shutdown_timeout": SHUTDOWN_TIMEOUT, **runner_options}
 
     async def serve() -> None:
-        runner = ApiRunner(app, handle_signals=True, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT,
-                           shutdown_timeout=SHUTDOWN_TIMEOUT)
+        runner = ApiRunner(app, **options)
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port)

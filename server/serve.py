@@ -160,7 +160,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         # aiohttp's run_app with a runner whose own 400s are JSON too (server/protocol.py).
-        protocol.run_app(app, host=args.host, port=args.port, print=listening)
+        protocol.run_app(app, host=args.host, port=args.port, print=listening, access_log=None)
     except OSError as exc:
         # Taken between the probe and the bind (another process was quicker): the same words.
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
