@@ -109,9 +109,9 @@ class Rules(Generic[R]):
     day is the end. Without it each cell is one date (the JSON form's startDate/endDate).
     `cells_of(raw)` gives the raw cells a rejection keeps; it runs only for rejected rows.
     `check_text` is for sources whose text may hold what Postgres cannot store (a JSON body,
-    with a NUL or a lone surrogate escaped); decoded CSV cannot (NUL bytes are dropped and
-    undecodable bytes replaced while decoding, importer/read/text.py), so its hot path does
-    not pay the check.
+    with a NUL or a lone surrogate escaped; a workbook's text cell, with a NUL); decoded CSV
+    cannot (NUL bytes are dropped and undecodable bytes replaced while decoding,
+    importer/read/text.py), so its hot path does not pay the check.
     """
 
     __slots__ = ("blame", "cells_of", "check_text", "end_dates", "ranges", "start_dates", "unquote")

@@ -12,7 +12,9 @@ import json
 
 import pytest
 
+from importer.read import spreadsheet_kinds as kinds
 from tests.acceptance.api.support import error_of, until_ended
+from tests.data.workbooks import xlsx
 
 STRUCTURED = {
     "importMode": "append", "fileName": "plan.json",
@@ -148,3 +150,20 @@ async def test_a_json_body_nested_too_deep_is_400(api, depth):
                           headers={"Content-Type": "application/json"})
     assert resp.status in (400, 404), await resp.text()
     error_of(await resp.json())
+
+
+async def test_a_nul_in_a_workbook_cell_rejects_its_row(api_factory):
+    """An xlsx whose text cell holds a NUL (xlsxwriter writes it, calamine reads it back) imports
+    its other rows; each such row is a rejection in errors.csv, not a failed import."""
+    api = await api_factory(with_worker=True)
+    wheel = await api.wheel()
+    book = xlsx({"Blad1": [["Aktivitet", "Startdatum", "Beskrivning"], ["Mö\x00te", "2026-03-01", ""],
+                           ["Plan", "2026-04-01", "text\x00"], ["Budget", "2026-05-01", "ok"]]})
+    resp = await api.call("POST", f"/api/wheels/{wheel}/imports", data=book, params={"file_name": "plan.xlsx"},
+                          headers={"Content-Type": kinds.XLSX})
+    assert resp.status == 202, await resp.text()
+    job = await until_ended(api, (await resp.json())["id"])
+    assert (job["status"], job["rejected_rows"], job["counts"]["items"]) == ("completed", 2, 1), job
+    raw = await (await api.call("GET", f"/api/imports/{job['id']}/errors.csv")).read()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert [r[:2] for r in rows[1:]] == [["2", "Möte"], ["3", "Plan"]]
