@@ -25,6 +25,8 @@ class RowBuilder:
 
     def __init__(self, columns: ColumnMap, start: DateColumn, end: DateColumn | None = None, *,
                  check_text: bool = False):
+        # `check_text` looks for NUL only: a table's text is decoded (CSV) or read by calamine
+        # (workbooks), neither of which gives a lone surrogate.
         self.columns = columns
         self.width = len(columns.headers)
         headers = columns.headers
@@ -37,7 +39,7 @@ class RowBuilder:
                   ring=header(columns.ring), group=header(columns.group),
                   label=header(columns.label)),
             start_dates=start, end_dates=end, ranges=True, cells_of=_as_read, unquote=columns.corrected,
-            check_text=check_text)
+            check_text=check_text, check_surrogates=False)
         self._description = columns.description
         self._extras = tuple((i, headers[i]) for i in columns.extras)
         # Unpacked once per pass by `rows`, not loaded attribute by attribute per record.

@@ -23,6 +23,7 @@ Reasons are Swedish, from importer.messages. Pure: no I/O, no state changes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Generic, TypeVar
@@ -48,6 +49,7 @@ MAX_SPAN_YEARS = 10
 TRUNCATED = " […]"
 
 _fromisoformat = date.fromisoformat
+_SURROGATE = re.compile("[\ud800-\udfff]").search
 _activity = positional(Activity)
 _ONE_DAY = timedelta(days=1)
 #: A row as its source read it (a CSV record, a JSON item): handed through to `cells_of`.
@@ -109,18 +111,21 @@ class Rules(Generic[R]):
     day is the end. Without it each cell is one date (the JSON form's startDate/endDate).
     `cells_of(raw)` gives the raw cells a rejection keeps; it runs only for rejected rows.
     `check_text` is for sources whose text may hold what Postgres cannot store (a JSON body,
-    with a NUL or a lone surrogate escaped; a workbook's text cell, with a NUL); decoded CSV
-    cannot (NUL bytes are dropped and undecodable bytes replaced while decoding,
+    with a NUL or a lone surrogate escaped; a workbook's text cell, with a NUL: calamine gives
+    valid UTF-8, so a workbook passes `check_surrogates=False` and skips that search); decoded
+    CSV cannot (NUL bytes are dropped and undecodable bytes replaced while decoding,
     importer/read/text.py), so its hot path does not pay the check.
     """
 
-    __slots__ = ("blame", "cells_of", "check_text", "end_dates", "ranges", "start_dates", "unquote")
+    __slots__ = ("blame", "cells_of", "check_surrogates", "check_text", "end_dates", "ranges", "start_dates",
+                 "unquote")
 
     def __init__(self, blame: Blame, *, start_dates: DateColumn, end_dates: DateColumn | None = None,
                  ranges: bool = False, cells_of: Callable[[R], Sequence[str]], unquote: bool = False,
-                 check_text: bool = False):
+                 check_text: bool = False, check_surrogates: bool = True):
         self.blame = blame
         self.check_text = check_text
+        self.check_surrogates = check_surrogates
         #: The file is a corrected errors.csv: its formula-like cells carry our apostrophe.
         self.unquote = unquote
         self.start_dates = start_dates
@@ -142,9 +147,12 @@ class Rules(Generic[R]):
         Never raises for any cell text.
         """
         if self.check_text:
-            blamed = self._unstorable(name, raw_start, raw_end, ring, group, label, description)
-            if blamed is not None:
-                return self._reject(row_number, raw, blamed[0], render("row.text_not_storable"))
+            # One scan of all the row's text first (a NUL search, and a surrogate search only
+            # for text that is not ASCII): the rare row that fails is then looked at field by field.
+            joined = f"{name}{raw_start}{raw_end}{ring or ''}{group or ''}{label or ''}{description or ''}"
+            if "\x00" in joined or (self.check_surrogates and not joined.isascii() and _SURROGATE(joined)):
+                blamed = self._unstorable(name, raw_start, raw_end, ring, group, label, description)
+                return self._reject(row_number, raw, blamed, render("row.text_not_storable"))
         name = name.strip()
         quoted = self.unquote
         if quoted:
@@ -237,15 +245,14 @@ class Rules(Generic[R]):
             "row.parent_too_long", column=column, limit=MAX_PARENT_NAME, length=len(value)))
 
     def _unstorable(self, name: str, start: str, end: str, ring: str | None, group: str | None,
-                    label: str | None, description: str | None) -> tuple[str | None] | None:
-        """`(Blame,)` of the first field whose text cannot be stored (the Blame None: a field
-        the source has no place for), or None when all can."""
+                    label: str | None, description: str | None) -> str | None:
+        """The Blame of the first field whose text cannot be stored (None: the description,
+        or a field the source has no place for)."""
         blame = self.blame
         for text, column in ((name, blame.name), (start, blame.start), (end, blame.end),
-                             (ring, blame.ring), (group, blame.group), (label, blame.label),
-                             (description, None)):
+                             (ring, blame.ring), (group, blame.group), (label, blame.label)):
             if text and not storable_text(text):
-                return (column,)
+                return column
         return None
 
     def _reject(self, row_number: int, raw: R, column: str | None, reason: str) -> Rejection:
