@@ -138,6 +138,24 @@ async def as_user(pool: Pool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
 
 
 @asynccontextmanager
+async def as_operator(pool: Pool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
+    """`as_user`, plus what an operator may do more (schema/0014): see and cancel every
+    user's import jobs. Only for the job actions an operator's token allows (API.md,
+    "Authentication"); every other table still shows only `user_id`'s rows."""
+    async with pool.connection() as conn, pipelined_transaction(conn):
+        await conn.execute(q("session_as_operator"), {"user_id": str(user_id)})
+        yield conn
+
+
+@asynccontextmanager
+async def as_session(pool: Pool, user_id: UUID | str, *, operator: bool) -> AsyncIterator[AsyncConn]:
+    """`as_operator` when `operator`, else `as_user`."""
+    session = as_operator if operator else as_user
+    async with session(pool, user_id) as conn:
+        yield conn
+
+
+@asynccontextmanager
 async def as_worker(pool: Pool) -> AsyncIterator[AsyncConn]:
     """A transaction under the worker role, on a connection of `pool`."""
     async with pool.connection() as conn, worker_transaction(conn):

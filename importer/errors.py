@@ -65,6 +65,12 @@ class Unauthorized(ImporterError):
     code = "unauthorized"
 
 
+class Forbidden(ImporterError):
+    """A valid token that may not do this (a non-operator asking for every user's jobs)."""
+
+    code = "forbidden"
+
+
 class NotFound(ImporterError):
     code = "not_found"
 

@@ -64,3 +64,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 def user_id(request: web.Request) -> UUID:
     """The authenticated user's UUID (the middleware has run for every /api/ route)."""
     return request[keys.CLAIMS].user_id
+
+
+def is_operator(request: web.Request) -> bool:
+    """Whether the request's token marks an operator (`role: service_role`)."""
+    return request[keys.CLAIMS].is_operator

@@ -13,6 +13,7 @@ from psycopg_pool import PoolTimeout
 from importer.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     ImporterError,
     NotFound,
     PayloadTooLarge,
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[ImporterError], int] = {
     BadRequest: 400,
     Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     RequestTimeout: 408,
     Conflict: 409,

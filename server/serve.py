@@ -22,7 +22,7 @@ from importer.cli import EXIT_USAGE
 from importer.db import as_user
 from importer.queries import q
 from importer.settings import Settings
-from server import keys, open_files
+from server import keys, open_files, protocol
 from server.app import create_app, database_connections
 from server.hub import HUB
 
@@ -163,7 +163,8 @@ def main(args: argparse.Namespace) -> int:
         task.add_done_callback(background.discard)
 
     try:
-        web.run_app(app, host=args.host, port=args.port, print=listening, access_log=None)
+        # aiohttp's run_app with a runner whose own 400s are JSON too (server/protocol.py).
+        protocol.run_app(app, host=args.host, port=args.port, print=listening, access_log=None)
     except OSError as exc:
         # Taken between the probe and the bind (another process was quicker): the same words.
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):

@@ -16,6 +16,7 @@ from importer.db import AsyncConn, Pool, as_worker
 from importer.jobs.context import TaskBlueprint, pool_of, settings_of
 from importer.mail.compose import ImportEmailFacts, Kind, compose
 from importer.mail.mailer import deliver
+from importer.mail.recipient import one_address
 from importer.queries import q
 from importer.settings import DEFAULT_EMAIL_RETRY_WAIT, Settings
 
@@ -35,12 +36,19 @@ _DATABASE_ERRORS = (psycopg.Error, procrastinate_exceptions.ConnectorException)
 
 @attrs.frozen(kw_only=True)
 class Decision:
+    """`kind` and `recipient` (one valid address) when an e-mail goes out; else `why` not.
+    `skipped` marks an e-mail that was due but has no valid recipient: that is recorded."""
+
     kind: Kind | None
     why: str
+    recipient: str | None = None
+    skipped: bool = False
 
 
 def decide(facts: ImportEmailFacts, settings: Settings) -> Decision:
-    """Whether an ended job gets an e-mail, and which; the rules of sending in one place."""
+    """Whether an ended job gets an e-mail, which, and to whom; the rules of sending in one
+    place. The user's address is used only when it is one valid address (API.md,
+    "Authentication"): anything else sends nothing, and says why."""
     if not facts.notify:
         return Decision(kind=None, why="the import asked for no e-mail (notify=false)")
     if facts.status == "completed":
@@ -56,7 +64,10 @@ def decide(facts: ImportEmailFacts, settings: Settings) -> Decision:
         return Decision(kind=None, why=f"status {facts.status} sends no e-mail")
     if not facts.recipient:
         return Decision(kind=None, why="the user has no e-mail address")
-    return Decision(kind=kind, why="")
+    recipient = one_address(facts.recipient)
+    if recipient.address is None:
+        return Decision(kind=kind, why=recipient.problem or "", skipped=True)
+    return Decision(kind=kind, why="", recipient=recipient.address)
 
 
 async def _facts(conn: AsyncConn, job_id: UUID | str) -> ImportEmailFacts | None:
@@ -66,10 +77,10 @@ async def _facts(conn: AsyncConn, job_id: UUID | str) -> ImportEmailFacts | None
     return None if row is None else ImportEmailFacts.from_row(row)
 
 
-async def _queue(conn: AsyncConn, facts: ImportEmailFacts, kind: Kind) -> bool:
+async def _queue(conn: AsyncConn, facts: ImportEmailFacts, kind: Kind, recipient: str) -> bool:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(q("email_record_queue"),
-                          {"job_id": facts.job_id, "kind": kind, "recipient": facts.recipient})
+                          {"job_id": facts.job_id, "kind": kind, "recipient": recipient})
         return await cur.fetchone() is not None
 
 
@@ -87,11 +98,18 @@ async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *, settings
             log.warning("no e-mail: import job %s does not exist", job_id, extra={"job_id": str(job_id)})
             return
         decision = decide(facts, settings)
-        if decision.kind is None:
+        if decision.skipped and decision.kind is not None:
+            await conn.execute(q("email_record_skip"), {
+                "job_id": facts.job_id, "kind": decision.kind, "recipient": facts.recipient,
+                "reason": decision.why})
+            log.warning("no e-mail for import job %s: the recipient is %s", job_id, decision.why,
+                        extra={"job_id": str(job_id), "job_status": facts.status})
+            return
+        if decision.kind is None or decision.recipient is None:
             log.info("no e-mail for import job %s: %s", job_id, decision.why,
                      extra={"job_id": str(job_id), "job_status": facts.status})
             return
-        if not await _queue(conn, facts, decision.kind):
+        if not await _queue(conn, facts, decision.kind, decision.recipient):
             log.info("e-mail for import job %s was already queued", job_id, extra={"job_id": str(job_id)})
             return
         # The lock keeps two runs for one job (a manual re-defer beside a retry) from sending at once.

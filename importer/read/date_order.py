@@ -64,11 +64,13 @@ class FirstPass:
 
 
 def first_pass(layout: Layout, data_records: Callable[[], Iterable[tuple[int, list[str]]]],
-               count: Callable[[], int], *, date_order: str | None, default_year: int | None) -> FirstPass:
+               count: Callable[[], int], *, date_order: str | None, default_year: int | None,
+               check_text: bool = False) -> FirstPass:
     """The first pass of every table reader (CSV here, workbooks in spreadsheet.py): the
     records below the header are read whole only when a date column's order is still open
     (settle_orders), else `count` counts the rows its own cheaper way. `date_order` (the
     request's; ValueError for another value than DATE_ORDERS') overrides the data's.
+    `check_text`: the builder rejects rows whose text Postgres cannot store (validate.Rules).
     Raises UnreadableFile(no_data_rows) for a table without a row."""
     requested = requested_order(date_order)
     if requested is None and undecided_columns(layout):
@@ -80,7 +82,7 @@ def first_pass(layout: Layout, data_records: Callable[[], Iterable[tuple[int, li
     return FirstPass(count=rows, start=start, end=end,
                      warnings=date_order_warnings(layout, start, end, default_year),
                      builder=row_builder(layout, start is None or start.day_first,
-                                         end is None or end.day_first, default_year))
+                                         end is None or end.day_first, default_year, check_text=check_text))
 
 
 def requested_order(date_order: str | None) -> bool | None:

@@ -48,12 +48,13 @@ def undecided_columns(layout: Layout) -> list[int]:
 
 
 def row_builder(layout: Layout, day_first_start: bool, day_first_end: bool,
-                default_year: int | None) -> RowBuilder:
-    """The RowBuilder of a table whose date orders are settled (`settle`)."""
+                default_year: int | None, *, check_text: bool = False) -> RowBuilder:
+    """The RowBuilder of a table whose date orders are settled (`settle`); `check_text` as
+    validate.Rules has it."""
     serials = layout.columns.serial_dates
     start = DateColumn(day_first=day_first_start, serials=serials, default_year=default_year)
     end = DateColumn(day_first=day_first_end, serials=serials, default_year=default_year)
-    return RowBuilder(layout.columns, start, end)
+    return RowBuilder(layout.columns, start, end, check_text=check_text)
 
 
 def layout_of(records: Iterable[tuple[int, list[str]]], *, mapping: dict[str, Any] | None,

@@ -23,7 +23,10 @@ class RowBuilder:
     flag is set or whose end time is 00:00 has an exclusive end (Rules.validate).
     """
 
-    def __init__(self, columns: ColumnMap, start: DateColumn, end: DateColumn | None = None):
+    def __init__(self, columns: ColumnMap, start: DateColumn, end: DateColumn | None = None, *,
+                 check_text: bool = False):
+        # `check_text` looks for NUL only: a table's text is decoded (CSV) or read by calamine
+        # (workbooks), neither of which gives a lone surrogate.
         self.columns = columns
         self.width = len(columns.headers)
         headers = columns.headers
@@ -35,7 +38,8 @@ class RowBuilder:
             Blame(name=header(columns.name), start=header(columns.start), end=header(columns.end),
                   ring=header(columns.ring), group=header(columns.group),
                   label=header(columns.label)),
-            start_dates=start, end_dates=end, ranges=True, cells_of=_as_read, unquote=columns.corrected)
+            start_dates=start, end_dates=end, ranges=True, cells_of=_as_read, unquote=columns.corrected,
+            check_text=check_text, check_surrogates=False)
         self._description = columns.description
         self._extras = tuple((i, headers[i]) for i in columns.extras)
         # Unpacked once per pass by `rows`, not loaded attribute by attribute per record.

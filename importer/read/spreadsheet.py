@@ -106,8 +106,10 @@ class SpreadsheetSource:
         self._titles = frozenset(number for number in self._titles if number < layout.header_row)
         # Dates typed by the spreadsheet are ISO text by now; a column of D/M/Y text is decided
         # (and warned about) exactly as in a CSV.
+        # A workbook's text cell may hold a NUL (xlsx writers put it in the XML as it is, and
+        # calamine reads it back): such a row is rejected (validate.Rules check_text).
         table = first_pass(layout, self._data_records, self._count, date_order=date_order,
-                           default_year=default_year)
+                           default_year=default_year, check_text=True)
         self.total_rows = table.count
         self.date_order, self.date_order_source = table.date_order, table.date_order_source
         self._builder = table.builder

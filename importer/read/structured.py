@@ -11,6 +11,7 @@ from importer.errors import BadRequest, UnreadableFile
 from importer.model import Declared, DeclaredColored, DeclaredRing, ImportMode, JobWarning, Row
 from importer.read.dates import DateColumn
 from importer.read.validate import MAX_PARENT_NAME, Blame, Rules
+from importer.storable import storable_text
 
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}$")
 # The item fields a rejection keeps as its raw values, in this order.
@@ -26,7 +27,9 @@ def _values(item: dict[str, Any]) -> tuple[str, ...]:
 _RULES: Rules[dict[str, Any]] = Rules(
     Blame(name="name", start="startDate", end="endDate", ring="ringId", group="activityId",
           label="labelId"),
-    start_dates=DateColumn(day_first=True), ranges=False, cells_of=_values)
+    start_dates=DateColumn(day_first=True), ranges=False, cells_of=_values,
+    # JSON strings may hold an escaped NUL or lone surrogate: such an item is rejected, not the import.
+    check_text=True)
 
 
 def _bad(key: str, /, *, field: str | None = None, **params: Any) -> BadRequest:
@@ -183,6 +186,9 @@ def _name(entry: dict[str, Any], where: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise _bad("payload.name_missing", where=f"{where}.name", field=f"{where}.name")
     name = name.strip()
+    if not storable_text(name):
+        # A ring, group or label holds items: its name is the structure's, so a 400 at once.
+        raise _bad("payload.text_not_storable", where=f"{where}.name", field=f"{where}.name")
     if len(name) > MAX_PARENT_NAME:
         raise _bad("payload.name_too_long", where=f"{where}.name", limit=MAX_PARENT_NAME,
                    field=f"{where}.name")

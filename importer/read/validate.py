@@ -14,13 +14,16 @@ makes a row an activity is decided here, once:
 - ring, group and label are at most MAX_PARENT_NAME characters (rejected, never cut);
 - the description is cut at MAX_DESCRIPTION characters with a visible marker;
 - names, parents and the description are trimmed; an empty one is None;
-- a rejection keeps the row's raw cells, each cut at MAX_CELL, for errors.csv.
+- a rejection keeps the row's raw cells, each cut at MAX_CELL, for errors.csv;
+- with `check_text`, a row whose text Postgres cannot store (NUL, a lone surrogate:
+  importer/storable.py) is rejected first, its raw cells made storable for errors.csv.
 
 Reasons are Swedish, from importer.messages. Pure: no I/O, no state changes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Generic, TypeVar
@@ -31,6 +34,7 @@ from importer.messages import render
 from importer.model import Activity, Rejection, Row
 from importer.read.construct import positional
 from importer.read.dates import MAX_YEAR, MIN_YEAR, DateColumn, DateError
+from importer.storable import storable_text
 
 # The schema's CHECKs (schema/0001.domain.sql): items_name_length, wheel_rings_/
 # activity_groups_/labels_name_length, items_description_length. Checked here first, so a bad
@@ -45,6 +49,7 @@ MAX_SPAN_YEARS = 10
 TRUNCATED = " […]"
 
 _fromisoformat = date.fromisoformat
+_SURROGATE = re.compile("[\ud800-\udfff]").search
 _activity = positional(Activity)
 _ONE_DAY = timedelta(days=1)
 #: A row as its source read it (a CSV record, a JSON item): handed through to `cells_of`.
@@ -105,13 +110,22 @@ class Rules(Generic[R]):
     `20250101-20251231`): in the start cell it gives start and end, in the end cell its last
     day is the end. Without it each cell is one date (the JSON form's startDate/endDate).
     `cells_of(raw)` gives the raw cells a rejection keeps; it runs only for rejected rows.
+    `check_text` is for sources whose text may hold what Postgres cannot store (a JSON body,
+    with a NUL or a lone surrogate escaped; a workbook's text cell, with a NUL: calamine gives
+    valid UTF-8, so a workbook passes `check_surrogates=False` and skips that search); decoded
+    CSV cannot (NUL bytes are dropped and undecodable bytes replaced while decoding,
+    importer/read/text.py), so its hot path does not pay the check.
     """
 
-    __slots__ = ("blame", "cells_of", "end_dates", "ranges", "start_dates", "unquote")
+    __slots__ = ("blame", "cells_of", "check_surrogates", "check_text", "end_dates", "ranges", "start_dates",
+                 "unquote")
 
     def __init__(self, blame: Blame, *, start_dates: DateColumn, end_dates: DateColumn | None = None,
-                 ranges: bool = False, cells_of: Callable[[R], Sequence[str]], unquote: bool = False):
+                 ranges: bool = False, cells_of: Callable[[R], Sequence[str]], unquote: bool = False,
+                 check_text: bool = False, check_surrogates: bool = True):
         self.blame = blame
+        self.check_text = check_text
+        self.check_surrogates = check_surrogates
         #: The file is a corrected errors.csv: its formula-like cells carry our apostrophe.
         self.unquote = unquote
         self.start_dates = start_dates
@@ -132,6 +146,13 @@ class Rules(Generic[R]):
         the next day at 00:00): an end later than the start then ends the day before.
         Never raises for any cell text.
         """
+        if self.check_text:
+            # One scan of all the row's text first (a NUL search, and a surrogate search only
+            # for text that is not ASCII): the rare row that fails is then looked at field by field.
+            joined = f"{name}{raw_start}{raw_end}{ring or ''}{group or ''}{label or ''}{description or ''}"
+            if "\x00" in joined or (self.check_surrogates and not joined.isascii() and _SURROGATE(joined)):
+                blamed = self._unstorable(name, raw_start, raw_end, ring, group, label, description)
+                return self._reject(row_number, raw, blamed, render("row.text_not_storable"))
         name = name.strip()
         quoted = self.unquote
         if quoted:
@@ -223,9 +244,29 @@ class Rules(Generic[R]):
         return self._reject(row_number, raw, column, render(
             "row.parent_too_long", column=column, limit=MAX_PARENT_NAME, length=len(value)))
 
+    def _unstorable(self, name: str, start: str, end: str, ring: str | None, group: str | None,
+                    label: str | None, description: str | None) -> str | None:
+        """The Blame of the first field whose text cannot be stored (None: the description,
+        or a field the source has no place for)."""
+        blame = self.blame
+        for text, column in ((name, blame.name), (start, blame.start), (end, blame.end),
+                             (ring, blame.ring), (group, blame.group), (label, blame.label)):
+            if text and not storable_text(text):
+                return column
+        return None
+
     def _reject(self, row_number: int, raw: R, column: str | None, reason: str) -> Rejection:
-        return Rejection(row_number=row_number, column=column, reason=reason,
-                         values=tuple(cap(v) for v in self.cells_of(raw)))
+        values = tuple(cap(v) for v in self.cells_of(raw))
+        if self.check_text:
+            values = tuple(map(_storable, values))
+        return Rejection(row_number=row_number, column=column, reason=reason, values=values)
+
+
+def _storable(text: str) -> str:
+    """`text` as errors.csv can hold it: NUL dropped, a lone surrogate as U+FFFD."""
+    if storable_text(text):
+        return text
+    return "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text.replace("\x00", ""))
 
 
 def _unreadable(raw: str, exc: ValueError, key: str, key_because: str) -> str:

@@ -35,16 +35,23 @@ VALUES (%(job_id)s, %(kind)s, %(recipient)s)
 ON CONFLICT (job_id) DO NOTHING
 RETURNING job_id;
 
+-- name: email_record_skip
+-- A due e-mail that will not go out (its recipient is not one valid address), and why: no task
+-- is queued for it, and the record says so instead of a silence.
+INSERT INTO import_emails (job_id, kind, recipient, status, skip_reason)
+VALUES (%(job_id)s, %(kind)s, left(%(recipient)s, 320), 'skipped', left(%(reason)s, 2000))
+ON CONFLICT (job_id) DO NOTHING;
+
 -- name: email_record_claim
 -- One sending attempt starts: counted before the SMTP conversation, so a crash mid-send still
 -- shows in `attempts`. Nothing comes back once the message was sent.
 UPDATE import_emails
    SET attempts = attempts + 1, status = 'queued', updated_at = now()
- WHERE job_id = %(job_id)s AND status <> 'sent'
+ WHERE job_id = %(job_id)s AND status NOT IN ('sent', 'skipped')
 RETURNING job_id, kind, recipient, attempts;
 
 -- name: email_record_get
-SELECT job_id, kind, recipient, status, attempts, last_error, message_id, created_at, sent_at
+SELECT job_id, kind, recipient, status, attempts, last_error, skip_reason, message_id, created_at, sent_at
   FROM import_emails
  WHERE job_id = %(job_id)s;
 

@@ -81,6 +81,10 @@ WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
 ORDER BY j.created_at DESC, j.id DESC
 LIMIT %(limit)s;
 
+-- name: import_job_owner
+-- Whose job it is: an operator's retry is made as the owner (schema/0014).
+SELECT user_id FROM import_jobs WHERE id = %(job_id)s;
+
 -- name: import_job_cursor
 SELECT created_at, id FROM import_jobs WHERE id = %(job_id)s;
 

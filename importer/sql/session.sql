@@ -5,6 +5,12 @@
 SELECT set_config('role', 'importer_api', true),
        set_config('importer.user_id', %(user_id)s::text, true);
 
+-- name: session_as_operator
+-- An operator (schema/0014): the API's role and user, plus the flag of the operator policies.
+SELECT set_config('role', 'importer_api', true),
+       set_config('importer.user_id', %(user_id)s::text, true),
+       set_config('importer.operator', 'on', true);
+
 -- name: session_as_worker
 SELECT set_config('role', 'importer_worker', true);
 

@@ -90,7 +90,7 @@ PREVIEW_PATHS: dict[str, Any] = {
         "operationId": "importPreview", "summary": "Import the previewed file with the preview's choices",
         "parameters": [PREVIEW_ID,
                        {"name": "Idempotency-Key", "in": "header", "required": False,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"}}],
         "requestBody": {"required": False, "content": {"application/json": {"schema": ref("PreviewImport")}}},
         "responses": {
             "200": json_body(ref("Job"), "The job an earlier request with this Idempotency-Key started", LOCATION),
@@ -136,7 +136,8 @@ PATHS: dict[str, Any] = {
                      "201": json_body(ref("Wheel"), "The new wheel",
                                   {"Location": {"description": "The wheel's URL", "schema": {"type": "string"}}},
                                   WHEEL_LINKS),
-                     "400": error("Bad JSON, a title outside 1..200 characters or a year outside 1900..2100"),
+                     "400": error("Bad JSON (also nested too deep), a title outside 1..200 characters or "
+                                  "holding NUL or a lone surrogate, or a year outside 1900..2100"),
                      "401": UNAUTHORIZED, "413": error("The body is larger than 64 KiB"),
                      "415": error("The body is not application/json")}},
     },
@@ -158,8 +159,9 @@ PATHS: dict[str, Any] = {
                    "text/csv and JSON forms: send a completion e-mail (default true)"),
             *FILE_OPTIONS,
             {"name": "Idempotency-Key", "in": "header", "required": False,
-             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-             "description": "A repeated request with the same key returns the first job with 200"},
+             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+             "description": "A repeated request with the same key returns the first job with 200; printable "
+                            "ASCII only (anything else is 400 `bad_idempotency_key`)"},
         ],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {
@@ -176,7 +178,8 @@ PATHS: dict[str, Any] = {
             "200": json_body(ref("Job"), "The job an earlier request with this Idempotency-Key started", LOCATION),
             "202": json_body(ref("Job"), "The new job, pending", LOCATION, JOB_LINKS),
             "400": error("Malformed: bad JSON (also nested too deep), mode, mapping, notify or Idempotency-Key, "
-                         "no `file` part"),
+                         "no `file` part; a file name, sheet, mapping or structure name holding NUL or a lone "
+                         "surrogate (such text in a structured item rejects that item instead)"),
             "401": UNAUTHORIZED, "404": NOT_FOUND_WHEEL,
             "413": error(WHOLE_BODY_413),
             "415": error("Neither text/csv, multipart/form-data nor application/json"),
@@ -185,7 +188,11 @@ PATHS: dict[str, Any] = {
         }}},
     "/api/imports": {"get": {
         "summary": "The user's jobs, newest first (keyset paging)",
+        "description": "With `all=true`, every user's jobs: only for an operator, a token with "
+                       "`role: service_role` (anyone else gets 403 `forbidden`).",
         "parameters": [
+            query("all", {"type": "boolean", "default": False},
+                  "Every user's jobs (operators only; 403 `forbidden` for any other token)"),
             query("status", {"type": "string", "enum": STATUSES}, "Only jobs in this status"),
             query("wheel_id", UUID, "Only jobs of this wheel"),
             query("limit", integer(1, maximum=100, default=20), "Page size (default 20)"),
@@ -194,18 +201,24 @@ PATHS: dict[str, Any] = {
                    "a time zone (jobs created before it)"),
         ],
         "responses": {"200": json_body(ref("JobList"), "The jobs"), "400": error("A bad parameter"),
-                      "401": UNAUTHORIZED}}},
+                      "401": UNAUTHORIZED,
+                      "403": error("`all=true` from a token that does not mark an operator")}}},
     "/api/imports/{job_id}": {"get": {
-        "operationId": "getJob", "summary": "A job", "parameters": [JOB_ID], "responses": {
+        "operationId": "getJob", "summary": "A job",
+        "description": "An operator (a token with `role: service_role`) reads every user's job.",
+        "parameters": [JOB_ID], "responses": {
         "200": json_body(ref("Job"), "The job"), "401": UNAUTHORIZED, "404": NOT_FOUND_JOB}}},
     "/api/imports/{job_id}/cancel": {"post": {
         "operationId": "cancelJob",
         "summary": "Cancel: a pending job ends cancelled at once, a running one becomes cancelling",
+        "description": "An operator (a token with `role: service_role`) cancels every user's job.",
         "parameters": [JOB_ID], "responses": {
             "202": json_body(ref("Job"), "The job, cancelled or cancelling"), "401": UNAUTHORIZED,
             "404": NOT_FOUND_JOB, "409": error("The job has already ended")}}},
     "/api/imports/{job_id}/retry": {"post": {
         "operationId": "retryJob", "summary": "Retry a failed or cancelled job from its stored file (no re-upload)",
+        "description": "An operator (a token with `role: service_role`) retries every user's job: the new job "
+                       "is the owner's, counted against the owner's active-job limit.",
         "parameters": [JOB_ID], "responses": {
             "202": json_body(ref("Job"), "The new job, with retry_of", LOCATION, JOB_LINKS), **IMPORT_RESPONSES,
             "429": error("The user has IMPORTER_MAX_ACTIVE_JOBS active jobs already", RETRY_AFTER)}}},
@@ -218,6 +231,7 @@ PATHS: dict[str, Any] = {
             "401": UNAUTHORIZED, "404": NOT_FOUND_JOB}}},
     "/api/imports/{job_id}/events": {"get": {
         "summary": "One job's progress stream; ends after the terminal event",
+        "description": "An operator (a token with `role: service_role`) follows every user's job.",
         "parameters": [JOB_ID, ACCESS_TOKEN,
                        {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}}],
         "responses": {"200": SSE, "401": UNAUTHORIZED, "404": NOT_FOUND_JOB, **STREAM_REFUSALS}}},

@@ -59,6 +59,9 @@ async def json_object(request: web.Request) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest.of("api.body_not_json") from None
+    except RecursionError:
+        # `[[[[…` tens of thousands deep fits in the limit and exhausts the parser's stack.
+        raise BadRequest.of("api.body_too_deep") from None
     if not isinstance(body, dict):
         raise BadRequest.of("api.body_not_object")
     return body
@@ -77,3 +80,10 @@ def dumps(value: Any) -> str:
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """JSON with dates, UUIDs and timestamps as strings (what jsonb from Postgres gives too)."""
     return web.json_response(data, status=status, headers=headers, dumps=dumps)
+
+
+def unstorable(field: str, *, code: str = "bad_request") -> BadRequest:
+    """The 400 for text no column can store (NUL, a lone surrogate: importer/storable.py) in
+    `field` of a request; `details.field` names it."""
+    return BadRequest.of("api.text_not_storable", params={"field": field}, code=code,
+                         details={"field": field})

@@ -11,7 +11,7 @@ from uuid import UUID
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from importer.db import as_user
+from importer.db import as_session, as_user
 from importer.errors import NotFound
 from importer.jobs import lifecycle
 from importer.queries import q
@@ -94,7 +94,8 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     that is not a UUID; 401 without a token (header or `access_token` query parameter); 429
     `too_many_streams` (the user holds IMPORTER_MAX_STREAMS_PER_USER streams on this process) and
     503 `server_busy` (the process holds all it can), both with `Retry-After`; 503
-    `database_unavailable`. Errors come as JSON, before the stream starts.
+    `database_unavailable`. Errors come as JSON, before the stream starts. An operator follows
+    every user's job (the stream is a read of the job object, like GET /api/imports/{job_id}).
     """
     hub = request.app[HUB]
     user_id = request[keys.CLAIMS].user_id
@@ -112,7 +113,8 @@ async def _job_stream(request: web.Request, hub: Hub, user_id: UUID, job_id: UUI
     # and seq tells a change from what the read already showed, in whichever order they come.
     sub = hub.subscribe_job(job_id)
     try:
-        async with as_user(request.app[keys.POOL], user_id) as conn:
+        async with as_session(request.app[keys.POOL], user_id,
+                              operator=request[keys.CLAIMS].is_operator) as conn:
             job = await lifecycle.get_on(conn, job_id)
         if job is None:
             raise NotFound.of("api.no_job")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -31,10 +32,11 @@ from importer.read.spreadsheet_sandbox import sniff_workbook
 from importer.read.structured import parse_payload
 from importer.read.structured_sandbox import check_payload
 from importer.spool import IN_MEMORY_BYTES, Spool
+from importer.storable import storable_json, storable_text
 from server import admission, keys
 from server.auth import user_id
 from server.language import request_language
-from server.views.common import json_response, path_uuid
+from server.views.common import json_response, path_uuid, unstorable
 
 CHUNK = 64 * 1024
 # A received body goes to its spool this much at a time (from a thread), not a chunk at a time.
@@ -149,10 +151,12 @@ def parse_mapping(raw: str | None) -> dict[str, Any] | None:
         return None
     try:
         mapping = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadRequest.of("mapping.not_json", code="bad_mapping") from None
     if not isinstance(mapping, dict):
         raise BadRequest.of("mapping.not_object", code="bad_mapping")
+    if not storable_json(mapping):  # it is stored as jsonb with the job
+        raise unstorable("mapping", code="bad_mapping")
     return mapping
 
 
@@ -160,8 +164,10 @@ def parse_sheet(raw: str | None) -> str | None:
     """A sheet name as a person typed it (Excel allows at most 31 characters; ODS more)."""
     if raw is None or raw.strip() == "":
         return None
-    if len(raw) > 255 or "\x00" in raw:
+    if len(raw) > 255:
         raise BadRequest.of("api.bad_sheet", code="bad_sheet")
+    if not storable_text(raw):
+        raise unstorable("sheet", code="bad_sheet")
     return raw
 
 
@@ -171,6 +177,8 @@ def parse_file_name(raw: str | None) -> str:
         return DEFAULT_FILE_NAME
     if len(name) > 255:
         raise BadRequest.of("api.bad_file_name", code="bad_file_name")
+    if not storable_text(name):
+        raise unstorable("file_name", code="bad_file_name")
     return name
 
 
@@ -374,11 +382,18 @@ async def receive(request: web.Request) -> Upload:
     return upload
 
 
+# An Idempotency-Key is an opaque token (a UUID, as a rule): visible ASCII only. Other bytes
+# come out of aiohttp's header decoding as lone surrogates, which no column can store.
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
 def idempotency_key(request: web.Request) -> str | None:
+    """The Idempotency-Key header: 1 to 255 visible ASCII characters; 400
+    `bad_idempotency_key` for anything else."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not 1 <= len(key) <= 255:
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
         raise BadRequest.of("api.bad_idempotency_key", code="bad_idempotency_key")
     return key
 

@@ -11,14 +11,14 @@ from typing import Any
 from aiohttp import web
 
 from importer.db import as_user
-from importer.errors import BadRequest, NotFound
+from importer.errors import BadRequest, Forbidden, NotFound
 from importer.jobs import lifecycle
 from importer.messages import use_language
 from importer.model import JobStatus
 from importer.queries import q
 from importer.read.validate import FORMULA_START
 from server import keys
-from server.auth import user_id
+from server.auth import is_operator, user_id
 from server.language import request_language
 from server.views.common import json_response, path_uuid, query_int
 
@@ -28,10 +28,17 @@ ROW_HEADER = "Rad"
 REASON_HEADER = "Orsak"
 
 
+# An operator (a token with `role: service_role`, API.md "Authentication") may list, read,
+# cancel and retry every user's jobs, and follow any job's event stream (a read of the same
+# job object); nothing else: errors.csv (the user's own rows) and /api/events stay the
+# user's. The database enforces it (schema/0014, importer.db.as_operator).
+
+
 async def get(request: web.Request) -> web.Response:
-    """GET /api/imports/{job_id}: 200 with the job object; 404 `not_found` (none, or not yours)."""
+    """GET /api/imports/{job_id}: 200 with the job object; 404 `not_found` (none, or not yours;
+    an operator reads every user's)."""
     job = await lifecycle.get(request.app[keys.POOL], user_id=user_id(request),
-                              job_id=path_uuid(request, "job_id", "job"))
+                              job_id=path_uuid(request, "job_id", "job"), operator=is_operator(request))
     return json_response(job.data)
 
 
@@ -73,34 +80,55 @@ def _before(raw: str | None) -> uuid.UUID | datetime | None:
     return moment
 
 
+def _every_user(request: web.Request) -> bool:
+    """`all=true`: every user's jobs, which only an operator may list (403 `forbidden` for
+    anyone else, rather than quietly their own: a script that asked for all must not take its
+    own jobs for everyone's)."""
+    raw = request.query.get("all")
+    if raw is None or raw == "false":
+        return False
+    if raw != "true":
+        raise BadRequest.of("api.bad_all", details={"parameter": "all"})
+    if not is_operator(request):
+        raise Forbidden.of("api.operators_only", details={"parameter": "all"})
+    return True
+
+
 async def list_own(request: web.Request) -> web.Response:
-    """GET /api/imports[?status=&wheel_id=&before=&limit=]: 200 `{"jobs": [...]}`, newest first;
-    400 `bad_request` for a bad filter, limit (1-100) or `before` (not a job of yours)."""
+    """GET /api/imports[?status=&wheel_id=&before=&limit=&all=]: 200 `{"jobs": [...]}`, newest
+    first; the user's own, or with `all=true` every user's (operators only, else 403
+    `forbidden`); 400 `bad_request` for a bad filter, `all` (true or false), limit (1-100) or
+    `before` (not a job the listing sees)."""
+    every_user = _every_user(request)
     status, wheel_id = _status_filter(request), _wheel_filter(request)
     limit = query_int(request, "limit", default=20, low=1, high=100)
     assert limit is not None
     jobs = await lifecycle.list_jobs(request.app[keys.POOL], user_id=user_id(request), status=status,
                                      wheel_id=wheel_id, before=_before(request.query.get("before")),
-                                     limit=limit)
+                                     limit=limit, every_user=every_user)
     return json_response({"jobs": [job.data for job in jobs]})
 
 
 async def cancel(request: web.Request) -> web.Response:
     """POST /api/imports/{job_id}/cancel: 202 with the job (`cancelled`, or `cancelling` while
-    its worker rolls back); 404 `not_found`; 409 `job_finished` for a job that has ended."""
+    its worker rolls back); 404 `not_found` (an operator cancels every user's); 409
+    `job_finished` for a job that has ended."""
     job = await lifecycle.cancel(request.app[keys.POOL], request.app[keys.PROCRASTINATE],
-                                 user_id=user_id(request), job_id=path_uuid(request, "job_id", "job"))
+                                 user_id=user_id(request), job_id=path_uuid(request, "job_id", "job"),
+                                 operator=is_operator(request))
     return json_response(job.data, status=202)
 
 
 async def retry(request: web.Request) -> web.Response:
     """POST /api/imports/{job_id}/retry: 202 with a new job importing the same file, `Location`
-    its URL; 404 `not_found`; 409 `job_not_retryable` (not failed or cancelled); 429
+    its URL; 404 `not_found`; an operator retries every user's job, as its owner (the new job is
+    the owner's); 409 `job_not_retryable` (not failed or cancelled); 429
     `too_many_active_jobs` with `Retry-After`."""
     with use_language(request_language(request)):  # the new job's language (lifecycle.NewJob)
         job = await lifecycle.retry(request.app[keys.POOL], request.app[keys.PROCRASTINATE],
                                     user_id=user_id(request), job_id=path_uuid(request, "job_id", "job"),
-                                    max_active=request.app[keys.SETTINGS].max_active_jobs)
+                                    max_active=request.app[keys.SETTINGS].max_active_jobs,
+                                    operator=is_operator(request))
     return json_response(job.data, status=202, headers={"Location": job.location})
 
 

@@ -14,9 +14,10 @@ from aiohttp import web
 from importer.db import Pool, as_user
 from importer.errors import BadRequest, NotFound
 from importer.queries import q
+from importer.storable import storable_text
 from server import keys
 from server.auth import user_id
-from server.views.common import json_object, json_response, path_uuid, query_int
+from server.views.common import json_object, json_response, path_uuid, query_int, unstorable
 
 
 def _pool(request: web.Request) -> Pool:
@@ -35,6 +36,8 @@ def parse_new_wheel(body: dict[str, Any]) -> tuple[str, int]:
     title = body.get("title")
     if not isinstance(title, str) or not 1 <= len(title.strip()) <= 200:
         raise BadRequest.of("api.bad_title", details={"field": "title"})
+    if not storable_text(title):
+        raise unstorable("title")
     year = body.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
         raise BadRequest.of("api.bad_year", details={"field": "year"})

@@ -267,3 +267,40 @@ async def test_a_silent_server_times_out_and_the_timeout_is_recorded(pool, env):
     record = await email_record(pool, job_id)
     assert (record["status"], record["attempts"]) == ("failed", MAX_TRIES)
     assert "Timeout" in record["last_error"] and len(connections) == MAX_TRIES
+
+
+@pytest.mark.parametrize("claim", [
+    "victim@example.com, attacker@example.net",
+    "victim@example.com,attacker@example.net",
+    "Victim <victim@example.com>",
+    "victim@example.com\r\nBcc: attacker@example.net",
+    "not-an-address",
+])
+async def test_a_recipient_that_is_not_one_address_gets_nothing_and_the_record_says_why(pool, smtp, env, claim):
+    """An e-mail claim naming two addresses (or none) sends no message to anyone over real SMTP;
+    import_emails records the e-mail as skipped with the reason, and no task is queued."""
+    handler = smtp()
+    job_id = await ended_job(pool, email=claim)
+    await end_job(pool, job_id)
+    await run_email_worker(pool)
+    assert handler.messages == [] and handler.recipients == []
+    async with pool.connection() as conn:
+        record = await (await conn.execute(
+            "SELECT kind, recipient, status, skip_reason, attempts FROM import_emails WHERE job_id = %s",
+            (job_id,))).fetchone()
+        tasks = await (await conn.execute(
+            "SELECT count(*) AS n FROM procrastinate_jobs WHERE task_name = 'send_import_email'")).fetchone()
+    assert (record["kind"], record["recipient"], record["status"], record["attempts"]) == (
+        "success", claim, "skipped", 0)
+    assert record["skip_reason"].startswith("not one valid e-mail address")
+    assert tasks["n"] == 0
+
+
+async def test_one_valid_address_still_gets_its_message(pool, smtp, env):
+    """One valid address gets the one message, over real SMTP."""
+    handler = smtp()
+    job_id = await ended_job(pool, email="anna.svensson@example.com")
+    await end_job(pool, job_id)
+    await run_email_worker(pool)
+    assert handler.recipients == [["anna.svensson@example.com"]]
+    assert (await email_record(pool, job_id))["status"] == "sent"

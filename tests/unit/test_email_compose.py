@@ -95,3 +95,17 @@ def test_a_job_started_in_english_mails_in_english():
                       "failure", recipient="a@b.test", app_url="https://h.test", sender="Årshjul <n@h.test>")
     assert failure["Subject"] == "❌ Import failed – plan.csv"
     assert "Reason: No row. (no_valid_rows)" in failure.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("recipient", ["a@x.se, b@y.se", "a@x.se;b@y.se", "Anna <a@x.se>", "a@[127.0.0.1]", "nobody"])
+def test_a_recipient_that_is_not_one_address_is_skipped_with_a_reason(recipient):
+    """A due e-mail whose recipient is not exactly one valid address goes to nobody, and says why."""
+    decision = decide(facts(recipient=recipient), SETTINGS)
+    assert decision.skipped and decision.recipient is None
+    assert decision.why.startswith("not one valid e-mail address")
+
+
+def test_one_valid_address_is_the_recipient():
+    """One valid address is the decision's recipient."""
+    decision = decide(facts(recipient="anna@example.com"), SETTINGS)
+    assert (decision.kind, decision.recipient, decision.skipped) == ("success", "anna@example.com", False)

@@ -38,3 +38,32 @@ def test_invalid_tokens_are_unauthorized(token_factory, code):
     with pytest.raises(Unauthorized) as caught:
         verify(SECRET, token_factory())
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize("claims", [
+    {"exp": "{exp}"}, {"exp": 1e400}, {"iat": "{now}"}, {"nbf": "{now}"}, {"nbf": False},
+])
+def test_token_times_must_be_numbers(claims):
+    """A time claim that is not a JSON number (a numeric string, a boolean, infinity) is invalid."""
+    now = int(time.time())
+    payload = {"sub": str(uuid.uuid4()), "exp": now + 600}
+    payload.update({k: v.format(exp=now + 600, now=now) if isinstance(v, str) else v for k, v in claims.items()})
+    with pytest.raises(Unauthorized) as caught:
+        verify(SECRET, jwt.encode(payload, SECRET, algorithm="HS256"))
+    assert caught.value.code == "invalid_token"
+
+
+def test_token_times_have_thirty_seconds_of_leeway():
+    """iat and nbf 29 s ahead and exp 29 s past are accepted; 31 s is refused."""
+    now = time.time()
+    assert verify(SECRET, mint(SECRET, uuid.uuid4(), now=now + 29)).user_id
+    assert verify(SECRET, mint(SECRET, uuid.uuid4(), ttl=1, now=now - 30)).user_id
+    with pytest.raises(Unauthorized):
+        verify(SECRET, mint(SECRET, uuid.uuid4(), now=now + 31))
+
+
+@pytest.mark.parametrize("email", ["ab", "x" * 321, "a\x00@b.se", "a\udc80@b.se", 7, ["a@b.se"], None, ""])
+def test_an_email_users_cannot_hold_is_absent(email):
+    """An email claim that is not storable text of 3 to 320 characters gives Claims.email None."""
+    token = jwt.encode({"sub": str(uuid.uuid4()), "exp": time.time() + 60, "email": email}, SECRET, algorithm="HS256")
+    assert verify(SECRET, token).email is None

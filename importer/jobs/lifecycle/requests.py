@@ -1,7 +1,9 @@
 """The API's transitions of an import job: submit, retry, cancel, and the reads of jobs.
 
 Each opens its own pipelined transaction as the request's user (importer.db.as_user), so
-row-level security makes another user's job a 404.
+row-level security makes another user's job a 404. With `operator` (a token of role
+`service_role`) the reads, the cancel and the retry run as an operator
+(importer.db.as_operator, schema/0014): every user's job is then found.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import procrastinate
 import psycopg
 from psycopg.types.json import Jsonb
 
-from importer.db import AsyncConn, Pool, as_user
+from importer.db import AsyncConn, Pool, as_operator, as_session, as_user
 from importer.errors import BadRequest, Conflict, NotFound, TooManyActiveJobs
 from importer.jobs.lifecycle.attempts import by_language
 from importer.jobs.lifecycle.spooled import forget, quota_exceeded, store_spooled
@@ -117,13 +119,24 @@ async def store_file(conn: AsyncConn, user_id: UUID, file: FileContent) -> UUID:
 
 
 async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: UUID,
-                max_active: int) -> JobObject:
+                max_active: int, operator: bool = False) -> JobObject:
     """A new job (`retry_of` = `job_id`) that imports the same stored file again.
+
+    An operator's retry of another user's job is made as that user: the new job is the
+    owner's (on the owner's wheel, from the owner's file, counted against the owner's
+    `max_active`), exactly what the owner's own retry would make; the operator's session only
+    finds whose job it is.
 
     Raises NotFound, Conflict `job_not_retryable` (the job is not failed or cancelled),
     Conflict `job_already_retried` (a retry of it exists: retry that one, so that one failed
     file is never imported twice) and TooManyActiveJobs.
     """
+    if operator:
+        async with as_operator(pool, user_id) as conn:
+            owner = await (await conn.execute(q("import_job_owner"), {"job_id": job_id})).fetchone()
+        if owner is None:
+            raise NotFound.of("api.no_job")
+        user_id = owner["user_id"]
     async with as_user(pool, user_id) as conn:
         old = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
         if old is None:
@@ -145,13 +158,13 @@ async def retry(pool: Pool, queue: procrastinate.App, *, user_id: UUID, job_id: 
 
 
 async def cancel(pool: Pool, queue: procrastinate.App, *, user_id: UUID,
-                 job_id: UUID) -> JobObject:
+                 job_id: UUID, operator: bool = False) -> JobObject:
     """Cancel a job: a pending one ends `cancelled` at once (its queued task with it), a running
     one becomes `cancelling` and its worker rolls back and ends it; asking again is harmless.
 
     Raises NotFound, and Conflict `job_finished` for a job that has ended.
     """
-    async with as_user(pool, user_id) as conn:
+    async with as_session(pool, user_id, operator=operator) as conn:
         row = await (await conn.execute(q("import_job_lock"), {"job_id": job_id})).fetchone()
         if row is None:
             raise NotFound.of("api.no_job")
@@ -174,9 +187,9 @@ async def cancel(pool: Pool, queue: procrastinate.App, *, user_id: UUID,
     return JobObject(job)
 
 
-async def get(pool: Pool, *, user_id: UUID, job_id: UUID) -> JobObject:
-    """One job of the user's. Raises NotFound."""
-    async with as_user(pool, user_id) as conn:
+async def get(pool: Pool, *, user_id: UUID, job_id: UUID, operator: bool = False) -> JobObject:
+    """One job of the user's (any user's for an operator). Raises NotFound."""
+    async with as_session(pool, user_id, operator=operator) as conn:
         row = await (await conn.execute(q("import_job_get"), {"job_id": job_id})).fetchone()
     if row is None:
         raise NotFound.of("api.no_job")
@@ -204,10 +217,12 @@ async def headers(conn: AsyncConn, job_id: UUID) -> list[str] | None:
 
 
 async def list_jobs(pool: Pool, *, user_id: UUID, status: JobStatus | None,
-                    wheel_id: UUID | None, before: UUID | datetime | None, limit: int) -> list[JobObject]:
-    """The user's jobs, newest first, at most `limit`, those created before `before` (a job id:
-    the last of the previous page; or a moment). Raises BadRequest for a job id not the user's."""
-    async with as_user(pool, user_id) as conn:
+                    wheel_id: UUID | None, before: UUID | datetime | None, limit: int,
+                    every_user: bool = False) -> list[JobObject]:
+    """The user's jobs (with `every_user`, an operator's listing: every user's), newest first,
+    at most `limit`, those created before `before` (a job id: the last of the previous page;
+    or a moment). Raises BadRequest for a job id the listing cannot see."""
+    async with as_session(pool, user_id, operator=every_user) as conn:
         before_at, before_id = None, NIL_UUID
         if isinstance(before, UUID):
             row = await (await conn.execute(q("import_job_cursor"), {"job_id": before})).fetchone()
