@@ -1,4 +1,5 @@
-"""Crash recovery without processes: stalled import and e-mail tasks go back to the queue, a bounded number of times."""
+"""Crash recovery without processes: stalled import and e-mail tasks go back to the queue, a bounded number of times;
+stalled maintenance tasks end."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import pytest
 from importer.db import as_worker
 from importer.jobs.app import make_app
 from importer.jobs.import_task import run_import
-from importer.jobs.recovery import recover_stalled_imports_now, settle_orphaned_imports
+from importer.jobs.recovery import (
+    end_stalled_maintenance_now,
+    recover_stalled_imports,
+    recover_stalled_imports_now,
+    settle_orphaned_imports,
+)
+from importer.jobs.retention import purge_old_imports_task
 from importer.mail.email_task import MAX_TRIES, defer_email_if_needed, recover_stalled_emails_now
 from importer.settings import Settings
 from tests.factories import make_job, make_user, make_wheel
@@ -80,3 +87,18 @@ async def test_stalled_email_is_queued_again_then_recorded_failed_when_tries_run
     assert (await queue_row(pool, worn_pj))["status"] == "failed"
     worn = await email_record(pool, worn_job)
     assert worn["status"] == "failed" and "worker died" in worn["last_error"]
+
+
+async def test_stalled_maintenance_tasks_are_ended_not_left_running(pool):
+    """A recovery or purge run whose worker died ends `failed` (its next tick redoes it) instead of staying `doing`."""
+    bound = make_app(Settings.from_env({}))
+    async with bound.open_async(pool):
+        recovery_pj = await recover_stalled_imports.defer_async(timestamp=0)
+        purge_pj = await purge_old_imports_task.defer_async(timestamp=0)
+        async with pool.connection() as conn:
+            await conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL WHERE id = ANY(%s)",
+                               ([recovery_pj, purge_pj],))
+        handled = await end_stalled_maintenance_now(bound.job_manager, stalled_after=1)
+    assert handled == 2
+    assert (await queue_row(pool, recovery_pj))["status"] == "failed"
+    assert (await queue_row(pool, purge_pj))["status"] == "failed"
