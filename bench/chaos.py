@@ -73,7 +73,7 @@ LAST_END = ("SELECT extract(epoch FROM max(finished_at))::float8 FROM import_job
 class ChaosConfig:
     duration: float = 600.0  # seconds of load, and of faults
     users: int = 50
-    files: int = 24  # per user, spread over the duration
+    files: int = 16  # per user, spread over the duration
     big: int = 3
     big_rows: int = 100_000
     small_min: int = 20
@@ -161,6 +161,8 @@ class Injector:
     def _until_ready(self, name: str, since: float, within: float = 120) -> None:
         proc = self.services.running[name]
         while not self.services.ready(self.services.url_of(name)):
+            if self.services.running[name] is not proc:
+                return  # killed again before it was ready: the next fault's wait takes over
             if proc.poll() is not None or time.monotonic() > since + within:
                 self.not_back.append(name)
                 return
@@ -249,7 +251,10 @@ async def chaos(cfg: ChaosConfig, pg: OwnPostgres, services: Services, say: Call
                   f"(restart took {', '.join(f'{s:.1f}' for s in injector.pg_restart)} s); killed servers "
                   f"answered /readyz after p50 {pct(injector.server_ready, 50):.1f} s, "
                   f"max {max(injector.server_ready, default=0):.1f} s")
-    report.append(f"clients: {load.submit_retries} submits sent again; watchers reconnected "
+    latency = load.submit_latency
+    report.append(f"clients: submit → 202 p50 {pct(latency, 50):.2f} s, p99 {pct(latency, 99):.2f} s, "
+                  f"max {max(latency, default=0):.2f} s (retries included); "
+                  f"{load.submit_retries} submits sent again; watchers reconnected "
                   f"{sum(w.reconnects for w in load.all_watchers)} times ({sum(w.refused for w in load.all_watchers)}"
                   f" answers other than 200)")
     report.append(f"jobs: {out.by_status} of {plan.total_jobs}; attempts per job: {dict(sorted(attempts.items()))}")
@@ -261,9 +266,10 @@ async def chaos(cfg: ChaosConfig, pg: OwnPostgres, services: Services, say: Call
     report.append(f"watchers: {unseen} (watcher, job) ends missed of "
                   f"{sum(len(load.jobs_of()[u]) * len(ws) for u, ws in load.watchers.items())}")
     if injector.last_fault is not None and injector.last_fault_monotonic is not None and last_end is not None:
-        report.append(f"from the last fault to the last job's end: {last_end - injector.last_fault:.1f} s "
-                      f"(to its terminal event at the last watcher: {end - injector.last_fault_monotonic:.1f} s; "
-                      "negative: every job had ended before the last fault); "
+        after = last_end - injector.last_fault
+        report.append(f"from the last fault to the last job's end: {after:.1f} s "
+                      f"(to its terminal event at the last watcher: {end - injector.last_fault_monotonic:.1f} s"
+                      f"{'; negative: every job had ended before the last fault' if after < 0 else ''}); "
                       f"whole run {end - start:.1f} s from the first submit, {out.items / (end - start):,.0f} items/s")
     report.append("database connections at the end: " + ", ".join(f"{app}={n}" for app, n in out.connections))
     for line in report:
