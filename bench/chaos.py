@@ -135,6 +135,18 @@ class Injector:
     last_fault: float | None = None  # wall-clock time of the last fault
     last_fault_monotonic: float | None = None
     _waits: list[asyncio.Task[None]] = attrs.Factory(list)
+    _killing: set[str] = attrs.Factory(set)
+
+    async def supervise(self) -> None:
+        """Start again, as a supervisor would, any process that ended without being killed
+        (each is a failure of the run, named with its exit status: see its log)."""
+        while True:
+            for name, proc in list(self.services.running.items()):
+                if name not in self._killing and proc.poll() is not None:
+                    self.exited_by_themselves.append(f"{name} (status {proc.returncode})")
+                    self.say(f"  {name} exited by itself with status {proc.returncode}; started again")
+                    self.services.start(name)
+            await asyncio.sleep(0.5)
 
     async def run(self, faults: list[Fault], start: float) -> None:
         for fault in faults:
@@ -151,10 +163,14 @@ class Injector:
             self.pg_restart.append(await asyncio.to_thread(self.pg.restart))
             return
         killed = time.monotonic()
-        status = await asyncio.to_thread(self.services.kill, target)
-        if status is not None:
-            self.exited_by_themselves.append(f"{target} (status {status})")
-        self.services.start(target)
+        self._killing.add(target)
+        try:
+            status = await asyncio.to_thread(self.services.kill, target)
+            if status is not None:
+                self.exited_by_themselves.append(f"{target} (status {status})")
+            self.services.start(target)
+        finally:
+            self._killing.discard(target)
         if target.startswith("server"):
             self._waits.append(asyncio.create_task(asyncio.to_thread(self._until_ready, target, killed)))
 
@@ -193,6 +209,7 @@ async def chaos(cfg: ChaosConfig, pg: OwnPostgres, services: Services, say: Call
         broken = await load.connect_watchers(cfg.watchers_per_user, reconnect=True)
         say(f"watchers connected: {len(load.all_watchers) - broken}/{len(load.all_watchers)}")
         start = time.monotonic()
+        supervisor = asyncio.create_task(injector.supervise())
         await asyncio.gather(
             load.submit_all(start, retry_for=max(120.0, cfg.duration), skip_duplicates=False),
             injector.run(faults, start))
@@ -201,7 +218,9 @@ async def chaos(cfg: ChaosConfig, pg: OwnPostgres, services: Services, say: Call
         await load.wait_seen(drained)
         end = load.last_end()
         await load.close()
-    await asyncio.to_thread(wait_for_emails, services.env["DATABASE_URL"], drained)
+        await asyncio.to_thread(wait_for_emails, services.env["DATABASE_URL"], drained)
+        supervisor.cancel()
+        await asyncio.gather(supervisor, return_exceptions=True)
 
     # -- checks -------------------------------------------------------------------------
     failures = list(load.failures[:10])
@@ -235,7 +254,7 @@ async def chaos(cfg: ChaosConfig, pg: OwnPostgres, services: Services, say: Call
         failures.append(f"tasks left running on workers that are gone: {orphaned}")
     if set(emails) - {"sent"}:
         failures.append(f"e-mails not sent: {emails}")
-    exited = injector.exited_by_themselves + services.exited()
+    exited = injector.exited_by_themselves
     if exited:
         failures.append(f"processes that exited by themselves: {exited}")
     if injector.not_back:
