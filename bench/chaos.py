@@ -59,10 +59,11 @@ ENV = {"IMPORTER_WORKER_HEARTBEAT_SECONDS": "1", "IMPORTER_WORKER_STALLED_SECOND
 MAX_ATTEMPTS = 3
 QUEUE_LEFT = ("SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name = 'run_import'"
               " AND status IN ('todo', 'doing') GROUP BY 1")
-# Any task still marked running on a worker that is gone (killed, and nothing ran it again).
+# Any task still marked running on a worker that is gone (killed, and nothing ran it again);
+# 15 s: well past the 5 s after which recovery acts, and a live but starved worker still counts.
 ORPHANED_TASKS = ("SELECT task_name, count(*) FROM procrastinate_jobs j WHERE status = 'doing' AND NOT EXISTS"
                   " (SELECT FROM procrastinate_workers w WHERE w.id = j.worker_id"
-                  " AND w.last_heartbeat > now() - interval '5 seconds') GROUP BY 1")
+                  " AND w.last_heartbeat > now() - interval '15 seconds') GROUP BY 1")
 EMAILS = "SELECT status, count(*) FROM import_emails GROUP BY 1"
 EMAILS_QUEUED = "SELECT count(*) FROM import_emails WHERE status = 'queued'"
 LAST_END = ("SELECT extract(epoch FROM max(finished_at))::float8 FROM import_jobs"
