@@ -7,14 +7,15 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, LiteralString
 
 import procrastinate
 import psycopg
 import psycopg_pool
 from procrastinate import connector as procrastinate_connector
 from procrastinate import exceptions
+from procrastinate import sql as procrastinate_sql
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,13 @@ HEALTHY_AFTER = 10.0
 # outages (a failover, a slow restart, a network partition).
 OUTAGE_PATIENCE = 600.0
 OUTAGE_STEP = 10.0
+# The queries of the worker's side tasks, each safe to send twice: a heartbeat, a periodic
+# job's deferral (one row per task and tick, ON CONFLICT DO NOTHING), reads. A side task
+# whose query fails stops the whole worker, with exit status 0; these are sent again instead
+# when the connection died under them (a restart, a failover, a terminated backend). Fetching
+# a job is not among them: sent twice after a lost answer, it could claim a job no one runs.
+RESENT_AFTER_A_LOST_CONNECTION = frozenset(procrastinate_sql.queries[name] for name in (
+    "update_heartbeat", "defer_periodic_job", "list_jobs_to_abort"))
 
 
 class ReconnectingPsycopgConnector(procrastinate.PsycopgConnector):
@@ -37,7 +45,8 @@ class ReconnectingPsycopgConnector(procrastinate.PsycopgConnector):
     the worker's polling (fetch_job_polling_interval) covers notifications lost meanwhile.
     Everything else goes through the pool, whose `check` replaces dead connections; a query
     waits up to OUTAGE_PATIENCE for a connection instead of the pool's 30 s, after which the
-    worker's fetch loop or heartbeat would raise and stop the worker.
+    worker's fetch loop or heartbeat would raise and stop the worker. A heartbeat or periodic
+    deferral cut mid-query by a restart is sent again (RESENT_AFTER_A_LOST_CONNECTION).
     """
 
     @contextlib.asynccontextmanager
@@ -55,6 +64,36 @@ class ReconnectingPsycopgConnector(procrastinate.PsycopgConnector):
                 yield cursor
         finally:
             await self.pool.putconn(conn)
+
+    async def execute_query_async(self, query: LiteralString, **arguments: Any) -> None:
+        await self._resending(super().execute_query_async, query, arguments)
+
+    async def execute_query_one_async(self, query: LiteralString, **arguments: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self._resending(super().execute_query_one_async, query, arguments)
+        return result
+
+    async def execute_query_all_async(self, query: LiteralString, **arguments: Any) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._resending(super().execute_query_all_async, query, arguments)
+        return result
+
+    async def _resending(self, execute: Callable[..., Awaitable[Any]], query: LiteralString,
+                         arguments: dict[str, Any]) -> Any:
+        """`execute(query, **arguments)`; a query of RESENT_AFTER_A_LOST_CONNECTION whose
+        connection died is sent again, with backoff, for up to OUTAGE_PATIENCE seconds."""
+        started = time.monotonic()
+        delay = BACKOFF_FIRST
+        while True:
+            try:
+                return await execute(query, **arguments)
+            except exceptions.ConnectorException as exc:
+                if (query not in RESENT_AFTER_A_LOST_CONNECTION
+                        or not isinstance(exc.__cause__, psycopg.OperationalError)
+                        or time.monotonic() - started >= OUTAGE_PATIENCE):
+                    raise
+                log.warning("a worker query lost its connection (%s); sending it again in about %.1fs",
+                            exc.__cause__.__class__.__name__, delay)
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, BACKOFF_MAX)
 
     async def _getconn_patiently(self) -> psycopg.AsyncConnection:
         started = time.monotonic()

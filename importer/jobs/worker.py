@@ -10,8 +10,7 @@ from typing import Any
 from importer import logs
 from importer.db import Pool, database_url, make_pool
 from importer.jobs.app import make_app, queue_names
-from importer.jobs.import_task import IMPORT_RETRY
-from importer.jobs.recovery import recover_stalled_imports_now, settle_orphaned_imports
+from importer.jobs.recovery import recover_stalled_now
 from importer.load.readers import prewarm
 from importer.settings import Settings
 
@@ -37,10 +36,8 @@ async def run_worker(pool: Pool, concurrency: int = 2, *, settings: Settings,
     await asyncio.to_thread(prewarm)
     app = make_app(settings)
     async with app.open_async(pool):
-        # Imports of workers that died while this one was down need not wait for the timer.
-        await recover_stalled_imports_now(app.job_manager, stalled_after=settings.worker.stalled_after,
-                                          max_attempts=IMPORT_RETRY.max_attempts)
-        await settle_orphaned_imports(pool)
+        # Imports and e-mails of workers that died while this one was down need not wait for the timer.
+        await recover_stalled_now(app.job_manager, pool, stalled_after=settings.worker.stalled_after)
         await app.run_worker_async(concurrency=concurrency, install_signal_handlers=install_signal_handlers,
                                    **options)
 

@@ -10,6 +10,7 @@ import attrs
 import procrastinate
 import psycopg
 from procrastinate import exceptions as procrastinate_exceptions
+from procrastinate.manager import JobManager
 from psycopg.rows import dict_row
 
 from importer.db import AsyncConn, Pool, as_worker
@@ -23,6 +24,7 @@ from importer.settings import DEFAULT_EMAIL_RETRY_WAIT, Settings
 log = logging.getLogger(__name__)
 
 QUEUE = "emails"
+TASK_NAME = "send_import_email"
 # Sending tries in all (the first and four retries), waits IMPORTER_EMAIL_RETRY_WAIT · 2^n
 # seconds in between: 30 s, 1, 2 and 4 min by default, so a mail server down for a few minutes
 # still gets the message.
@@ -147,8 +149,33 @@ async def _record(pool: Pool, name: str, **params: Any) -> dict[str, Any] | None
         return await cur.fetchone() if cur.description else None
 
 
+async def recover_stalled_emails_now(job_manager: JobManager, pool: Pool, *, stalled_after: float) -> int:
+    """Send again every e-mail whose worker is silent for `stalled_after` seconds.
+
+    A worker killed mid-send leaves its `send_import_email` job `doing` for good: nothing else
+    runs it again, and the message would never go. Run again, it may go twice if the worker
+    died after the server took it and before the record said so; never is worse. An e-mail
+    whose worker died on its last try is recorded failed. Returns how many were handled.
+    """
+    stalled = list(await job_manager.get_stalled_jobs(
+        task_name=TASK_NAME, seconds_since_heartbeat=stalled_after))
+    for job in stalled:
+        job_id = job.task_kwargs.get("job_id")
+        extra = {"job_id": job_id, "procrastinate_job_id": job.id}
+        if job.attempts + 1 >= MAX_TRIES:
+            await job_manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
+            await _record(pool, "email_record_error", job_id=job_id, final=True,
+                          error=f"the worker died while sending, {MAX_TRIES} times")
+            log.error("e-mail of import job %s: its worker died on the last try; not sent", job_id, extra=extra)
+            continue
+        await job_manager.retry_job(job)
+        log.warning("e-mail of import job %s: its worker (%s) stopped; queued again", job_id, job.worker_id,
+                    extra=extra)
+    return len(stalled)
+
+
 # The default wait until make_app gives the task the wait of the process' settings.
-@blueprint.task(name="send_import_email", queue=QUEUE, pass_context=True,
+@blueprint.task(name=TASK_NAME, queue=QUEUE, pass_context=True,
                 retry=EmailRetry(base_wait=DEFAULT_EMAIL_RETRY_WAIT))
 async def send_import_email(context: procrastinate.JobContext, job_id: str) -> None:
     """Compose and send the e-mail queued for an ended job; never touches the job itself."""

