@@ -180,9 +180,10 @@ class Settings:
     # bytes per second after that long, is cut off with 408 (server/body_timeout.py).
     body_idle_seconds: float = 30.0
     body_min_rate: int = 4096
-    # Upload bodies one user may be sending to one process at once: more would only hold memory
-    # (each body is buffered up to max_upload_bytes) for requests the limits then refuse.
-    max_uploads_per_user: int = 2
+    # Upload bodies one user may be sending to one process at once: more would only hold disk and
+    # CPU for requests the limits then refuse. The default lets a user send as many imports as
+    # IMPORTER_MAX_ACTIVE_JOBS allows (3) and a preview at once.
+    max_uploads_per_user: int = 4
     # `production` refuses to start on an embedded database or the development secret.
     environment: str = "development"
     # When set, /metrics answers only `Authorization: Bearer <this>`.
@@ -223,7 +224,7 @@ class Settings:
             max_stored_bytes_per_user=_int(env, "IMPORTER_MAX_STORED_BYTES_PER_USER", 1 << 30, minimum=1),
             body_idle_seconds=_seconds(env, "IMPORTER_BODY_IDLE_SECONDS", 30.0),
             body_min_rate=_int(env, "IMPORTER_BODY_MIN_RATE", 4096),
-            max_uploads_per_user=_int(env, "IMPORTER_MAX_UPLOADS_PER_USER", 2, minimum=1),
+            max_uploads_per_user=_int(env, "IMPORTER_MAX_UPLOADS_PER_USER", 4, minimum=1),
             environment=_choice(env, "IMPORTER_ENV", "development", ENVIRONMENTS),
             metrics_token=_raw(env, "IMPORTER_METRICS_TOKEN"),
             worker=_worker(env),

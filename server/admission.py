@@ -96,13 +96,25 @@ async def check_limits(request: web.Request, wheel_id: UUID, *, starts_job: bool
 async def admitted(request: web.Request, wheel_id: UUID, *, starts_job: bool,
                    idempotency_key: str | None = None) -> AsyncIterator[None]:
     """The block that reads and stores an upload, entered only once the upload is admitted:
-    a slot of the user's (TooManyUploads, checked first: it needs no query) and the limits of
-    `check_limits`. Authentication has run already (server/auth.py, a middleware).
+    a slot of the user's (TooManyUploads, checked first: it needs no query; for an import,
+    TooManyActiveJobs when as many imports as IMPORTER_MAX_ACTIVE_JOBS are already arriving) and
+    the limits of `check_limits`. Authentication has run already (server/auth.py, a middleware).
 
     A body that announces at most SMALL_BODY_BYTES skips the query: reading it costs less than
     the query would (a third more CPU per submit of a small CSV), and the insert checks the same
     limits anyway. A chunked body announces nothing, so it is checked."""
-    async with request.app[UPLOAD_SLOTS].hold(user_id(request)):
+    slots = request.app[UPLOAD_SLOTS]
+    user = user_id(request)
+    limit = request.app[keys.SETTINGS].max_active_jobs
+    if starts_job and idempotency_key is None and slots.in_flight(user) >= limit:
+        # Each import in flight becomes an active job when its body has arrived: with as many
+        # arriving as the user may have active, this one is refused with the contract's own code
+        # (API.md: 429 `too_many_active_jobs`), not the generic cap on bodies in flight. A keyed
+        # request may be the replay of a job that exists (200, not a new job): the query decides.
+        raise TooManyActiveJobs.of(
+            "api.too_many_active_jobs", params={"active": slots.in_flight(user), "limit": limit},
+            retry_after=RETRY_AFTER_SECONDS, details={"active": slots.in_flight(user), "limit": limit})
+    async with slots.hold(user):
         length = request.content_length
         if length is None or length > SMALL_BODY_BYTES:
             await check_limits(request, wheel_id, starts_job=starts_job, idempotency_key=idempotency_key)

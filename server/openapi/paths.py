@@ -50,7 +50,7 @@ UPLOAD_LIMITS = ("Before the body is read: `too_many_uploads` (IMPORTER_MAX_UPLO
                  "user's are arriving at this process already), `storage_quota_exceeded` (the user's stored "
                  "uploads are at IMPORTER_MAX_STORED_BYTES_PER_USER, or this one would not fit)")
 IMPORT_LIMITS = (UPLOAD_LIMITS + ", `too_many_active_jobs` (the user has IMPORTER_MAX_ACTIVE_JOBS "
-                 "active jobs already)")
+                 "active jobs already, or as many imports are arriving)")
 WHOLE_BODY_413 = ("Larger than IMPORTER_MAX_UPLOAD_BYTES: the whole body, every multipart part counted "
                   "(refused while streaming)")
 NOT_FOUND_PREVIEW = error("No such preview, not yours, or expired")

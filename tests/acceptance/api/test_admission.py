@@ -120,6 +120,27 @@ async def test_uploads_in_flight_per_user_are_capped(api_factory, pool):
     assert await stored_files(pool, api.user_id) == 1
 
 
+async def test_imports_arriving_count_against_the_active_jobs_limit(api_factory, pool):
+    """With the defaults, a user may send IMPORTER_MAX_ACTIVE_JOBS (3) imports at once; a fourth
+    gets the contract's 429 too_many_active_jobs before its body is read, and a preview beside
+    the three is still received."""
+    api = await api_factory()
+    wheel = await api.wheel()
+    imports = f"/api/wheels/{wheel}/imports"
+    async with half_sent(api, imports), half_sent(api, imports), half_sent(api, imports):
+        await asyncio.sleep(0.5)  # all three are being read by the server now
+        async with half_sent(api, imports) as reader:
+            status, headers, body = await answer(reader)
+        assert status == 429, body
+        assert error_of(body)["code"] == "too_many_active_jobs"
+        assert error_of(body)["details"] == {"active": 3, "limit": 3}
+        assert int(headers["retry-after"]) > 0
+        resp = await api.call("POST", f"/api/wheels/{wheel}/previews", data=CSV,
+                              headers={"Content-Type": "text/csv"})
+        assert resp.status == 201, await resp.text()
+    assert await stored_files(pool, api.user_id) == 1  # the preview's; the half-sent stored nothing
+
+
 async def test_junk_multipart_parts_count_against_the_upload_limit(api_factory, pool):
     """A chunked multipart body of many junk parts and a tiny file is 413 once the whole body passes
     the upload limit, not 202."""
