@@ -114,26 +114,31 @@ class Database:
 
 
 class Services:
-    """Two servers and two workers as subprocesses, stopped with SIGTERM at the end."""
+    """Servers and workers (two of each by default) as subprocesses, stopped with SIGTERM at the end.
 
-    def __init__(self, db_url: str, data_dir: Path, concurrency: int):
+    `env` adds to (or overrides) their environment; the bench's servers allow 1,000 active jobs
+    per user (IMPORTER_MAX_ACTIVE_JOBS; the product's default stays as it is).
+    """
+
+    def __init__(self, db_url: str, data_dir: Path, concurrency: int, *, servers: int = 2,
+                 workers: int = 2, env: dict[str, str] | None = None):
         env = {**os.environ, "DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
                "IMPORTER_DATA_DIR": str(data_dir), "IMPORTER_LOG_FORMAT": "json",
-               "IMPORTER_MAX_ACTIVE_JOBS": "1000", "APP_URL": "http://127.0.0.1"}
+               "IMPORTER_MAX_ACTIVE_JOBS": "1000", "APP_URL": "http://127.0.0.1", **(env or {})}
         env.pop("SMTP_URL", None)  # e-mails go to the outbox in data_dir
         self.procs: list[subprocess.Popen] = []
         self.urls: list[str] = []
         self.data_dir = data_dir
         importer = [sys.executable, "-m", "importer.cli"]
-        for i in range(2):
+        for i in range(servers):
             port = free_port()
             self._start(f"server{i}", [*importer, "serve", "--host", HOST, "--port", str(port)], env)
             self.urls.append(f"http://{HOST}:{port}")
-        for i in range(2):
+        for i in range(workers):
             self._start(f"worker{i}", [*importer, "worker", "--concurrency", str(concurrency)], env)
 
     def _start(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
-        with (self.data_dir / f"{name}.log").open("wb") as log:
+        with (self.data_dir / f"{name}.log").open("ab") as log:
             self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
 
     def wait_ready(self, within: float = 60) -> None:

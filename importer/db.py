@@ -59,15 +59,19 @@ def database_url(settings: Settings) -> str:
 
 
 def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "importer",
-              alive_bypass: float = 0.0) -> Pool:
+              alive_bypass: float = 0.0, options: str | None = None) -> Pool:
     """A pool opened by the caller (`await pool.open(wait=True)`), so start-up fails fast.
 
     Connections are autocommit: every unit of work opens an explicit transaction, and nothing is
     left idle in a transaction between them. Rows come back as dicts. Each connection is named
     `importer-<name>` in pg_stat_activity, so an operator sees which process holds what. Every
     connection is checked before it is lent, unless `alive_bypass` (seconds) is given: see
-    AliveBypassCheck for who may.
+    AliveBypassCheck for who may. `options` are libpq's (`-c name=value` session settings).
     """
+    kwargs: dict[str, object] = {"autocommit": True, "row_factory": dict_row,
+                                 "application_name": f"importer-{name}"}
+    if options:
+        kwargs["options"] = options
     bypass = AliveBypassCheck(alive_bypass) if alive_bypass > 0 else None
     return AsyncConnectionPool(
         conninfo,
@@ -76,7 +80,7 @@ def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str
         max_size=max_size,
         open=False,
         name=name,
-        kwargs={"autocommit": True, "row_factory": dict_row, "application_name": f"importer-{name}"},
+        kwargs=kwargs,
         check=bypass.check if bypass else AsyncConnectionPool.check_connection,
         reset=bypass.reset if bypass else None,
     )

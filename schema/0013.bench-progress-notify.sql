@@ -1,0 +1,31 @@
+-- A bench-only switch in the NOTIFY trigger: bench/notify_concurrency.py measures what the
+-- commit-time NOTIFY lock costs by running the same imports with progress notifications and
+-- without them. A worker started with IMPORTER_BENCH_PROGRESS_NOTIFY=off opens its connections
+-- with the session setting importer.bench_progress_notify = 'off'; an update from such a
+-- connection that keeps the job's status (a progress write) then notifies nobody. Every status
+-- change still notifies, so terminal events arrive as always. Unset (production), the trigger
+-- behaves exactly as version 2.
+-- depends: 0012.job-language
+
+CREATE FUNCTION import_jobs_notify_v3() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    payload jsonb;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.status = OLD.status
+       AND current_setting('importer.bench_progress_notify', true) = 'off' THEN
+        RETURN NULL;
+    END IF;
+    payload := import_job_json_v2(NEW);
+    IF TG_OP = 'UPDATE'
+       AND (payload - 'seq') = (import_job_json_v2(OLD) - 'seq') THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_notify('import_jobs', (payload || jsonb_build_object('user_id', NEW.user_id))::text);
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER import_jobs_notify ON import_jobs;
+CREATE TRIGGER import_jobs_notify AFTER INSERT OR UPDATE ON import_jobs
+    FOR EACH ROW EXECUTE FUNCTION import_jobs_notify_v3();
