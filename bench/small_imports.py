@@ -12,6 +12,9 @@ rows in all over HTTP, each user one file after the other. Then, in each of `--r
   imports       imports/s from the first submit to the last `completed` (the job row's
                 finished_at), and per import submit → completed (created_at → finished_at) p50/p99
   ratio         imports/s / no-op tasks/s (goal >= 0.6)
+  CPU           CPU milliseconds per import and per no-op task, of the two worker processes and
+                of the database's backends: what each costs, less sensitive than rates to the
+                neighbours on a shared machine
 
 and checks that every import completed and every wheel holds exactly the rows of its files.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import sys
 import tempfile
@@ -57,7 +61,42 @@ IMPORT_TIMES = ("SELECT status, created_at, finished_at, processed_items FROM im
 WHEEL_ITEMS = "SELECT wheel_id::text, count(*) AS n, count(DISTINCT name) AS names FROM items GROUP BY wheel_id"
 
 
-async def noop_drain(db_url: str, count: int, timeout: float) -> float:
+class CpuMeter:
+    """CPU seconds (user + system) of the worker processes and of the bench database's backends."""
+
+    def __init__(self, db_url: str, workers: list[int]):
+        self.db_url = db_url
+        self.workers = workers
+
+    def _backends(self) -> list[int]:
+        with psycopg.connect(self.db_url) as conn:
+            return [pid for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+
+    @staticmethod
+    def _cpu(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def read(self) -> dict[str, dict[int, float]]:
+        return {"workers": {p: self._cpu(p) for p in self.workers},
+                "database": {p: self._cpu(p) for p in self._backends()}}
+
+    @staticmethod
+    def spent(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+        # A backend that started meanwhile counts from 0; one that ended is lost (pools keep theirs).
+        return {kind: sum(t - before[kind].get(pid, 0.0) for pid, t in after[kind].items())
+                for kind in after}
+
+
+def cpu_ms(spent: dict[str, float], count: int) -> str:
+    return f"workers {spent['workers'] / count * 1000:.2f} ms, database {spent['database'] / count * 1000:.2f} ms"
+
+
+async def noop_drain(db_url: str, count: int, patience: float) -> float:
     """Tasks/s of `count` no-op tasks deferred in one statement, until the last has succeeded."""
     settings = Settings.from_env({"DATABASE_URL": db_url, "IMPORTER_BENCH_TASKS": "on"})
     pool = make_pool(db_url, min_size=1, max_size=2, name="bench-defer")
@@ -68,7 +107,7 @@ async def noop_drain(db_url: str, count: int, timeout: float) -> float:
             task = app.tasks[NOOP_TASK]
             began = time.time()
             ids = await task.batch_defer_async(*({} for _ in range(count)))
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience
         async with pool.connection() as conn:
             while True:
                 row = await (await conn.execute(NOOP_DONE, (ids,))).fetchone()
@@ -77,7 +116,7 @@ async def noop_drain(db_url: str, count: int, timeout: float) -> float:
                     last: datetime = row["last"]
                     return count / (last.timestamp() - began)
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"no-op drain: {row['n']}/{count} done after {timeout} s")
+                    raise SystemExit(f"no-op drain: {row['n']}/{count} done after {patience} s")
                 await asyncio.sleep(0.05)
     finally:
         await pool.close()
@@ -102,7 +141,8 @@ class Users:
                 self.wheels[u] = (await resp.json())["id"]
                 self.rows[self.wheels[u]] = 0
 
-    async def submit(self, session: aiohttp.ClientSession, url: str, imports: int, rows: int) -> tuple[list[str], float]:
+    async def submit(self, session: aiohttp.ClientSession, url: str, imports: int,
+                     rows: int) -> tuple[list[str], float]:
         """`imports` files of `rows` rows spread over the users, each user's one after the other;
         the job ids and the wall time of the first submit."""
         per_user = [imports // len(self.ids) + (1 if n < imports % len(self.ids) else 0)
@@ -129,8 +169,8 @@ class Users:
         return ids, first
 
 
-async def wait_ended(db_url: str, ids: list[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_ended(db_url: str, ids: list[str], patience: float) -> None:
+    deadline = time.monotonic() + patience
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         while True:
             row = await (await conn.execute(IMPORTS_ENDED, (ids,))).fetchone()
@@ -138,15 +178,15 @@ async def wait_ended(db_url: str, ids: list[str], timeout: float) -> None:
             if row[0] == len(ids):
                 return
             if time.monotonic() > deadline:
-                raise SystemExit(f"imports: {row[0]}/{len(ids)} ended after {timeout} s")
+                raise SystemExit(f"imports: {row[0]}/{len(ids)} ended after {patience} s")
             await asyncio.sleep(0.05)
 
 
 async def import_round(db_url: str, session: aiohttp.ClientSession, url: str, users: Users,
-                       imports: int, rows: int, timeout: float) -> tuple[float, list[float], dict[str, int]]:
+                       imports: int, rows: int, patience: float) -> tuple[float, list[float], dict[str, int]]:
     """Imports/s (first submit → last finished_at), per-import latencies, statuses."""
     ids, first = await users.submit(session, url, imports, rows)
-    await wait_ended(db_url, ids, timeout)
+    await wait_ended(db_url, ids, patience)
     with psycopg.connect(db_url) as conn:
         found = conn.execute(IMPORT_TIMES, (ids,)).fetchall()
     statuses: dict[str, int] = {}
@@ -170,11 +210,18 @@ async def run(args: argparse.Namespace, db_url: str, services: Services) -> bool
         await noop_drain(db_url, min(args.noop, 200), args.timeout)
         await import_round(db_url, session, url, users, args.users, args.rows, args.timeout)
         ratios = []
+        meter = CpuMeter(db_url, [p.pid for p in services.procs[1:]])
         for r in range(args.rounds):
+            cpu0 = meter.read()
             before = await noop_drain(db_url, args.noop, args.timeout)
+            cpu1 = meter.read()
             rate, latencies, statuses = await import_round(db_url, session, url, users, args.imports,
                                                            args.rows, args.timeout)
+            cpu2 = meter.read()
             after = await noop_drain(db_url, args.noop, args.timeout)
+            cpu3 = meter.read()
+            noop_cpu = {k: CpuMeter.spent(cpu0, cpu1)[k] + CpuMeter.spent(cpu2, cpu3)[k] for k in cpu0}
+            import_cpu = CpuMeter.spent(cpu1, cpu2)
             noop = (before + after) / 2
             ratios.append(rate / noop)
             if statuses != {"completed": args.imports}:
@@ -183,6 +230,8 @@ async def run(args: argparse.Namespace, db_url: str, services: Services) -> bool
             print(f"round {r + 1}: no-op {before:.0f} / {after:.0f} tasks/s (mean {noop:.0f}); imports "
                   f"{rate:.1f}/s; submit → completed p50 {pct(latencies, 50) * 1000:.0f} ms, "
                   f"p99 {pct(latencies, 99) * 1000:.0f} ms; ratio {rate / noop:.2f} (goal >= 0.6)", flush=True)
+            print(f"  CPU per import: {cpu_ms(import_cpu, args.imports)}; per no-op task: "
+                  f"{cpu_ms(noop_cpu, 2 * args.noop)}", flush=True)
     with psycopg.connect(db_url) as conn:
         items = {w: (n, names) for w, n, names in conn.execute(WHEEL_ITEMS).fetchall()}
     bad = [w for w, expected in users.rows.items() if items.get(w, (0, 0)) != (expected, expected)]
@@ -190,6 +239,12 @@ async def run(args: argparse.Namespace, db_url: str, services: Services) -> bool
         ok = False
         print(f"FAIL: {len(bad)} wheels do not hold exactly their files' rows, e.g. {bad[0]}: "
               f"{items.get(bad[0])} for {users.rows[bad[0]]}")
+    if args.functions:
+        with psycopg.connect(db_url) as conn:
+            for name, calls, total, own in conn.execute(
+                    "SELECT funcname, calls, total_time, self_time FROM pg_stat_user_functions"
+                    " ORDER BY self_time DESC LIMIT 15"):
+                print(f"  function {name}: {calls} calls, {total:.0f} ms total, {own:.0f} ms self")
     print(f"ratio imports/no-op per round: {', '.join(f'{x:.2f}' for x in ratios)}; "
           f"checks: every wheel holds exactly its files' rows: {not bad}")
     print("RESULT: " + ("OK" if ok else "FAILED"))
@@ -204,6 +259,8 @@ def main() -> int:
     parser.add_argument("--noop", type=int, default=2000, help="no-op tasks per drain")
     parser.add_argument("--concurrency", type=int, default=10, help="per worker")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--functions", action="store_true",
+                        help="time the database functions (track_functions=all; superuser only)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds a drain or a round may take")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -211,7 +268,8 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="importer-small-"))
     with Database() as db_url:
         services = Services(db_url, data_dir, args.concurrency, servers=1, workers=2,
-                            env={"IMPORTER_BENCH_TASKS": "on"})
+                            env={"IMPORTER_BENCH_TASKS": "on",
+                                 **({"PGOPTIONS": "-c track_functions=all"} if args.functions else {})})
         try:
             services.wait_ready()
             ok = asyncio.run(run(args, db_url, services))
