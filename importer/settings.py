@@ -99,7 +99,7 @@ class BenchSettings:
     `tasks` (IMPORTER_BENCH_TASKS=on): the worker also runs the tasks of
     importer/jobs/bench_tasks.py (a no-op task, the denominator of bench/small_imports.py).
     `progress_notify` (IMPORTER_BENCH_PROGRESS_NOTIFY=off): the worker's progress writes notify
-    nobody (schema/0013), so bench/notify_concurrency.py can measure what the NOTIFY costs.
+    nobody (schema/0013.job-notify-v3.sql), so bench/notify_concurrency.py can measure what the NOTIFY costs.
     """
 
     tasks: bool = False

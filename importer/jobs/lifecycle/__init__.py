@@ -22,7 +22,6 @@ from importer.jobs.lifecycle.attempts import (
     claim,
     complete,
     fail,
-    note_file,
     requeue,
     settle_orphans,
     status_of,
@@ -45,6 +44,7 @@ from importer.jobs.lifecycle.values import (
     AlreadySubmitted,
     Claim,
     FileContent,
+    FileNotes,
     JobObject,
     NewJob,
     ProgressReport,
@@ -53,8 +53,8 @@ from importer.jobs.lifecycle.values import (
 )
 
 __all__ = [
-    "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
+    "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "FileNotes", "JobObject", "NewJob",
     "ProgressReport", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete", "exists", "fail",
-    "get", "get_on", "headers", "list_jobs", "note_file", "requeue", "retry", "settle_orphans", "status_of",
+    "get", "get_on", "headers", "list_jobs", "requeue", "retry", "settle_orphans", "status_of",
     "store_file", "submit", "write_progress",
 ]

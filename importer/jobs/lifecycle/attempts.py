@@ -34,25 +34,19 @@ def by_language(key: str, /, **params: object) -> Jsonb:
     return Jsonb({language: render_in(language, key, **params) for language in LANGUAGES})
 
 
-async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
-                         report: ProgressReport) -> JobStatus | None:
-    """Write one progress report; returns the job's status (`cancelling` asks the attempt to
-    stop), or None when the row is no longer this attempt's."""
+async def write_progress(conn: AsyncConn, claim: Claim, report: ProgressReport) -> JobStatus | None:
+    """Write one progress report (with the file's warnings and headers when it carries them:
+    they are shown while the import runs and after it has ended, whatever the end); returns the
+    job's status (`cancelling` asks the attempt to stop), or None when the row is no longer this
+    attempt's."""
+    notes = report.file
     row = await (await conn.execute(q("job_progress_set"), {
-        "job_id": job_id, "attempt": attempt, "step": report.step, "text": report.text[:200],
+        "job_id": claim.job_id, "attempt": claim.attempt, "step": report.step, "text": report.text[:200],
         "progress": report.percent, "processed": report.processed, "total": report.total,
-        "rejected": report.rejected, "eta": report.eta_seconds, **report.counts})).fetchone()
-    return None if row is None else JobStatus(row["status"])
-
-
-async def note_file(conn: AsyncConn, claim: Claim, warnings: Sequence[JobWarning],
-                    headers: Sequence[str]) -> JobStatus | None:
-    """Show the file's warnings on the job and keep its headers for errors.csv (an attempt's
-    first write once its reader has opened the file); returns the job's status like
-    write_progress."""
-    row = await (await conn.execute(q("job_file_noted"), {
-        "job_id": claim.job_id, "attempt": claim.attempt, "headers": list(headers),
-        "warnings": Jsonb(warning_objects(warnings, claim.language), dumps=_dumps)})).fetchone()
+        "rejected": report.rejected, "eta": report.eta_seconds, **report.counts,
+        "headers": None if notes is None else list(notes.headers),
+        "warnings": None if notes is None else Jsonb(warning_objects(notes.warnings, claim.language),
+                                                     dumps=_dumps)})).fetchone()
     return None if row is None else JobStatus(row["status"])
 
 
