@@ -10,6 +10,13 @@ schema/0013; status changes still notify), and prints for each level of concurre
   writes/job    progress updates per job (the job row's seq at its end)
   loss          1 - (items/s with NOTIFY) / (items/s without), per round and as the median
 
+and then the lock's own ceiling, without the imports around it: 1, 4, 16 and 64 connections
+each writing its own job row's progress as fast as it can (one autocommit UPDATE per write, as
+the worker's progress writes are), with the NOTIFY and with the bench switch set on the
+connection, alternating for `--ceiling-seconds` each: commits/s and the loss. That says how many
+NOTIFYing progress commits per second the lock allows before it costs anything, to be put
+against how many the imports above made (writes/job x imports / their time).
+
 Starts one `importer serve` and `--workers` `importer worker` processes of `--concurrency` each
 (bench/load.py's process handling), anew for each mode, on a database of its own; the modes
 alternate within each of `--rounds` rounds, since the machine may be shared. Each level submits
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import statistics
 import sys
@@ -112,6 +120,63 @@ def run_mode(db_url: str, mode: str, args: argparse.Namespace, data_dir: Path) -
         services.stop()
 
 
+PROGRESS_WRITE = ("UPDATE import_jobs SET progress = %s %% 90 + 5, processed_items = %s, current_step = %s"
+                  " WHERE id = %s")
+
+
+async def writer(url: str, job: str, silent: bool, stop: asyncio.Event) -> int:
+    options = "-c importer.bench_progress_notify=off" if silent else ""
+    if os.environ.get("CEILING_ASYNC"):
+        options += " -c synchronous_commit=off"
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True, options=options) as conn:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            await conn.execute(PROGRESS_WRITE, (n, n, f"Aktivitet {n}", job))
+        return n
+
+
+async def drain(url: str, stop: asyncio.Event) -> None:
+    """The hub's part: one LISTEN connection that reads every notification."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("LISTEN import_jobs")
+        while not stop.is_set():
+            async for _ in conn.notifies(timeout=0.2):
+                pass
+
+
+async def ceiling_once(url: str, jobs: list[str], silent: bool, seconds: float) -> float:
+    stop = asyncio.Event()
+    listener = asyncio.create_task(drain(url, stop))
+    await asyncio.sleep(0.2)
+    tasks = [asyncio.create_task(writer(url, job, silent, stop)) for job in jobs]
+    began = time.monotonic()
+    await asyncio.sleep(seconds)
+    stop.set()
+    done = sum(await asyncio.gather(*tasks))
+    elapsed = time.monotonic() - began
+    await listener
+    return done / elapsed
+
+
+def ceiling(db_url: str, levels: list[int], seconds: float, rounds: int) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        # Jobs of the imports above, one per connection: rows like the worker's.
+        jobs = [str(job) for (job,) in conn.execute(
+            "SELECT id FROM import_jobs ORDER BY created_at LIMIT %s", (max(levels),))]
+    assert len(jobs) == max(levels), "the imports above leave enough job rows"
+    print("\nthe lock's ceiling: connections | progress commits/s with NOTIFY | without | loss per round | median")
+    for n in levels:
+        on, off = [], []
+        for r in range(rounds):
+            for silent in ((False, True) if r % 2 == 0 else (True, False)):
+                rate = asyncio.run(ceiling_once(db_url, jobs[:n], silent, seconds))
+                (off if silent else on).append(rate)
+        losses = [1 - a / b for a, b in zip(on, off, strict=True)]
+        print(f"{n:32} | {statistics.median(on):30,.0f} | {statistics.median(off):7,.0f} | "
+              f"{', '.join(f'{x:+.1%}' for x in losses):>14} | {statistics.median(losses):+.1%}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16, 64])
@@ -120,6 +185,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="per worker")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--ceiling-seconds", type=float, default=3.0)
+    parser.add_argument("--ceiling-only", action="store_true",
+                        help="only the lock's ceiling (a few small imports first)")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -128,18 +196,23 @@ def main() -> int:
           f"concurrency {args.concurrency}; modes alternate, {args.rounds} round(s)", flush=True)
     results: dict[str, list[dict[int, tuple[float, float]]]] = {mode: [] for mode in MODES}
     with Database() as db_url:
-        for r in range(args.rounds):
-            print(f"round {r + 1}", flush=True)
-            order = list(MODES) if r % 2 == 0 else list(reversed(MODES))
-            for mode in order:
-                results[mode].append(run_mode(db_url, mode, args, data_dir))
-    print("\nimports at once | items/s with NOTIFY | without | loss per round | median loss")
-    for imports in args.levels:
-        on = [found[imports][0] for found in results["notify"]]
-        off = [found[imports][0] for found in results["silent"]]
-        losses = [1 - a / b for a, b in zip(on, off, strict=True)]
-        print(f"{imports:15} | {statistics.median(on):18,.0f} | {statistics.median(off):7,.0f} | "
-              f"{', '.join(f'{x:+.1%}' for x in losses):>14} | {statistics.median(losses):+.1%}")
+        if args.ceiling_only:
+            args.levels, args.level_rows, args.rounds = [max(args.levels)], max(args.levels) * 100, 1
+            run_mode(db_url, "notify", args, data_dir)
+        else:
+            for r in range(args.rounds):
+                print(f"round {r + 1}", flush=True)
+                order = list(MODES) if r % 2 == 0 else list(reversed(MODES))
+                for mode in order:
+                    results[mode].append(run_mode(db_url, mode, args, data_dir))
+            print("\nimports at once | items/s with NOTIFY | without | loss per round | median loss")
+            for imports in args.levels:
+                on = [found[imports][0] for found in results["notify"]]
+                off = [found[imports][0] for found in results["silent"]]
+                losses = [1 - a / b for a, b in zip(on, off, strict=True)]
+                print(f"{imports:15} | {statistics.median(on):18,.0f} | {statistics.median(off):7,.0f} | "
+                      f"{', '.join(f'{x:+.1%}' for x in losses):>14} | {statistics.median(losses):+.1%}")
+        ceiling(db_url, [1, 4, 16, 64], args.ceiling_seconds, max(args.rounds, 2))
     print(f"(service logs in {data_dir})")
     return 0
 

@@ -112,6 +112,18 @@ async def pipelined_transaction(conn: AsyncConn) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
+async def unflushed_transaction(conn: AsyncConn) -> AsyncIterator[None]:
+    """A pipelined transaction (see `pipelined_transaction`) whose commit does not wait for the
+    disk: for the worker's progress writes and claims, which notify listeners and which a crash
+    may lose without harm (see the query session_commit_unflushed). Fetch results after the
+    block: the whole transaction is then one round trip.
+    """
+    async with pipelined_transaction(conn):
+        await conn.execute(q("session_commit_unflushed"))
+        yield
+
+
+@asynccontextmanager
 async def as_user(pool: Pool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
     """A transaction under the API role, seeing only `user_id`'s rows (row-level security).
 

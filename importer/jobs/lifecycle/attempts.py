@@ -10,7 +10,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from importer.db import AsyncConn
+from importer.db import AsyncConn, unflushed_transaction
 from importer.jobs.lifecycle.values import Claim, ProgressReport, Totals
 from importer.messages import LANGUAGES, render_in, warning_objects
 from importer.model import ACTIVE, JobStatus, JobWarning
@@ -20,7 +20,9 @@ from importer.queries import q
 async def claim(conn: AsyncConn, job_id: UUID) -> Claim | JobStatus | None:
     """Start an attempt: the Claim; else `cancelled` when the job was cancelled while its task
     waited (it is ended here, nothing was written), else None (ended already, or no such job)."""
-    row = await (await conn.execute(q("job_claim"), {"job_id": job_id, "texts": by_language("job.reading")})).fetchone()
+    async with unflushed_transaction(conn):
+        claimed = await conn.execute(q("job_claim"), {"job_id": job_id, "texts": by_language("job.reading")})
+    row = await claimed.fetchone()
     if row is not None:
         return Claim.from_row(row)
     if await _end(conn, job_id, JobStatus.CANCELLED, from_=(JobStatus.CANCELLING,)):
@@ -40,13 +42,15 @@ async def write_progress(conn: AsyncConn, claim: Claim, report: ProgressReport) 
     job's status (`cancelling` asks the attempt to stop), or None when the row is no longer this
     attempt's."""
     notes = report.file
-    row = await (await conn.execute(q("job_progress_set"), {
-        "job_id": claim.job_id, "attempt": claim.attempt, "step": report.step, "text": report.text[:200],
-        "progress": report.percent, "processed": report.processed, "total": report.total,
-        "rejected": report.rejected, "eta": report.eta_seconds, **report.counts,
-        "headers": None if notes is None else list(notes.headers),
-        "warnings": None if notes is None else Jsonb(warning_objects(notes.warnings, claim.language),
-                                                     dumps=_dumps)})).fetchone()
+    async with unflushed_transaction(conn):
+        written = await conn.execute(q("job_progress_set"), {
+            "job_id": claim.job_id, "attempt": claim.attempt, "step": report.step, "text": report.text[:200],
+            "progress": report.percent, "processed": report.processed, "total": report.total,
+            "rejected": report.rejected, "eta": report.eta_seconds, **report.counts,
+            "headers": None if notes is None else list(notes.headers),
+            "warnings": None if notes is None else Jsonb(warning_objects(notes.warnings, claim.language),
+                                                         dumps=_dumps)})
+    row = await written.fetchone()
     return None if row is None else JobStatus(row["status"])
 
 
