@@ -13,7 +13,10 @@ schema/0013; status changes still notify), and prints for each level of concurre
 and then the lock's own ceiling, without the imports around it: 1, 4, 16 and 64 connections
 each writing its own job row's progress as fast as it can (one autocommit UPDATE per write, as
 the worker's progress writes are), with the NOTIFY and with the bench switch set on the
-connection, alternating for `--ceiling-seconds` each: commits/s and the loss. That says how many
+connection, alternating for `--ceiling-seconds` each, with durable commits and with unflushed ones
+(synchronous_commit off, as the worker's progress writes commit): commits/s and the loss. Postgres
+holds the NOTIFY lock through a commit's WAL flush, so durable NOTIFYing commits are serialised
+one flush at a time. That says how many
 NOTIFYing progress commits per second the lock allows before it costs anything, to be put
 against how many the imports above made (writes/job x imports / their time).
 
@@ -34,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import statistics
 import sys
@@ -124,9 +126,9 @@ PROGRESS_WRITE = ("UPDATE import_jobs SET progress = %s %% 90 + 5, processed_ite
                   " WHERE id = %s")
 
 
-async def writer(url: str, job: str, silent: bool, stop: asyncio.Event) -> int:
+async def writer(url: str, job: str, silent: bool, unflushed: bool, stop: asyncio.Event) -> int:
     options = "-c importer.bench_progress_notify=off" if silent else ""
-    if os.environ.get("CEILING_ASYNC"):
+    if unflushed:  # as the worker's progress writes commit (importer.db.unflushed_transaction)
         options += " -c synchronous_commit=off"
     async with await psycopg.AsyncConnection.connect(url, autocommit=True, options=options) as conn:
         n = 0
@@ -145,11 +147,11 @@ async def drain(url: str, stop: asyncio.Event) -> None:
                 pass
 
 
-async def ceiling_once(url: str, jobs: list[str], silent: bool, seconds: float) -> float:
+async def ceiling_once(url: str, jobs: list[str], silent: bool, unflushed: bool, seconds: float) -> float:
     stop = asyncio.Event()
     listener = asyncio.create_task(drain(url, stop))
     await asyncio.sleep(0.2)
-    tasks = [asyncio.create_task(writer(url, job, silent, stop)) for job in jobs]
+    tasks = [asyncio.create_task(writer(url, job, silent, unflushed, stop)) for job in jobs]
     began = time.monotonic()
     await asyncio.sleep(seconds)
     stop.set()
@@ -165,16 +167,18 @@ def ceiling(db_url: str, levels: list[int], seconds: float, rounds: int) -> None
         jobs = [str(job) for (job,) in conn.execute(
             "SELECT id FROM import_jobs ORDER BY created_at LIMIT %s", (max(levels),))]
     assert len(jobs) == max(levels), "the imports above leave enough job rows"
-    print("\nthe lock's ceiling: connections | progress commits/s with NOTIFY | without | loss per round | median")
-    for n in levels:
-        on, off = [], []
-        for r in range(rounds):
-            for silent in ((False, True) if r % 2 == 0 else (True, False)):
-                rate = asyncio.run(ceiling_once(db_url, jobs[:n], silent, seconds))
-                (off if silent else on).append(rate)
-        losses = [1 - a / b for a, b in zip(on, off, strict=True)]
-        print(f"{n:32} | {statistics.median(on):30,.0f} | {statistics.median(off):7,.0f} | "
-              f"{', '.join(f'{x:+.1%}' for x in losses):>14} | {statistics.median(losses):+.1%}", flush=True)
+    for unflushed in (False, True):
+        print(f"\nthe lock's ceiling, commits {'unflushed (as progress writes now)' if unflushed else 'durable'}: "
+              f"connections | progress commits/s with NOTIFY | without | loss per round | median")
+        for n in levels:
+            on, off = [], []
+            for r in range(rounds):
+                for silent in ((False, True) if r % 2 == 0 else (True, False)):
+                    rate = asyncio.run(ceiling_once(db_url, jobs[:n], silent, unflushed, seconds))
+                    (off if silent else on).append(rate)
+            losses = [1 - a / b for a, b in zip(on, off, strict=True)]
+            print(f"{n:11} | {statistics.median(on):30,.0f} | {statistics.median(off):7,.0f} | "
+                  f"{', '.join(f'{x:+.1%}' for x in losses):>14} | {statistics.median(losses):+.1%}", flush=True)
 
 
 def main() -> int:
