@@ -78,15 +78,19 @@ def database_choice(settings: Settings) -> str | Path:
 
 
 def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str = "importer",
-              alive_bypass: float = 0.0) -> Pool:
+              alive_bypass: float = 0.0, options: str | None = None) -> Pool:
     """A pool opened by the caller (`await pool.open(wait=True)`), so start-up fails fast.
 
     Connections are autocommit: every unit of work opens an explicit transaction, and nothing is
     left idle in a transaction between them. Rows come back as dicts. Each connection is named
     `importer-<name>` in pg_stat_activity, so an operator sees which process holds what. Every
     connection is checked before it is lent, unless `alive_bypass` (seconds) is given: see
-    AliveBypassCheck for who may.
+    AliveBypassCheck for who may. `options` are libpq's (`-c name=value` session settings).
     """
+    kwargs: dict[str, object] = {"autocommit": True, "row_factory": dict_row,
+                                 "application_name": f"importer-{name}"}
+    if options:
+        kwargs["options"] = options
     bypass = AliveBypassCheck(alive_bypass) if alive_bypass > 0 else None
     return AsyncConnectionPool(
         conninfo,
@@ -95,7 +99,7 @@ def make_pool(conninfo: str, *, min_size: int = 2, max_size: int = 10, name: str
         max_size=max_size,
         open=False,
         name=name,
-        kwargs={"autocommit": True, "row_factory": dict_row, "application_name": f"importer-{name}"},
+        kwargs=kwargs,
         check=bypass.check if bypass else AsyncConnectionPool.check_connection,
         reset=bypass.reset if bypass else None,
     )
@@ -124,6 +128,18 @@ async def pipelined_transaction(conn: AsyncConn) -> AsyncIterator[None]:
         # A failed statement, or an exception of the body, leaves the transaction open.
         if not committed and not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
             await conn.rollback()
+
+
+@asynccontextmanager
+async def unflushed_transaction(conn: AsyncConn) -> AsyncIterator[None]:
+    """A pipelined transaction (see `pipelined_transaction`) whose commit does not wait for the
+    disk: for the worker's progress writes and claims, which notify listeners and which a crash
+    may lose without harm (see the query session_commit_unflushed). Fetch results after the
+    block: the whole transaction is then one round trip.
+    """
+    async with pipelined_transaction(conn):
+        await conn.execute(q("session_commit_unflushed"))
+        yield
 
 
 @asynccontextmanager

@@ -79,6 +79,43 @@ def _str(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name) or default
 
 
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """`on` or `off` (also 1/0, true/false)."""
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("on", "1", "true"):
+        return True
+    if value in ("off", "0", "false"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {raw!r}")
+
+
+@attrs.frozen(kw_only=True)
+class BenchSettings:
+    """Switches for bench/ only, never for production (README, "Tests and benchmarks").
+
+    `tasks` (IMPORTER_BENCH_TASKS=on): the worker also runs the tasks of
+    importer/jobs/bench_tasks.py (a no-op task, the denominator of bench/small_imports.py).
+    `progress_notify` (IMPORTER_BENCH_PROGRESS_NOTIFY=off): the worker's progress writes notify
+    nobody (schema/0016.job-notify-v3.sql), so bench/notify_concurrency.py can measure what the NOTIFY costs.
+    """
+
+    tasks: bool = False
+    progress_notify: bool = True
+
+    @property
+    def session_options(self) -> str | None:
+        """libpq `options` for the worker's connections, or None when nothing is switched."""
+        return None if self.progress_notify else "-c importer.bench_progress_notify=off"
+
+
+def _bench(env: Mapping[str, str]) -> BenchSettings:
+    return BenchSettings(tasks=_switch(env, "IMPORTER_BENCH_TASKS", False),
+                         progress_notify=_switch(env, "IMPORTER_BENCH_PROGRESS_NOTIFY", True))
+
+
 @attrs.frozen(kw_only=True)
 class WorkerSettings:
     """How fast a dead worker is noticed and its imports run again.
@@ -190,6 +227,7 @@ class Settings:
     metrics_token: str | None = None
     worker: WorkerSettings = attrs.field(factory=WorkerSettings)
     load: LoadSettings = attrs.field(factory=LoadSettings)
+    bench: BenchSettings = attrs.field(factory=BenchSettings)
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -229,6 +267,7 @@ class Settings:
             metrics_token=_raw(env, "IMPORTER_METRICS_TOKEN"),
             worker=_worker(env),
             load=_load(env),
+            bench=_bench(env),
         )
 
     @property

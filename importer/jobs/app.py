@@ -61,7 +61,8 @@ def make_app(settings: Settings) -> procrastinate.App:
     def pool_factory(**_procrastinate_defaults: Any) -> AsyncConnectionPool[Any]:
         # Our pool (autocommit, dict rows, checked connections) instead of Procrastinate's
         # defaults. Called when the App is opened without a pool, not when it is made.
-        return make_pool(database_url(settings), max_size=20, name="procrastinate")
+        return make_pool(database_url(settings), max_size=20, name="procrastinate",
+                         options=settings.bench.session_options)
 
     worker_defaults: WorkerOptions = {
         **settings.worker.worker_options(),
@@ -75,6 +76,11 @@ def make_app(settings: Settings) -> procrastinate.App:
         # No namespace: a namespace would rename `run_import` to `ns:run_import`, and the rows of
         # procrastinate_jobs and recovery's get_stalled_jobs(task_name=...) use the bare names.
         app.add_tasks_from(blueprint, namespace="")
+    if settings.bench.tasks:
+        # Bench-only (IMPORTER_BENCH_TASKS=on): imported here so that production never loads it.
+        from importer.jobs import bench_tasks
+
+        app.add_tasks_from(bench_tasks.blueprint, namespace="")
     app.periodic(cron=settings.worker.recovery_cron)(recovery.recover_stalled_imports)
     app.periodic(cron=retention.CRON)(retention.purge_old_imports_task)
     # A retry strategy has no job context, so the wait parsed at start-up is given here.

@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         pool = make_pool(database_url(settings), min_size=2, max_size=pool_size(concurrency),
-                         name="worker")
+                         name="worker", options=settings.bench.session_options)
         await pool.open(wait=True, timeout=30)
         try:
             log.info("worker starting with concurrency %d", concurrency)

@@ -21,7 +21,7 @@ import psycopg
 from importer.db import AsyncConn, Pool, worker_transaction
 from importer.errors import ImportCancelled, InvalidInput, NoValidRows, Superseded, TransientImportError
 from importer.jobs import lifecycle
-from importer.jobs.lifecycle import Claim
+from importer.jobs.lifecycle import Claim, FileNotes
 from importer.load.progress import READ_DONE, Progress
 from importer.load.readers import ProcessReader, ThreadReader
 from importer.load.transaction import Reader, load, store_rejections
@@ -43,20 +43,21 @@ async def open_reader(pconn: AsyncConn, conninfo: str, claim: Claim, settings: S
                       open_source: OpenSource | None = None) -> Reader:
     """A reader for the job's stored file: a child process for large files, else a thread."""
     limits = settings.load
-    meta = await (await pconn.execute(q("import_file_size"), {"file_id": claim.file_id})).fetchone()
-    assert meta is not None  # import_jobs.file_id is a foreign key, ON DELETE RESTRICT
-    reader: Reader
     # A workbook is always read in a child: a small one can still unpack into a sheet of
-    # millions of cells (hundreds of MB), which must not land in the worker process itself.
-    if open_source is None and (meta["size_bytes"] >= limits.process_min_bytes or meta["media_type"] in WORKBOOKS):
-        reader = ProcessReader(conninfo, claim.file_id, meta["size_bytes"], meta["media_type"],
+    # millions of cells (hundreds of MB), which must not land in the worker process itself. The
+    # content of a file read here comes with its size, in the same round trip.
+    in_child = (limits.process_min_bytes, sorted(WORKBOOKS)) if open_source is None else (2**62, [])
+    row = await (await pconn.execute(q("import_file_open"), {
+        "file_id": claim.file_id, "inline_below": in_child[0], "in_child": in_child[1]},
+        binary=True)).fetchone()
+    assert row is not None  # import_jobs.file_id is a foreign key, ON DELETE RESTRICT
+    reader: Reader
+    if row["content"] is None:
+        reader = ProcessReader(conninfo, claim.file_id, row["size_bytes"], row["media_type"],
                                claim.file_name, claim.mapping, default_year=claim.wheel_year,
                                sheet=claim.sheet, date_order=claim.date_order, in_flight=limits.in_flight,
                                language=claim.language)
     else:
-        row = await (await pconn.execute(
-            q("import_file_get"), {"file_id": claim.file_id}, binary=True)).fetchone()
-        assert row is not None
         args = (row["media_type"], row["content"], claim.file_name, claim.mapping)
         del row
         if open_source is None:  # a Source made by the caller (tests) is read the same way
@@ -109,7 +110,7 @@ async def run_job(pool: Pool, job_id: UUID, *, settings: Settings,
         # The attempt's texts (current_step, errors) in the job's language: render() answers in
         # it from here on in this task (importer.messages; each attempt sets it once claimed).
         set_language(claim.language)
-        progress = Progress(functools.partial(lifecycle.write_progress, pconn, claim.job_id, claim.attempt),
+        progress = Progress(functools.partial(lifecycle.write_progress, pconn, claim),
                             functools.partial(lifecycle.status_of, pconn, claim.job_id, claim.attempt),
                             claim.job_id, claim.attempt, min_interval=limits.progress_interval,
                             cancel_check_interval=limits.cancel_check_interval)
@@ -118,12 +119,14 @@ async def run_job(pool: Pool, job_id: UUID, *, settings: Settings,
         log.info("import %s: attempt %d starts", job_id, claim.attempt, extra=extra)
         started = time.monotonic()
         try:
-            await pconn.execute(q("rejected_rows_clear"), {"job_id": job_id})
+            if claim.attempt > 1:  # rejected rows are stored only by an attempt's end
+                await pconn.execute(q("rejected_rows_clear"), {"job_id": job_id})
             reader = await open_reader(pconn, conninfo_of(pool), claim, settings, open_source)
             try:
                 progress.total = reader.total_rows
-                await lifecycle.note_file(pconn, claim, reader.warnings, reader.headers)
-                await progress.step("parsing", render("job.reading_rows", rows=reader.total_rows), READ_DONE)
+                # The file's warnings and headers go with this step's write, in one statement.
+                await progress.step("parsing", render("job.reading_rows", rows=reader.total_rows), READ_DONE,
+                                    file=FileNotes(warnings=reader.warnings, headers=reader.headers))
                 totals = await load(pool, claim, reader, progress, settings)
             finally:
                 await reader.close()

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from importer.errors import ImportCancelled, Superseded
-from importer.jobs.lifecycle import ProgressReport
+from importer.jobs.lifecycle import FileNotes, ProgressReport
 from importer.messages import render
 from importer.model import JobStatus
 
@@ -63,12 +63,13 @@ class Progress:
 
     # -- what callers report -------------------------------------------------------------
 
-    async def step(self, step: str, text: str, percent: int | None = None) -> None:
-        """A new phase: always written (a handful per import)."""
+    async def step(self, step: str, text: str, percent: int | None = None, *,
+                   file: FileNotes | None = None) -> None:
+        """A new phase: always written (a handful per import); `file`, the file's notes, go with it."""
         self._step, self._text = step, text
         if percent is not None:
             self._percent = max(self._percent, percent)
-        await self._write()
+        await self._write(file)
 
     async def rows(self, processed: int, rejected: int, *, step: str = "items",
                    text: str | None = None) -> None:
@@ -115,11 +116,11 @@ class Progress:
         left = max(self.total - self.processed, 0)
         return math.ceil(left / self._rate)
 
-    async def _write(self) -> None:
+    async def _write(self, file: FileNotes | None = None) -> None:
         status = await self._write_report(ProgressReport(
             step=self._step, text=self._text[:200], percent=self._percent, processed=self.processed,
             total=self.total, rejected=self.rejected, eta_seconds=self.eta_seconds(),
-            counts=dict(self.counts)))
+            counts=dict(self.counts), file=file))
         now = self.clock()
         self._last_write = self._last_check = now
         self.writes += 1

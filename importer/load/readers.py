@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import multiprocessing
 import threading
 from collections.abc import AsyncIterator
@@ -55,6 +56,7 @@ class ThreadReader:
         self._queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._pooled: asyncio.Future[None] | None = None
 
     async def open(self) -> None:
         """Nothing to do: the source was opened by whoever made it."""
@@ -85,10 +87,16 @@ class ThreadReader:
 
     def start(self, plan: Plan) -> None:
         self._loop = asyncio.get_running_loop()
-        # The thread runs in a copy of the attempt's context: its current language (the job's,
+        # The producer runs in a copy of the attempt's context: its current language (the job's,
         # importer.messages) renders the rejection reasons.
-        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run, plan),
-                                        name="import-reader", daemon=True)
+        run = functools.partial(contextvars.copy_context().run, self._run, plan)
+        if 0 < self.total_rows <= plan.chunk_rows:
+            # A file of one chunk is read in a moment: on the loop's thread pool. Starting a
+            # thread of its own blocks the event loop until the new thread runs, which on a busy
+            # machine took milliseconds per small import (bench/small_imports.py).
+            self._pooled = self._loop.run_in_executor(None, run)
+            return
+        self._thread = threading.Thread(target=run, name="import-reader", daemon=True)
         self._thread.start()
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
@@ -104,6 +112,8 @@ class ThreadReader:
     async def close(self) -> None:
         """Stop the thread (it notices within 0.1 s) and wait for it to end."""
         self._stop.set()
+        if self._pooled is not None:
+            await asyncio.wait([self._pooled], timeout=5)
         thread = self._thread
         if thread is not None and thread.is_alive():
             await asyncio.to_thread(thread.join, 5)

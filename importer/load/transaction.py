@@ -93,27 +93,31 @@ async def load(pool: Pool, claim: Claim, reader: Reader, progress: Progress,
             duplicates = found["n"] if found else 0
             skipped = duplicates if claim.skip_duplicates else 0
             totals.items -= skipped
-        await conn.execute(q("wheel_pages_order_defer"))
-        await conn.execute(q("wheel_pages_renumber"), params)
-        await store_rejections(conn, claim.job_id, totals.rejections)
-        done = await lifecycle.complete(conn, claim, Totals(
-            processed=totals.processed, total=max(progress.total, totals.processed),
-            rejected=totals.rejected, rings=totals.rings, groups=totals.groups, labels=totals.labels,
-            pages=totals.pages, items=totals.items, duplicates=duplicates, skipped_duplicates=skipped),
-            warnings=totals.findings.warnings())
+        # The last statements in one pipeline: one round trip up to the completion's answer.
+        async with conn.pipeline():
+            await conn.execute(q("wheel_pages_order_defer"))
+            await conn.execute(q("wheel_pages_renumber"), params)
+            await store_rejections(conn, claim.job_id, totals.rejections)
+            done = await lifecycle.complete(conn, claim, Totals(
+                processed=totals.processed, total=max(progress.total, totals.processed),
+                rejected=totals.rejected, rings=totals.rings, groups=totals.groups, labels=totals.labels,
+                pages=totals.pages, items=totals.items, duplicates=duplicates, skipped_duplicates=skipped),
+                warnings=totals.findings.warnings())
         if not done:
             # Cancelled (or taken over) between the last check and now: leaving the block by
             # an exception rolls everything back. The status read is of committed state, on
             # the progress connection, which does not wait on our lock of the row.
             await progress.check_cancel()
             raise Superseded(f"job {claim.job_id} changed under attempt {claim.attempt}")
-        await defer_email_if_needed(conn, claim.job_id, settings=settings)
+        await defer_email_if_needed(conn, claim.job_id, settings=settings, created_items=totals.items)
     return totals
 
 
 async def lock_wheel(conn: AsyncConn, wheel_id: UUID, progress: Progress) -> None:
     """Take the wheel for this transaction; while another import has it, wait in slices and
     see a cancel between them (a savepoint keeps a timed-out attempt from ending the transaction)."""
+    if await (await conn.execute(q("wheel_lock_now"), {"wheel_id": wheel_id})).fetchone() is not None:
+        return
     await conn.execute(q("lock_timeout_short"))
     waiting = False
     while True:
@@ -154,10 +158,11 @@ async def _structure_progress(progress: Progress, new: NewStructure, totals: Tal
 async def read_existing(conn: AsyncConn, wheel_id: UUID) -> Existing:
     """What an append reuses: rings, groups and labels by lower-cased name, pages by year."""
     params = {"wheel_id": wheel_id}
-    rings = await (await conn.execute(q("wheel_rings_existing"), params)).fetchall()
-    groups = await (await conn.execute(q("activity_groups_existing"), params)).fetchall()
-    labels = await (await conn.execute(q("labels_existing"), params)).fetchall()
-    pages = await (await conn.execute(q("wheel_pages_existing"), params)).fetchall()
+    # In one pipeline: the four statements travel together, one round trip instead of four.
+    async with conn.pipeline():
+        cursors = [await conn.execute(q(name), params) for name in (
+            "wheel_rings_existing", "activity_groups_existing", "labels_existing", "wheel_pages_existing")]
+        rings, groups, labels, pages = [await cur.fetchall() for cur in cursors]
     return Existing(
         rings={r["key"]: r["id"] for r in rings},
         groups={g["key"]: g["id"] for g in groups},
@@ -169,8 +174,9 @@ async def read_existing(conn: AsyncConn, wheel_id: UUID) -> Existing:
 
 
 async def insert_structure(conn: AsyncConn, wheel_id: UUID, new: NewStructure) -> None:
-    """Parents first: the items' statement trigger checks them at the end of each COPY."""
-    async with conn.cursor() as cur:
+    """Parents first: the items' statement trigger checks them at the end of each COPY. In one
+    pipeline, so that rings, groups, labels and pages cost one round trip together."""
+    async with conn.pipeline(), conn.cursor() as cur:
         if new.rings:
             await cur.executemany(q("wheel_rings_insert"), [
                 {"id": r.id, "wheel_id": wheel_id, "name": r.name, "type": r.type,

@@ -47,6 +47,11 @@ class Decision:
     skipped: bool = False
 
 
+def too_few_items(created_items: int, settings: Settings) -> bool:
+    """A completed import that created fewer items than IMPORTER_EMAIL_THRESHOLD sends none."""
+    return created_items < settings.email_threshold
+
+
 def decide(facts: ImportEmailFacts, settings: Settings) -> Decision:
     """Whether an ended job gets an e-mail, which, and to whom; the rules of sending in one
     place. The user's address is used only when it is one valid address (API.md,
@@ -54,7 +59,7 @@ def decide(facts: ImportEmailFacts, settings: Settings) -> Decision:
     if not facts.notify:
         return Decision(kind=None, why="the import asked for no e-mail (notify=false)")
     if facts.status == "completed":
-        if facts.created_items < settings.email_threshold:
+        if too_few_items(facts.created_items, settings):
             return Decision(kind=None, why=f"fewer than {settings.email_threshold} items created")
         kind: Kind = "success"
     elif facts.status == "failed":
@@ -86,14 +91,21 @@ async def _queue(conn: AsyncConn, facts: ImportEmailFacts, kind: Kind, recipient
         return await cur.fetchone() is not None
 
 
-async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *, settings: Settings) -> None:
+async def defer_email_if_needed(conn: AsyncConn, job_id: UUID | str, *, settings: Settings,
+                                created_items: int | None = None) -> None:
     """Queue the job's e-mail, if it gets one, in the caller's transaction that ends the job.
 
     The record in import_emails and the procrastinate job commit or roll back with the job's
     end, so an e-mail is queued exactly when the job ends. `settings` decide whether it gets
-    one (decide). Errors of our own are logged, never raised into the import; database errors
-    are the caller's transaction's and propagate.
+    one (decide). `created_items`, given by a completion, lets one with fewer items than the
+    threshold be decided without reading the job (most imports: no round trip). Errors of our
+    own are logged, never raised into the import; database errors are the caller's
+    transaction's and propagate.
     """
+    if created_items is not None and too_few_items(created_items, settings):
+        log.info("no e-mail for import job %s: fewer than %d items created", job_id, settings.email_threshold,
+                 extra={"job_id": str(job_id), "job_status": "completed"})
+        return
     try:
         facts = await _facts(conn, job_id)
         if facts is None:

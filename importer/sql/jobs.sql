@@ -139,19 +139,16 @@ SELECT status, attempts FROM import_jobs WHERE id = %(job_id)s;
 -- skips the NOTIFY when nothing visible changed. Returns the status so that a cancel is seen.
 -- The created_* counts are those of the uncommitted data transaction, so that a person sees
 -- "✓ 3 ringar ✓ 39 grupper" while items load; a failure or a cancel sets them back to 0.
+-- `warnings` and `headers` (NULL: unchanged) come with the first report once the file is open:
+-- what reading it found worth saying, and the file's headers for errors.csv.
 UPDATE import_jobs
    SET step = %(step)s, current_step = %(text)s, progress = %(progress)s,
        processed_items = %(processed)s, total_items = %(total)s,
        rejected_rows = %(rejected)s, eta_seconds = %(eta)s,
        created_rings = %(rings)s, created_groups = %(groups)s, created_labels = %(labels)s,
-       created_pages = %(pages)s, created_items = %(items)s
- WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
-RETURNING status;
-
--- name: job_file_noted
--- What reading the file found worth saying, once it is opened, shown while the import runs and
--- after it has ended whatever the end; and the file's headers, for errors.csv.
-UPDATE import_jobs SET warnings = %(warnings)s, headers = %(headers)s
+       created_pages = %(pages)s, created_items = %(items)s,
+       warnings = coalesce(%(warnings)s::jsonb, warnings),
+       headers = coalesce(%(headers)s::text[], headers)
  WHERE id = %(job_id)s AND attempts = %(attempt)s AND status IN ('processing', 'cancelling')
 RETURNING status;
 

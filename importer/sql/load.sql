@@ -1,11 +1,14 @@
 -- The data of an import (importer/load/): the stored file, the wheel's lock and its rows, the
 -- COPY of items and the rejected rows. The job row itself is importer/sql/jobs.sql's.
 
--- name: import_file_get
-SELECT media_type, content FROM import_files WHERE id = %(file_id)s;
-
--- name: import_file_size
-SELECT media_type, size_bytes FROM import_files WHERE id = %(file_id)s;
+-- name: import_file_open
+-- The file's type and size, and its content when the worker reads it in its own process
+-- (smaller than `inline_below` bytes and none of the `in_child` types): one round trip for a
+-- small file; a large one is left in place (EXTERNAL storage: nothing of it is read here).
+SELECT media_type, size_bytes,
+       CASE WHEN size_bytes < %(inline_below)s AND media_type <> ALL (%(in_child)s::text[])
+            THEN content END AS content
+  FROM import_files WHERE id = %(file_id)s;
 
 -- name: import_file_slice
 -- A large file is read in slices (EXTERNAL storage: substring reads only the TOAST chunks it
@@ -26,6 +29,11 @@ ON CONFLICT (job_id, row_number) DO NOTHING;
 -- UPDATE: the foreign-key check of a new import_jobs row takes KEY SHARE on its wheel, which
 -- FOR UPDATE would block, so every submit into a wheel waited for its running import to commit.
 SELECT id FROM year_wheels WHERE id = %(wheel_id)s FOR NO KEY UPDATE;
+
+-- name: wheel_lock_now
+-- The same lock when no other import holds it (no row when one does, and nothing waits): the
+-- usual case costs one statement, without the slices of lock_timeout_short and a savepoint.
+SELECT id FROM year_wheels WHERE id = %(wheel_id)s FOR NO KEY UPDATE SKIP LOCKED;
 
 -- name: lock_timeout_short
 -- While another import holds the wheel, wait in short slices, so that a cancel is seen.

@@ -14,6 +14,14 @@ SELECT set_config('role', 'importer_api', true),
 -- name: session_as_worker
 SELECT set_config('role', 'importer_worker', true);
 
+-- name: session_commit_unflushed
+-- This transaction's commit does not wait for its WAL to reach the disk (it gets there within
+-- wal_writer_delay; a later durable commit flushes it first). For writes a crash may lose
+-- without harm: a progress report, or a claim, which the retry of a crashed import makes again.
+-- Why it matters: Postgres holds its NOTIFY lock through the commit's flush, so that NOTIFYing
+-- commits that wait for the disk are serialised, one flush at a time (bench/notify_concurrency.py).
+SELECT set_config('synchronous_commit', 'off', true);
+
 -- name: transaction_begin
 -- Sent as statements (not psycopg's transaction()) so that they can travel in a pipeline.
 BEGIN;

@@ -115,3 +115,28 @@ async def test_each_of_many_updates_notifies_in_seq_order(pool, listener, job):
     got = await _drain(listener, 1.0)
     assert [g["seq"] for g in got] == list(range(2, 12))
     await asyncio.sleep(0)
+
+
+async def test_a_change_of_a_visible_column_no_progress_write_touches_still_notifies(pool, listener, job):
+    """The trigger's short cut (status, progress, steps and counts unchanged) still notifies a
+    change of another visible column, here the warnings."""
+    await _drain(listener, 0.2)
+    async with pool.connection() as conn:
+        await conn.execute("""UPDATE import_jobs SET warnings = '[{"code": "long_items"}]' WHERE id = %s""", (job,))
+    got = await _drain(listener, 1.0)
+    assert [g["warnings"] for g in got] == [[{"code": "long_items"}]]
+
+
+async def test_the_bench_switch_silences_progress_writes_but_never_a_status_change(db_url, listener, job):
+    """On a connection with importer.bench_progress_notify = 'off' (IMPORTER_BENCH_PROGRESS_NOTIFY,
+    bench only) a progress write notifies nobody and a status change still does; elsewhere both do."""
+    await _drain(listener, 0.2)
+    async with await psycopg.AsyncConnection.connect(
+            db_url, autocommit=True, options="-c importer.bench_progress_notify=off") as silent:
+        await silent.execute("UPDATE import_jobs SET progress = 10 WHERE id = %s", (job,))
+        assert await _drain(listener, 0.7) == []
+        await silent.execute("UPDATE import_jobs SET status = 'processing', attempts = 1 WHERE id = %s", (job,))
+        assert [g["status"] for g in await _drain(listener, 1.0)] == ["processing"]
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as usual:
+        await usual.execute("UPDATE import_jobs SET progress = 20 WHERE id = %s", (job,))
+    assert [g["progress"] for g in await _drain(listener, 1.0)] == [20]

@@ -44,3 +44,9 @@ def test_a_context_without_settings_is_refused():
     """A job run by an App that make_app did not make fails loudly instead of guessing settings."""
     with pytest.raises(LookupError, match="make_app"):
         settings_of(_context(make_app(Settings.from_env({})), {}))
+
+
+def test_the_bench_task_is_added_only_when_the_bench_switch_says_so():
+    """bench_noop (importer/jobs/bench_tasks.py) runs on a worker only with IMPORTER_BENCH_TASKS=on."""
+    assert "bench_noop" not in make_app(Settings.from_env({})).tasks
+    assert "bench_noop" in make_app(Settings.from_env({"IMPORTER_BENCH_TASKS": "on"})).tasks

@@ -131,3 +131,14 @@ except ConfigError as exc:
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("refused: IMPORTER_"), proc.stdout + proc.stderr
+
+
+def test_bench_switches_are_off_by_default_and_parsed_at_the_edge():
+    """IMPORTER_BENCH_TASKS and IMPORTER_BENCH_PROGRESS_NOTIFY take on/off; anything else stops start-up."""
+    default = Settings.from_env({}).bench
+    assert (default.tasks, default.progress_notify, default.session_options) == (False, True, None)
+    bench = Settings.from_env({"IMPORTER_BENCH_TASKS": "on", "IMPORTER_BENCH_PROGRESS_NOTIFY": "off"}).bench
+    assert (bench.tasks, bench.progress_notify) == (True, False)
+    assert bench.session_options == "-c importer.bench_progress_notify=off"
+    with pytest.raises(ConfigError, match="IMPORTER_BENCH_PROGRESS_NOTIFY must be on or off"):
+        Settings.from_env({"IMPORTER_BENCH_PROGRESS_NOTIFY": "maybe"})

@@ -22,7 +22,6 @@ from importer.jobs.lifecycle.attempts import (
     claim,
     complete,
     fail,
-    note_file,
     requeue,
     settle_orphans,
     status_of,
@@ -47,6 +46,7 @@ from importer.jobs.lifecycle.values import (
     AlreadySubmitted,
     Claim,
     FileContent,
+    FileNotes,
     JobObject,
     NewJob,
     ProgressReport,
@@ -56,9 +56,9 @@ from importer.jobs.lifecycle.values import (
 )
 
 __all__ = [
-    "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "JobObject", "NewJob",
+    "IMPORT_QUEUE", "IMPORT_TASK", "AlreadySubmitted", "Claim", "FileContent", "FileNotes", "JobObject", "NewJob",
     "ProgressReport", "SpooledFile", "Submitted", "Totals", "cancel", "cancelled", "claim", "complete",
-    "exists", "fail", "forget", "get", "get_on", "headers", "list_jobs", "note_file", "quota_exceeded",
+    "exists", "fail", "forget", "get", "get_on", "headers", "list_jobs", "quota_exceeded",
     "requeue", "retry", "settle_orphans", "status_of", "store_file", "store_file_within_quota",
     "store_spooled", "submit", "write_progress",
 ]

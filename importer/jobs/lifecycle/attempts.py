@@ -10,7 +10,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from importer.db import AsyncConn
+from importer.db import AsyncConn, unflushed_transaction
 from importer.jobs.lifecycle.values import Claim, ProgressReport, Totals
 from importer.messages import LANGUAGES, render_in, warning_objects
 from importer.model import ACTIVE, JobStatus, JobWarning
@@ -20,7 +20,9 @@ from importer.queries import q
 async def claim(conn: AsyncConn, job_id: UUID) -> Claim | JobStatus | None:
     """Start an attempt: the Claim; else `cancelled` when the job was cancelled while its task
     waited (it is ended here, nothing was written), else None (ended already, or no such job)."""
-    row = await (await conn.execute(q("job_claim"), {"job_id": job_id, "texts": by_language("job.reading")})).fetchone()
+    async with unflushed_transaction(conn):
+        claimed = await conn.execute(q("job_claim"), {"job_id": job_id, "texts": by_language("job.reading")})
+    row = await claimed.fetchone()
     if row is not None:
         return Claim.from_row(row)
     if await _end(conn, job_id, JobStatus.CANCELLED, from_=(JobStatus.CANCELLING,)):
@@ -34,25 +36,21 @@ def by_language(key: str, /, **params: object) -> Jsonb:
     return Jsonb({language: render_in(language, key, **params) for language in LANGUAGES})
 
 
-async def write_progress(conn: AsyncConn, job_id: UUID, attempt: int,
-                         report: ProgressReport) -> JobStatus | None:
-    """Write one progress report; returns the job's status (`cancelling` asks the attempt to
-    stop), or None when the row is no longer this attempt's."""
-    row = await (await conn.execute(q("job_progress_set"), {
-        "job_id": job_id, "attempt": attempt, "step": report.step, "text": report.text[:200],
-        "progress": report.percent, "processed": report.processed, "total": report.total,
-        "rejected": report.rejected, "eta": report.eta_seconds, **report.counts})).fetchone()
-    return None if row is None else JobStatus(row["status"])
-
-
-async def note_file(conn: AsyncConn, claim: Claim, warnings: Sequence[JobWarning],
-                    headers: Sequence[str]) -> JobStatus | None:
-    """Show the file's warnings on the job and keep its headers for errors.csv (an attempt's
-    first write once its reader has opened the file); returns the job's status like
-    write_progress."""
-    row = await (await conn.execute(q("job_file_noted"), {
-        "job_id": claim.job_id, "attempt": claim.attempt, "headers": list(headers),
-        "warnings": Jsonb(warning_objects(warnings, claim.language), dumps=_dumps)})).fetchone()
+async def write_progress(conn: AsyncConn, claim: Claim, report: ProgressReport) -> JobStatus | None:
+    """Write one progress report (with the file's warnings and headers when it carries them:
+    they are shown while the import runs and after it has ended, whatever the end); returns the
+    job's status (`cancelling` asks the attempt to stop), or None when the row is no longer this
+    attempt's."""
+    notes = report.file
+    async with unflushed_transaction(conn):
+        written = await conn.execute(q("job_progress_set"), {
+            "job_id": claim.job_id, "attempt": claim.attempt, "step": report.step, "text": report.text[:200],
+            "progress": report.percent, "processed": report.processed, "total": report.total,
+            "rejected": report.rejected, "eta": report.eta_seconds, **report.counts,
+            "headers": None if notes is None else list(notes.headers),
+            "warnings": None if notes is None else Jsonb(warning_objects(notes.warnings, claim.language),
+                                                         dumps=_dumps)})
+    row = await written.fetchone()
     return None if row is None else JobStatus(row["status"])
 
 

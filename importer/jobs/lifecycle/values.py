@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -9,7 +10,7 @@ import attrs
 import psycopg
 
 from importer.messages import DEFAULT_LANGUAGE, current_language
-from importer.model import ImportMode, JobStatus
+from importer.model import ImportMode, JobStatus, JobWarning
 from importer.spool import Spool
 
 #: The Procrastinate task that runs an import, and its queue (importer/jobs/import_task.py).
@@ -114,9 +115,19 @@ class Claim:
 
 
 @attrs.frozen(kw_only=True)
+class FileNotes:
+    """What reading the file found worth showing on the job, written once, with the attempt's
+    first progress report: its warnings and its own headers (for errors.csv)."""
+
+    warnings: Sequence[JobWarning]
+    headers: Sequence[str]
+
+
+@attrs.frozen(kw_only=True)
 class ProgressReport:
     """One progress write of an attempt: step, its text (cut at 200 characters), percent 0-100,
-    rows, ETA in seconds (None: unknown) and what the data transaction created so far."""
+    rows, ETA in seconds (None: unknown) and what the data transaction created so far; `file`:
+    the file's notes, when this report is the first once the file is open."""
 
     step: str
     text: str
@@ -126,6 +137,7 @@ class ProgressReport:
     rejected: int
     eta_seconds: int | None
     counts: dict[str, int]
+    file: FileNotes | None = None
 
 
 @attrs.frozen(kw_only=True)
