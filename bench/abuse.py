@@ -1,0 +1,27 @@
+"""Abuse bench (issue 17): what one user's large request costs the server, per scenario: peak
+RSS growth of the server process and the longest event-loop stall. Goal: RSS growth < 100 MB
+and no stall over 100 ms in every scenario.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/abuse.py
+    .venv/bin/python bench/abuse.py --only items          # the scenarios whose name has "items"
+    .venv/bin/python bench/abuse.py --server-root /tmp/before   # an older checkout's server
+
+DATABASE_URL: a server on which the bench creates (and drops) its own database. Each scenario
+gets a fresh `importer serve` process in asyncio debug mode; bench/abuse_harness.py says how
+the figures are taken. Scenarios live in their own modules (a list `SCENARIOS` of
+abuse_harness.Scenario each), joined here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import abuse_harness, abuse_responses
+
+SCENARIOS = [*abuse_responses.SCENARIOS]
+
+if __name__ == "__main__":
+    sys.exit(abuse_harness.main(SCENARIOS, description=__doc__.splitlines()[0]))
