@@ -73,6 +73,12 @@ CROSS JOIN LATERAL (SELECT i.name, i.start_date, i.end_date, r.name AS ring, g.n
                            l.name AS label, i.description, p.year AS page_year) item
 ORDER BY i.start_date, i.id;
 
+-- name: rejected_rows_width
+-- The most cells of any of a job's rejected rows: errors.csv's columns, known before its first line.
+SELECT coalesce(max(cardinality(raw_values)), 0) AS width
+FROM import_rejected_rows WHERE job_id = %(job_id)s;
+
 -- name: rejected_rows_list
+-- Read through a server-side cursor by errors.csv, a batch at a time (server/views/jobs.py).
 SELECT row_number, column_name, reason, raw_values
 FROM import_rejected_rows WHERE job_id = %(job_id)s ORDER BY row_number;
