@@ -125,7 +125,9 @@ class ErrorsCsv:
     """The rejected rows as a file a person corrects in Excel and imports again (API.md,
     "Language"): UTF-8 with BOM, `;` (what Swedish Excel opens), the file's own columns each in
     its own column between the row number (Rad) and the reason (Orsak), which the reader leaves
-    out of every field when the file comes back. A job no attempt has read yet has no headers:
+    out of every field when the file comes back. Every cell that would start a formula, header
+    or value, starts with an apostrophe instead (`neutralise`); a `;` or quote inside a cell is
+    quoted, so Excel splitting at `;` keeps it in its cell. A job no attempt has read yet has no headers:
     its cells go under Kolumn 1, 2, ... as many as the widest row (`width`: the most cells of
     any of its rows).
 
@@ -149,7 +151,9 @@ class ErrorsCsv:
     def head(self) -> str:
         """The BOM and the header row."""
         self._out.write("\ufeff")  # the BOM makes Excel read UTF-8 (åäö) instead of the locale's code page
-        self._writer.writerow([ROW_HEADER, *self.names, REASON_HEADER])
+        # The file's own headers are the uploader's text like its cells: a header that starts a
+        # formula is neutralised too (issue 17, finding 12), or opening the file would run it.
+        self._writer.writerow([ROW_HEADER, *(neutralise(n) for n in self.names), REASON_HEADER])
         return self._taken()
 
     def rows(self, rows: list[dict[str, Any]]) -> str:
