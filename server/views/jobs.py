@@ -184,29 +184,35 @@ async def errors_csv(request: web.Request) -> web.StreamResponse:
     database connection back.
     """
     job_id = path_uuid(request, "job_id", "job")
-    async with as_user_snapshot(request.app[keys.POOL], user_id(request)) as conn:
-        headers = await lifecycle.headers(conn, job_id)
-        if headers is None:
-            raise NotFound.of("api.no_job")
-        width = await (await conn.execute(q("rejected_rows_width"), {"job_id": job_id})).fetchone()
-        out = ErrorsCsv(headers, width["width"] if width else 0)
-        response = web.StreamResponse(headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"'})
-        await response.prepare(request)
-        try:
+    response: web.StreamResponse | None = None
+    try:
+        async with as_user_snapshot(request.app[keys.POOL], user_id(request)) as conn:
+            headers = await lifecycle.headers(conn, job_id)
+            if headers is None:
+                raise NotFound.of("api.no_job")
+            width = await (await conn.execute(q("rejected_rows_width"), {"job_id": job_id})).fetchone()
+            out = ErrorsCsv(headers, width["width"] if width else 0)
+            response = web.StreamResponse(headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"'})
+            await response.prepare(request)
             await _send(response, out.head())
             async with conn.cursor(name="errors_csv") as cursor:
                 await cursor.execute(q("rejected_rows_list"), {"job_id": job_id})
                 while batch := await cursor.fetchmany(ERRORS_CSV_BATCH):
                     await _send(response, out.rows(batch))
-        except (TimeoutError, ConnectionError) as exc:
-            # The response has begun: no error body can follow. Closing the connection tells
-            # the client the file is incomplete (a chunked body without its last chunk).
+    except Exception as exc:
+        if response is None or not response.prepared:
+            raise  # nothing sent yet: the error middleware answers with the JSON error
+        # The file has begun: no error body can follow. Closing the connection tells the
+        # client the file is incomplete (a chunked body without its last chunk).
+        if isinstance(exc, TimeoutError | ConnectionError):
             log.info("errors.csv of job %s not sent whole: %s", job_id, type(exc).__name__)
-            if request.transport is not None:
-                request.transport.close()
-            return response
+        else:
+            log.exception("errors.csv of job %s failed after it began", job_id)
+        if request.transport is not None:
+            request.transport.close()
+        return response
     await response.write_eof()
     return response
 

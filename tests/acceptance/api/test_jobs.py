@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
 
+import psycopg
 import pytest
 
 from tests.acceptance.api.support import error_of
@@ -270,6 +272,32 @@ async def test_a_large_errors_csv_is_streamed_whole(api, pool):
             assert row == [str(k + 1), f"Möte {k}", "x", "extra", f"Startdatum: Fel nummer {k}"]
         else:
             assert row == [str(k + 1), f'Möte {k}; "citat"', f"'={k}", "", f"Startdatum: Fel nummer {k}"]
+
+
+async def test_a_download_of_errors_csv_dropped_midway_gives_its_connection_back(api, pool, db_url):
+    """A client that leaves errors.csv after its first bytes leaves no database connection
+    behind in an open transaction, and the server goes on answering."""
+    job = await api.job(await api.wheel())
+    async with pool.connection() as conn:
+        await conn.execute("""
+            INSERT INTO import_rejected_rows (job_id, row_number, column_name, reason, raw_values)
+            SELECT %(j)s, k + 1, 'Startdatum', repeat('Fel ', 50), ARRAY[repeat('x', 500), repeat('y', 500)]
+            FROM generate_series(1, 20000) k""", {"j": job["id"]})
+    resp = await api.call("GET", f"/api/imports/{job['id']}/errors.csv")
+    assert resp.status == 200
+    assert (await resp.content.read(1024)).startswith(b"\xef\xbb\xbfRad;")
+    resp.close()  # drops the connection with most of the file unread
+    database = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+    async with asyncio.timeout(30):
+        while True:
+            async with pool.connection() as conn:
+                held = (await (await conn.execute(
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = %s"
+                    " AND application_name = 'importer-api' AND state <> 'idle'", (database,))).fetchone())["n"]
+            if held == 0:
+                break
+            await asyncio.sleep(0.1)
+    assert (await api.call("GET", f"/api/imports/{job['id']}")).status == 200
 
 
 async def test_another_users_job_is_404_everywhere(api):
