@@ -56,12 +56,18 @@ CROSS JOIN LATERAL (SELECT i.name, i.start_date, i.end_date, r.name AS ring, g.n
 ORDER BY i.start_date, i.id;
 
 -- name: wheel_year_items_page
--- wheel_items_page within the page of one year: a range scan of items_wheel_page_start_idx.
+-- wheel_items_page within the page of one year. Every import puts an item on the page of its
+-- start date's year (importer/read/planning.py splits an activity at each year end; structured
+-- pages follow their items' dates too), so a page's items are the stretch of that year in
+-- items_wheel_start_idx: the date bounds make it a range scan of that stretch alone, the page
+-- condition keeps exactly the page's items.
 SELECT i.start_date, i.id, row_to_json(item)::text AS item
 FROM (SELECT id, page_id, ring_id, group_id, label_id, name, start_date, end_date, description
         FROM items
        WHERE wheel_id = %(wheel_id)s
          AND page_id = (SELECT id FROM wheel_pages WHERE wheel_id = %(wheel_id)s AND year = %(year)s::integer)
+         AND start_date >= make_date(%(year)s::integer, 1, 1)
+         AND start_date < make_date(%(year)s::integer + 1, 1, 1)
          AND (start_date, id) > (%(after_date)s::date, %(after_id)s::uuid)
        ORDER BY start_date, id
        LIMIT %(limit)s) i
