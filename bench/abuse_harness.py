@@ -2,7 +2,8 @@
 longest event-loop stall while the scenario runs, and the table of figures.
 
 A scenario is an async function given a `Run` (the server's URL, a token maker, its database)
-and registered with `Scenario(name, function, env)`. It seeds what it needs first (fast, in SQL,
+and registered with `Scenario(name, function, env)`; one written as `function(base, new_token,
+measure)` is registered with `scenario_of_parts(name, function, env)`. It seeds what it needs first (fast, in SQL,
 straight into `run.db_url`), then wraps the part under test in `async with run.measure():`, and
 returns a short note for the table (what it did: "1,000,000 items in 100 pages"). Each scenario
 gets a fresh `importer serve` process (no worker) on one shared, migrated database, so one
@@ -43,6 +44,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -137,6 +139,10 @@ class Run:
     def headers(self, user: uuid.UUID) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}"}
 
+    def new_token(self) -> str:
+        """A bearer token of a user no one has used yet."""
+        return self.token(uuid.uuid4())
+
     @contextlib.asynccontextmanager
     async def measure(self) -> AsyncIterator[Figures]:
         """Measure the block: the server's peak RSS growth and its longest loop stall."""
@@ -185,6 +191,18 @@ class Scenario:
     name: str
     function: Callable[[Run], Awaitable[str]]
     env: dict[str, str] = field(default_factory=dict)
+
+
+def scenario_of_parts(name: str, function: Callable[[str, Callable[[], str], Callable[[], Any]], Awaitable[str]],
+                      env: dict[str, str] | None = None) -> Scenario:
+    """A Scenario of a function written as `function(base, new_token, measure)` (the form of
+    bench/abuse_admission.py's scenarios): the server's URL, a maker of new users' tokens, and
+    the measuring context manager."""
+
+    async def run(run: Run) -> str:
+        return await function(run.base, run.new_token, run.measure)
+
+    return Scenario(name, run, env or {})
 
 
 # ---------- the database and the server ----------
