@@ -56,6 +56,7 @@ bench: $(STAMP) ## print the performance figures of bench/ (slow; not part of th
 	$(BIN)/python bench/submit_latency.py --rounds 3
 	$(BIN)/python bench/preview_latency.py
 	$(BIN)/python bench/sse_fanout.py
+	$(BIN)/python bench/abuse.py
 
 .PHONY: clean
 clean: ## remove the virtualenv and the local data (embedded Postgres, outbox)

@@ -172,6 +172,26 @@ async def as_session(pool: Pool, user_id: UUID | str, *, operator: bool) -> Asyn
 
 
 @asynccontextmanager
+async def as_user_snapshot(pool: Pool, user_id: UUID | str) -> AsyncIterator[AsyncConn]:
+    """A read-only transaction under the API role for `user_id`, on one snapshot: for a read
+    that streams a large result through a server-side cursor (`conn.cursor(name=...)`), a
+    batch at a time, while its statements all see the same rows.
+
+    Not pipelined: a server-side cursor's fetches each need their answer before the next.
+    """
+    async with pool.connection() as conn:
+        await conn.execute(q("transaction_begin_snapshot"))
+        try:
+            await conn.execute(q("session_as_user"), {"user_id": str(user_id)})
+            yield conn
+        except BaseException:
+            if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+                await conn.rollback()
+            raise
+        await conn.execute(q("transaction_commit"))
+
+
+@asynccontextmanager
 async def as_worker(pool: Pool) -> AsyncIterator[AsyncConn]:
     """A transaction under the worker role, on a connection of `pool`."""
     async with pool.connection() as conn, worker_transaction(conn):

@@ -30,18 +30,61 @@ FROM year_wheels w WHERE w.id = %(wheel_id)s;
 -- name: wheel_exists
 SELECT 1 AS found FROM year_wheels WHERE id = %(wheel_id)s;
 
--- name: wheel_items
--- The wheel's items with the names of what they refer to; `year` (NULL: every page) picks a page.
-SELECT i.name, i.start_date, i.end_date, r.name AS ring, g.name AS "group", l.name AS label,
-       i.description, p.year AS page_year
-FROM items i
+-- name: wheel_items_page
+-- One page of the wheel's items: at most `limit` items after the key (`after_date`, `after_id`)
+-- in (start_date, id) order; the first page starts after ('-infinity', the nil UUID). Each
+-- item comes as its JSON object (API.md's item: its ring's, group's and label's names, its
+-- page's year), rendered here, so that the API process only joins texts and never holds a
+-- page as Python objects; with its key, for the cursor of the next page.
+-- The page is chosen first, on items alone, so that it is a range scan of
+-- items_wheel_start_idx however deep it is (schema/0017); joined to the names first, the
+-- planner would rather read every page year's items and sort them all. The caller asks for
+-- one row more than it returns, to know whether a next page exists.
+SELECT i.start_date, i.id, row_to_json(item)::text AS item
+FROM (SELECT id, page_id, ring_id, group_id, label_id, name, start_date, end_date, description
+        FROM items
+       WHERE wheel_id = %(wheel_id)s
+         AND (start_date, id) > (%(after_date)s::date, %(after_id)s::uuid)
+       ORDER BY start_date, id
+       LIMIT %(limit)s) i
 JOIN wheel_pages p ON p.id = i.page_id
 JOIN wheel_rings r ON r.id = i.ring_id
 JOIN activity_groups g ON g.id = i.group_id
 LEFT JOIN labels l ON l.id = i.label_id
-WHERE i.wheel_id = %(wheel_id)s AND (%(year)s::integer IS NULL OR p.year = %(year)s::integer)
-ORDER BY i.start_date, i.name, i.id;
+CROSS JOIN LATERAL (SELECT i.name, i.start_date, i.end_date, r.name AS ring, g.name AS "group",
+                           l.name AS label, i.description, p.year AS page_year) item
+ORDER BY i.start_date, i.id;
+
+-- name: wheel_year_items_page
+-- wheel_items_page within the page of one year. Every import puts an item on the page of its
+-- start date's year (importer/read/planning.py splits an activity at each year end; structured
+-- pages follow their items' dates too), so a page's items are the stretch of that year in
+-- items_wheel_start_idx: the date bounds make it a range scan of that stretch alone, the page
+-- condition keeps exactly the page's items.
+SELECT i.start_date, i.id, row_to_json(item)::text AS item
+FROM (SELECT id, page_id, ring_id, group_id, label_id, name, start_date, end_date, description
+        FROM items
+       WHERE wheel_id = %(wheel_id)s
+         AND page_id = (SELECT id FROM wheel_pages WHERE wheel_id = %(wheel_id)s AND year = %(year)s::integer)
+         AND start_date >= make_date(%(year)s::integer, 1, 1)
+         AND start_date < make_date(%(year)s::integer + 1, 1, 1)
+         AND (start_date, id) > (%(after_date)s::date, %(after_id)s::uuid)
+       ORDER BY start_date, id
+       LIMIT %(limit)s) i
+JOIN wheel_pages p ON p.id = i.page_id
+JOIN wheel_rings r ON r.id = i.ring_id
+JOIN activity_groups g ON g.id = i.group_id
+LEFT JOIN labels l ON l.id = i.label_id
+CROSS JOIN LATERAL (SELECT i.name, i.start_date, i.end_date, r.name AS ring, g.name AS "group",
+                           l.name AS label, i.description, p.year AS page_year) item
+ORDER BY i.start_date, i.id;
+
+-- name: rejected_rows_width
+-- The most cells of any of a job's rejected rows: errors.csv's columns, known before its first line.
+SELECT coalesce(max(cardinality(raw_values)), 0) AS width
+FROM import_rejected_rows WHERE job_id = %(job_id)s;
 
 -- name: rejected_rows_list
+-- Read through a server-side cursor by errors.csv, a batch at a time (server/views/jobs.py).
 SELECT row_number, column_name, reason, raw_values
 FROM import_rejected_rows WHERE job_id = %(job_id)s ORDER BY row_number;

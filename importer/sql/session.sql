@@ -26,5 +26,9 @@ SELECT set_config('synchronous_commit', 'off', true);
 -- Sent as statements (not psycopg's transaction()) so that they can travel in a pipeline.
 BEGIN;
 
+-- name: transaction_begin_snapshot
+-- A long read (errors.csv through a server-side cursor): every statement sees one snapshot.
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+
 -- name: transaction_commit
 COMMIT;

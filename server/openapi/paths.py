@@ -145,9 +145,19 @@ PATHS: dict[str, Any] = {
         "operationId": "getWheel", "summary": "A wheel with counts", "parameters": [WHEEL_ID], "responses": {
         "200": json_body(ref("Wheel"), "The wheel"), "401": UNAUTHORIZED, "404": NOT_FOUND_WHEEL}}},
     "/api/wheels/{wheel_id}/items": {"get": {
-        "operationId": "getWheelItems", "summary": "A wheel's items, by start date and name",
-        "parameters": [WHEEL_ID, query("year", integer(1900, maximum=2100), "Only the page of this year")],
-        "responses": {"200": json_body(ref("ItemList"), "The items"), "400": error("year is not a year"),
+        "operationId": "getWheelItems", "summary": "A wheel's items, a page at a time, in start-date order",
+        "description": "At most `limit` items, in (start date, id) order. While `next` is not null, "
+                       "asking again with `after` set to it gives the following page; the pages are "
+                       "disjoint and together hold every item. A cursor is opaque: a position in that "
+                       "order, not an offset, so items added meanwhile never shift the pages after it.",
+        "parameters": [
+            WHEEL_ID, query("year", integer(1900, maximum=2100), "Only the page of this year"),
+            query("limit", integer(1, maximum=10000, default=1000), "Items per page (default 1000)"),
+            query("after", {"type": "string", "maxLength": 128},
+                  "The `next` of the page before: the page after it (absent: the first page)")],
+        "responses": {"200": json_body(ref("ItemList"), "One page of items"),
+                      "400": error("year is not a year (bad_request), limit is not 1..10000 (bad_limit), "
+                                   "or after is not a cursor of this list (bad_cursor)"),
                       "401": UNAUTHORIZED, "404": NOT_FOUND_WHEEL}}},
     "/api/wheels/{wheel_id}/imports": {"post": {
         "operationId": "submitImport", "summary": "Start an import; answers before any row is loaded",
@@ -225,8 +235,11 @@ PATHS: dict[str, Any] = {
     "/api/imports/{job_id}/errors.csv": {"get": {
         "operationId": "getJobErrors",
         "summary": "The rejected rows (UTF-8 with BOM; formula-like cells start with an apostrophe)",
+        "description": "`;`-separated (what Swedish Excel opens): Rad, the file's own columns, Orsak. "
+                       "A cell holding `;`, a quote or a line break is quoted. Streamed (chunked) from "
+                       "the database a batch at a time: its size never shows in the server's memory.",
         "parameters": [JOB_ID], "responses": {
-            "200": {"description": "Columns row, column, reason, values",
+            "200": {"description": "Rad (the row number), the file's own columns, Orsak (the reason)",
                     "content": {"text/csv": {"schema": {"type": "string"}}}},
             "401": UNAUTHORIZED, "404": NOT_FOUND_JOB}}},
     "/api/imports/{job_id}/events": {"get": {

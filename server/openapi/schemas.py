@@ -58,7 +58,9 @@ SCHEMAS: dict[str, Any] = {
         "end_date": {"type": "string", "format": "date"}, "ring": {"type": "string"},
         "group": {"type": "string"}, "label": nullable({"type": "string"}),
         "description": nullable({"type": "string"}), "page_year": integer(1900, maximum=2100)}),
-    "ItemList": obj({"items": {"type": "array", "items": ref("Item")}}),
+    "ItemList": obj({"items": {"type": "array", "items": ref("Item")},
+                     "next": nullable({"type": "string", "description": "Cursor of the next page "
+                                       "(pass it as `after`); null on the last page"})}),
     "Mapping": {
         "type": "object", "additionalProperties": False,
         "description": "Which header feeds which field, overriding detection (null: no column); "

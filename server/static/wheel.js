@@ -236,6 +236,9 @@ export class WheelView {
       list.push(it);
     }
     for (const list of this.byYear.values()) {
+      // The API pages in (start date, id) order; the drawing's lanes and the table read the
+      // items of one day by name, whatever order their ids give them.
+      list.sort((a, b) => (a.start_date < b.start_date ? -1 : a.start_date > b.start_date ? 1 : byName(a.name, b.name)));
       // Lower-cased once, so that a search over 20,000 items is a plain substring test.
       for (const it of list) {
         it._text = [it.name, it.group, it.ring, it.label, it.description, it.start_date, it.end_date]

@@ -28,17 +28,21 @@ def path_uuid(request: web.Request, name: str, what: str) -> UUID:
         raise NotFound.of(NOT_FOUND_KEYS[what]) from None
 
 
-def query_int(request: web.Request, name: str, *, default: int | None, low: int, high: int) -> int | None:
+def query_int(request: web.Request, name: str, *, default: int | None, low: int, high: int,
+              code: str | None = None) -> int | None:
+    """A whole number in low..high from the query, or `default` when absent or empty; anything
+    else is a BadRequest (its `code`: `bad_request` unless given)."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest.of("api.query_not_integer", params={"name": name}, details={"parameter": name}) from None
+        raise BadRequest.of("api.query_not_integer", params={"name": name}, code=code,
+                            details={"parameter": name}) from None
     if not low <= value <= high:
         raise BadRequest.of("api.query_out_of_range", params={"name": name, "low": low, "high": high},
-                            details={"parameter": name})
+                            code=code, details={"parameter": name})
     return value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from psycopg.rows import tuple_row
 
 from importer.db import Pool, as_user
 from importer.errors import BadRequest, NotFound
@@ -17,7 +18,12 @@ from importer.queries import q
 from importer.storable import storable_text
 from server import keys
 from server.auth import user_id
-from server.views.common import json_object, json_response, path_uuid, query_int, unstorable
+from server.cursors import FIRST_AFTER, ItemKey
+from server.views.common import dumps, json_object, json_response, path_uuid, query_int, unstorable
+
+# Items per page of GET .../items (API.md, "Wheels"): the default, and the most a client may ask.
+ITEMS_PAGE = 1000
+ITEMS_PAGE_MAX = 10_000
 
 
 def _pool(request: web.Request) -> Pool:
@@ -79,16 +85,33 @@ async def get(request: web.Request) -> web.Response:
 
 
 async def items(request: web.Request) -> web.Response:
-    """GET /api/wheels/{wheel_id}/items?year=: 200 `{"items": [...]}`, each with the names of its
-    ring, group and label and its page's year; `year` keeps one page.
+    """GET /api/wheels/{wheel_id}/items?year=&limit=&after=: 200 `{"items": [...], "next":
+    cursor | null}`: at most `limit` items (default ITEMS_PAGE, at most ITEMS_PAGE_MAX) in
+    (start_date, id) order, each with the names of its ring, group and label and its page's
+    year; `year` keeps one page; `after` (the `next` of the page before) continues after it.
+    `next` is null on the last page.
 
-    400 `bad_request` for a year that is not a whole number in 1900-2100; 404 `not_found` for no
-    such wheel.
+    400 `bad_request` for a year that is not a whole number in 1900-2100, `bad_limit` for a limit
+    that is not a whole number in 1-ITEMS_PAGE_MAX, `bad_cursor` for an `after` that is not a
+    cursor of this route; 404 `not_found` for no such wheel.
     """
     wheel_id = path_uuid(request, "wheel_id", "wheel")
     year = query_int(request, "year", default=None, low=1900, high=2100)
+    limit = query_int(request, "limit", default=ITEMS_PAGE, low=1, high=ITEMS_PAGE_MAX, code="bad_limit")
+    assert limit is not None
+    after = request.query.get("after") or None
+    position = FIRST_AFTER if after is None else ItemKey.decode(after).as_params()
+    params = {"wheel_id": wheel_id, "year": year, "limit": limit + 1, **position}
     async with as_user(_pool(request), user_id(request)) as conn:
         if await (await conn.execute(q("wheel_exists"), {"wheel_id": wheel_id})).fetchone() is None:
             raise NotFound.of("api.no_wheel")
-        rows = await (await conn.execute(q("wheel_items"), {"wheel_id": wheel_id, "year": year})).fetchall()
-    return json_response({"items": rows})
+        query = q("wheel_items_page") if year is None else q("wheel_year_items_page")
+        cursor = conn.cursor(row_factory=tuple_row)
+        rows = await (await cursor.execute(query, params)).fetchall()
+    following = ItemKey(start_date=rows[limit - 1][0], id=rows[limit - 1][1]).encode() \
+        if len(rows) > limit else None
+    # Each item is already its JSON text (rendered by Postgres, see the query): the page is
+    # joined as text, with no Python object per item to build and encode on the event loop.
+    items = ",".join(row[2] for row in rows[:limit])
+    return web.Response(text=f'{{"items":[{items}],"next":{dumps(following)}}}',
+                        content_type="application/json")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
 
+import psycopg
 import pytest
 
 from tests.acceptance.api.support import error_of
@@ -190,6 +192,112 @@ async def test_errors_csv_is_excel_safe(api, pool):
     assert rows[2] == ["3", "Möte", "'=HYPERLINK(\"x\")", "Startdatum: Datumet går inte att läsa"]
     for row in rows[1:]:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+# Rejected rows of every kind errors.csv writes: quotes and `;` inside a cell, a line break, formula
+# starts, a column named in the reason or not, a row wider than the headers, an empty row.
+GOLDEN_ROWS = [
+    (2, "Startdatum", "Datumet går inte att läsa", ["Möte", "2026-13-01", 'Säg "hej"; sen gå']),
+    (3, "Slutdatum", "Slutdatum: före start", ["x\ny", "-3", "@SUM(A1)"]),
+    (4, "", "+plus", ["", "", ""]),
+    (5, None, "Raden har för många celler", ["A", "B", "C", "extra;cell", "=1+1"]),
+    (6, "Aktivitet", "Tom rad", []),
+]
+# errors.csv of GOLDEN_ROWS under headers Aktivitet, Startdatum, Beskrivning, and of their first
+# two rows for a job no attempt has read (no headers), byte for byte as the server wrote them
+# before it streamed the file (commit 22e9b12, which built it whole in memory).
+GOLDEN_CSV = (
+    b'\xef\xbb\xbfRad;Aktivitet;Startdatum;Beskrivning;Kolumn 4;Kolumn 5;Orsak\r\n'
+    b'2;M\xc3\xb6te;2026-13-01;"S\xc3\xa4g ""hej""; sen g\xc3\xa5";;;'
+    b'Startdatum: Datumet g\xc3\xa5r inte att l\xc3\xa4sa\r\n'
+    b'3;"x\ny";\'-3;\'@SUM(A1);;;Slutdatum: f\xc3\xb6re start\r\n'
+    b"4;;;;;;'+plus\r\n"
+    b'5;A;B;C;"extra;cell";\'=1+1;Raden har f\xc3\xb6r m\xc3\xa5nga celler\r\n'
+    b'6;;;;;;Aktivitet: Tom rad\r\n')
+GOLDEN_CSV_NO_HEADERS = (
+    b'\xef\xbb\xbfRad;Kolumn 1;Kolumn 2;Kolumn 3;Orsak\r\n'
+    b'2;M\xc3\xb6te;2026-13-01;"S\xc3\xa4g ""hej""; sen g\xc3\xa5";'
+    b'Startdatum: Datumet g\xc3\xa5r inte att l\xc3\xa4sa\r\n'
+    b'3;"x\ny";\'-3;\'@SUM(A1);Slutdatum: f\xc3\xb6re start\r\n')
+
+
+async def _reject(pool, job_id: str, headers: list[str] | None, rows) -> None:
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE import_jobs SET headers = %s WHERE id = %s", (headers, job_id))
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO import_rejected_rows (job_id, row_number, column_name, reason, raw_values)"
+                " VALUES (%s, %s, %s, %s, %s)", [(job_id, *row) for row in rows])
+
+
+async def test_errors_csv_content_is_as_before_streaming(api, pool):
+    """errors.csv, now streamed, is byte for byte the file the server built whole before, with
+    the same Content-Type and Content-Disposition, with headers and without."""
+    wheel = await api.wheel()
+    job, unread = await api.job(wheel), await api.job(wheel)
+    await _reject(pool, job["id"], ["Aktivitet", "Startdatum", "Beskrivning"], GOLDEN_ROWS)
+    await _reject(pool, unread["id"], None, GOLDEN_ROWS[:2])
+    resp = await api.call("GET", f"/api/imports/{job['id']}/errors.csv")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="import-{job["id"]}-errors.csv"'
+    assert await resp.read() == GOLDEN_CSV
+    resp = await api.call("GET", f"/api/imports/{unread['id']}/errors.csv")
+    assert await resp.read() == GOLDEN_CSV_NO_HEADERS
+
+
+async def test_a_large_errors_csv_is_streamed_whole(api, pool):
+    """errors.csv of thousands of rejected rows (several of the server's batches) comes as a
+    stream (chunked, no Content-Length known up front) and holds every row once, in row order,
+    each with its own cells, the widest row's columns named."""
+    job = await api.job(await api.wheel())
+    n = 4321
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE import_jobs SET headers = ARRAY['Aktivitet', 'Startdatum'] WHERE id = %s",
+                           (job["id"],))
+        await conn.execute("""
+            INSERT INTO import_rejected_rows (job_id, row_number, column_name, reason, raw_values)
+            SELECT %(j)s, k + 1, 'Startdatum', 'Fel nummer ' || k,
+                   CASE WHEN k = 3000 THEN ARRAY['Möte ' || k, 'x', 'extra']
+                        ELSE ARRAY['Möte ' || k || '; "citat"', '=' || k] END
+            FROM generate_series(1, %(n)s) k""", {"j": job["id"], "n": n})
+    resp = await api.call("GET", f"/api/imports/{job['id']}/errors.csv")
+    assert resp.status == 200
+    assert resp.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in resp.headers
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert rows[0] == ["Rad", "Aktivitet", "Startdatum", "Kolumn 3", "Orsak"]
+    assert [int(r[0]) for r in rows[1:]] == list(range(2, n + 2))
+    for k, row in enumerate(rows[1:], start=1):
+        if k == 3000:
+            assert row == [str(k + 1), f"Möte {k}", "x", "extra", f"Startdatum: Fel nummer {k}"]
+        else:
+            assert row == [str(k + 1), f'Möte {k}; "citat"', f"'={k}", "", f"Startdatum: Fel nummer {k}"]
+
+
+async def test_a_download_of_errors_csv_dropped_midway_gives_its_connection_back(api, pool, db_url):
+    """A client that leaves errors.csv after its first bytes leaves no database connection
+    behind in an open transaction, and the server goes on answering."""
+    job = await api.job(await api.wheel())
+    async with pool.connection() as conn:
+        await conn.execute("""
+            INSERT INTO import_rejected_rows (job_id, row_number, column_name, reason, raw_values)
+            SELECT %(j)s, k + 1, 'Startdatum', repeat('Fel ', 50), ARRAY[repeat('x', 500), repeat('y', 500)]
+            FROM generate_series(1, 20000) k""", {"j": job["id"]})
+    resp = await api.call("GET", f"/api/imports/{job['id']}/errors.csv")
+    assert resp.status == 200
+    assert (await resp.content.read(1024)).startswith(b"\xef\xbb\xbfRad;")
+    resp.close()  # drops the connection with most of the file unread
+    database = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+    async with asyncio.timeout(30):
+        while True:
+            async with pool.connection() as conn:
+                held = (await (await conn.execute(
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = %s"
+                    " AND application_name = 'importer-api' AND state <> 'idle'", (database,))).fetchone())["n"]
+            if held == 0:
+                break
+            await asyncio.sleep(0.1)
+    assert (await api.call("GET", f"/api/imports/{job['id']}")).status == 200
 
 
 async def test_another_users_job_is_404_everywhere(api):

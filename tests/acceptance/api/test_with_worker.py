@@ -67,3 +67,28 @@ async def test_failed_import_can_be_retried(api_factory):
     retried = await until_ended(api, (await resp.json())["id"])
     assert retried["retry_of"] == failed["id"] and retried["status"] == "failed"
     assert (await api.call("POST", f"/api/imports/{retried['id']}/cancel")).status == 409
+
+
+async def test_errors_csv_keeps_a_semicolon_formula_in_one_neutralised_cell(api_factory):
+    """A value like `x;=HYPERLINK(...)` (and a header that is a formula) reaches errors.csv so
+    that Swedish Excel, splitting at `;` and honouring quotes, sees it as one cell holding the
+    value as it was, and no cell that starts a formula."""
+    api = await api_factory(with_worker=True)
+    wheel = await api.wheel()
+    evil = 'x;=HYPERLINK("http://evil")'
+    header = '=HYPERLINK("http://evil/h")'
+    body = ('Aktivitet,Startdatum,Slutdatum,Område,"=HYPERLINK(""http://evil/h"")"\n'
+            "Möte,2026-03-01,2026-03-02,Ekonomi,ok\n"
+            '"x;=HYPERLINK(""http://evil"")",aldrig,2026-01-01,Ekonomi,"a;@SUM(1);-2"\n')
+    job = await until_ended(api, (await (await api.submit_csv(wheel, body.encode())).json())["id"])
+    assert job["status"] == "completed" and job["rejected_rows"] == 1, job
+    resp = await api.call("GET", f"/api/imports/{job['id']}/errors.csv")
+    assert resp.status == 200
+    text = (await resp.read()).decode("utf-8-sig")
+    # What Swedish Excel does with a .csv: `;` separates cells, "..." quotes one, "" is a quote.
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"', doublequote=True))
+    assert rows[0] == ["Rad", "Aktivitet", "Startdatum", "Slutdatum", "Område", "'" + header, "Orsak"]
+    assert len(rows) == 2 and len(rows[1]) == len(rows[0])
+    assert rows[1][:6] == ["3", evil, "aldrig", "2026-01-01", "Ekonomi", "a;@SUM(1);-2"]
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
