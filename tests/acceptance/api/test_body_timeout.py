@@ -27,10 +27,12 @@ def upload_head(api: Api, path: str, length: int, content_type: str = "text/csv"
             f"Content-Length: {length}\r\nAccept-Language: en\r\n\r\n")
 
 
-async def answer_and_close(reader: asyncio.StreamReader, within: float = 20.0) -> tuple[int, dict[str, Any]]:
-    """(status, JSON body) of the response, read until the server closes the connection."""
+async def answer_and_close(reader: asyncio.StreamReader, within: float = 20.0, *,
+                           first: bytes = b"") -> tuple[int, dict[str, Any]]:
+    """(status, JSON body) of the response, read until the server closes the connection;
+    `first`: what of it was read already."""
     async with asyncio.timeout(within):
-        raw = await reader.read()  # to EOF: the server must close the connection
+        raw = first + await reader.read()  # to EOF: the server must close the connection
     head, _, body = raw.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), json.loads(body)
 
@@ -66,16 +68,24 @@ async def test_a_body_that_trickles_is_cut_off_with_408(api_factory):
     reader, writer = await raw_request(api, upload_head(
         api, f"/api/wheels/{wheel}/previews", len(body), f"multipart/form-data; boundary={boundary}"))
 
-    async def trickle() -> None:
+    async def trickle_until_answered() -> tuple[int, dict[str, Any]]:
+        # Like a client that reads while it sends: between bytes it waits for the answer, and
+        # stops sending once it comes. (A byte sent after the server closed would draw a TCP
+        # reset, which can discard the answer before a busy client has read it.)
         for byte in body:
             writer.write(bytes([byte]))
             await writer.drain()
-            await asyncio.sleep(0.2)
+            try:
+                first = await asyncio.wait_for(reader.read(1), 0.2)
+            except TimeoutError:
+                continue
+            return await answer_and_close(reader, first=first)
+        raise AssertionError("the whole body was sent without an answer")
 
-    sender = asyncio.create_task(trickle())
+    sender = asyncio.create_task(trickle_until_answered())
     try:
         assert (await api.call("GET", f"/api/wheels/{wheel}")).status == 200
-        status, answer = await answer_and_close(reader)
+        status, answer = await sender
     finally:
         sender.cancel()
         writer.close()
