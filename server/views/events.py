@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from uuid import UUID
 
 from aiohttp import web
+from aiohttp.http import StreamWriter
 from aiohttp_sse import EventSourceResponse, sse_response
 
 from importer.db import as_user
@@ -29,23 +30,12 @@ RETRY_FRAME = f"retry: {RETRY_MS}\r\n\r\n".encode()
 SEND_BUFFER = 64 * 1024
 
 
-class JobStream(EventSourceResponse):
-    """aiohttp-sse's response, plus writing a frame the hub built once for every client."""
-
-    async def send_frame(self, data: bytes) -> None:
-        # No timer per write (it costs more than the write at 10,000 clients): a client that
-        # stops reading is dropped by the hub once its queue fills, and the kernel aborts a
-        # connection whose data stays unacknowledged for SEND_TIMEOUT (aiohttp-sse sets
-        # TCP_USER_TIMEOUT from it).
-        await self.write(data)
-
-
 @contextlib.asynccontextmanager
-async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobStream]:
+async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[EventSourceResponse]:
     sock = request.transport.get_extra_info("socket") if request.transport else None
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-    async with sse_response(request, response_cls=JobStream, ping_interval=PING_INTERVAL,
+    async with sse_response(request, ping_interval=PING_INTERVAL,
                             send_timeout=SEND_TIMEOUT) as resp:
 
         def drop() -> None:
@@ -67,6 +57,20 @@ async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobS
             pass  # the client went away or stalled; it reconnects and resumes
         finally:
             watcher.cancel()
+
+
+async def _live(request: web.Request, resp: EventSourceResponse, sub: Subscription, seen: dict[str, int]) -> None:
+    """From here on the hub writes each event to the client itself (Subscription.start); wait for the end.
+
+    No timer per write (it costs more than the write at 10,000 clients): a client that stops
+    reading is dropped by the hub once its buffer fills, and the kernel aborts a connection whose
+    data stays unacknowledged for SEND_TIMEOUT (aiohttp-sse sets TCP_USER_TIMEOUT from it).
+    """
+    writer = await resp.prepare(request)  # already prepared: gives its writer
+    if request.transport is None or request.transport.is_closing():
+        return
+    sub.start(request.transport, seen, chunked=isinstance(writer, StreamWriter) and writer.chunked)
+    await sub.wait()
 
 
 def _job_id(request: web.Request) -> UUID:
@@ -115,13 +119,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
                 seen = first.seq
                 if first.terminal:
                     return resp
-            while (event := await sub.get()) is not None:
-                if event.seq <= seen:
-                    continue
-                await resp.send_frame(event.job_frame)
-                seen = event.seq
-                if event.terminal:
-                    break
+            await _live(request, resp, sub, {first.job_id: seen})
         return resp
     finally:
         hub.unsubscribe(sub)
@@ -156,11 +154,7 @@ async def user_events(request: web.Request) -> web.StreamResponse:
                 if current.seq > seen.get(current.job_id, 0):
                     await resp.send(current.data, id=f"{current.job_id}:{current.seq}", event=current.name)
                     seen[current.job_id] = current.seq
-            while (event := await sub.get()) is not None:
-                if event.seq <= seen.get(event.job_id, 0):
-                    continue
-                await resp.send_frame(event.user_frame)
-                seen[event.job_id] = event.seq
+            await _live(request, resp, sub, seen)
         return resp
     finally:
         hub.unsubscribe(sub)
