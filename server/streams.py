@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -13,6 +14,10 @@ import attrs
 from importer.model import TERMINAL
 
 SEP = "\r\n"  # what aiohttp-sse writes, so that shared frames and its own sends look alike
+# A comment line at least every 15 s (API.md) keeps proxies from closing a quiet stream; the hub
+# writes one to every live stream that has been quiet this long (Hub.ping_idle).
+PING_INTERVAL = 10.0
+PING_FRAME = f": ping{SEP}{SEP}".encode()
 
 
 def event_name(status: str) -> str:
@@ -32,6 +37,9 @@ def frame(event_id: str, event: str, data: str) -> bytes:
 def chunk(data: bytes) -> bytes:
     """`data` as one chunk of HTTP/1.1 chunked transfer coding, as aiohttp frames a write."""
     return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+PING_CHUNK = chunk(PING_FRAME)
 
 
 @attrs.frozen(kw_only=True)
@@ -94,7 +102,7 @@ class Subscription:
     """
 
     __slots__ = ("_buffer_limit", "_chunked", "_done", "_on_drop", "_seen", "_transport",
-                 "closed", "dropped", "key", "kind", "queue")
+                 "closed", "dropped", "key", "kind", "last_write", "queue")
 
     def __init__(self, kind: Literal["job", "user"], key: str, maxsize: int, buffer_limit: int):
         self.kind = kind
@@ -108,6 +116,7 @@ class Subscription:
         self._chunked = True
         self._seen: dict[str, int] = {}  # job id -> the last seq the client has
         self._done: asyncio.Future[None] | None = None
+        self.last_write = 0.0  # time.monotonic() of the last write, for the hub's pings
 
     @property
     def live(self) -> bool:
@@ -137,6 +146,7 @@ class Subscription:
         if self.closed:
             return
         self._transport, self._seen, self._chunked = transport, seen, chunked
+        self.last_write = time.monotonic()
         while not self.closed and not self.queue.empty():
             event = self.queue.get_nowait()
             if event is not None:
@@ -155,9 +165,23 @@ class Subscription:
         else:
             transport.write(event.user_chunk if self._chunked else event.user_frame)
         self._seen[event.job_id] = event.seq
+        self.last_write = time.monotonic()
         if self.kind == "job" and event.terminal:
             self.close()  # a job stream ends after its terminal event
         elif transport.get_write_buffer_size() > self._buffer_limit:
+            self._drop()
+
+    def ping(self, now: float, interval: float) -> None:
+        """A comment line, if the stream is live and nothing was written for `interval` seconds."""
+        transport = self._transport
+        if transport is None or self.closed or now - self.last_write < interval:
+            return
+        if transport.is_closing():
+            self.close()  # the client left
+            return
+        transport.write(PING_CHUNK if self._chunked else PING_FRAME)
+        self.last_write = now
+        if transport.get_write_buffer_size() > self._buffer_limit:
             self._drop()
 
     def _drop(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
@@ -18,10 +17,12 @@ from importer.jobs import lifecycle
 from importer.queries import q
 from server import keys
 from server.hub import HUB
+from server.streams import PING_INTERVAL as PING_INTERVAL  # these streams' comment-line interval
 from server.streams import JobEvent, Subscription
 
 RETRY_MS = 2000  # how long a browser waits before reconnecting
-PING_INTERVAL = 10.0  # a comment line at least every 15 s, with room for a busy loop
+# The hub pings live streams (Hub.ping_idle); aiohttp-sse's ping task per client only sleeps.
+OWN_PINGS = 24 * 3600.0
 SEND_TIMEOUT = 30.0  # a write that cannot finish in this long means a dead or stalled peer
 RETRY_FRAME = f"retry: {RETRY_MS}\r\n\r\n".encode()
 # A fixed kernel send buffer instead of autotuning up to megabytes: a stream needs little, a
@@ -35,7 +36,7 @@ async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[Even
     sock = request.transport.get_extra_info("socket") if request.transport else None
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-    async with sse_response(request, ping_interval=PING_INTERVAL,
+    async with sse_response(request, ping_interval=OWN_PINGS,
                             send_timeout=SEND_TIMEOUT) as resp:
 
         def drop() -> None:
@@ -46,17 +47,11 @@ async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[Even
                 request.transport.abort()
 
         sub.on_drop(drop)
-        # The ping task ends when a ping cannot be written: the client is gone, so the
-        # subscription ends too and the handler does not wait for an event forever.
-        watcher = asyncio.create_task(resp.wait())
-        watcher.add_done_callback(lambda _: sub.close())
         try:
             await resp.write(RETRY_FRAME)
             yield resp
         except (ConnectionError, TimeoutError):
             pass  # the client went away or stalled; it reconnects and resumes
-        finally:
-            watcher.cancel()
 
 
 async def _live(request: web.Request, resp: EventSourceResponse, sub: Subscription, seen: dict[str, int]) -> None:
