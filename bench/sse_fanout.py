@@ -143,8 +143,9 @@ async def _connect(host: str, port: int, path: str, token: str, gate: asyncio.Se
         await ready
 
 
-def client_proc(conn, host: str, port: int, plan: list[tuple[str, str]]) -> None:
+def client_proc(conn, host: str, port: int, plan: list[tuple[str, str]], nice: int) -> None:
     raise_nofile()
+    os.nice(nice)
 
     async def main() -> None:
         stats = {"ready": 0, "events": 0, "closed": 0, "failed": 0}
@@ -231,7 +232,8 @@ def start_server(url: str, port: int, args) -> subprocess.Popen:
         prefix = [str(ROOT / "bench" / "server_probe.py"), *(["--gc-log"] if args.gc_log else []),
                   *(["--uvloop"] if args.uvloop else [])]
     proc = subprocess.Popen([sys.executable, *prefix, "-m", "importer.cli", "serve", "--port", str(port)],
-                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr,
+                            preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
@@ -286,7 +288,7 @@ def run(args) -> None:
         pipes = []
         for plan in plans:
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=client_proc, args=(child, "127.0.0.1", port, plan), daemon=True)
+            p = ctx.Process(target=client_proc, args=(child, "127.0.0.1", port, plan, args.nice), daemon=True)
             p.start()
             procs.append(p)
             pipes.append(parent)
@@ -367,7 +369,7 @@ def run(args) -> None:
                 "max": round(max(lat_ms), 1) if lat_ms else None},
             "server_cpu_during_load": f"{cpu_load:.0%} of one core",
             "client_procs_cpu_during_load": [f"{c:.0%}" for c in clients_cpu],
-            "load_average_1min_at_end": os.getloadavg()[0],
+            "load_average_1min_at_end": os.getloadavg()[0], "nice": args.nice,
             "server_rss_mib": {"idle": round(rss_idle, 1), "connected": round(rss_connected, 1),
                                "after_load": round(rss_loaded, 1)},
             "server_rss_mib_over_time": {f"{t}s": r for t, r in rss_over_time},
@@ -400,6 +402,9 @@ def main() -> None:
                         help="seconds between RSS samples, also printed as they come (default: a tenth of --duration)")
     parser.add_argument("--server-root", help="run the server from this checkout instead (before/after runs)")
     parser.add_argument("--gc-log", action="store_true", help="the server prints each collection of generation 2")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="niceness of the server and the clients (negative, as root: measure the server's own"
+                             " pauses on a machine whose cores other work keeps busy)")
     parser.add_argument("--uvloop", action="store_true", help="the server runs on uvloop (pip install uvloop first)")
     parser.add_argument("--connect-timeout", type=float, default=180.0)
     args = parser.parse_args()
