@@ -26,8 +26,9 @@ OWN_PINGS = 24 * 3600.0
 SEND_TIMEOUT = 30.0  # a write that cannot finish in this long means a dead or stalled peer
 RETRY_FRAME = f"retry: {RETRY_MS}\r\n\r\n".encode()
 # A fixed kernel send buffer instead of autotuning up to megabytes: a stream needs little, a
-# client that stops reading then costs at most this much kernel memory, and its queue in the
-# hub fills (and it is dropped) after seconds rather than after megabytes of events.
+# client that stops reading then costs at most this much kernel memory, and what waits for it in
+# the event loop passes the hub's BUFFER_LIMIT (and it is dropped) after seconds rather than after
+# megabytes of events.
 SEND_BUFFER = 64 * 1024
 
 
