@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 # freeze() is a constant-time list splice, so it can run often: objects are frozen after at most
 # this long, and a generation-2 collection walks at most this many seconds' worth of survivors.
-REFREEZE_INTERVAL = 10.0
+# Every 10 s, 10,000 clients connecting still gave 73-469 ms collections (~270,000 young objects).
+REFREEZE_INTERVAL = 1.0
 # One full collection (the pause this module otherwise avoids) this often, so that cycles of
 # garbage among frozen objects (from clients that left) are reclaimed and memory stays flat.
 FULL_COLLECT_INTERVAL = 600.0
@@ -58,6 +59,9 @@ class FreezeKeeper:
             self.last_full_pause = self._last_full - now
             self.full_collections += 1
             log.info("gc: full collection took %.0f ms", self.last_full_pause * 1000)
+        else:
+            # Cycles that just died among the young would otherwise be frozen for minutes.
+            gc.collect(1)
         gc.freeze()
 
     async def run(self) -> None:
