@@ -13,6 +13,11 @@ reach with `gc.freeze()`: collections then walk only what is younger. Frozen obj
 freed by reference counting when a client leaves; only garbage *cycles* among them wait, for the
 full collection every FULL_COLLECT_INTERVAL (unfreeze, collect, freeze again), which bounds what
 they can hold and is the one long pause left.
+
+Measured with 10,000 clients connecting (bench/sse_fanout.py --gc-log): without freezing, 13
+generation-2 collections of 0.3 to 1.95 s; refreezing every 10 s, 9 of 73 to 469 ms; every second,
+none after start-up. Ten minutes at 10 jobs x 1 update/s: RSS 350.8 MiB at the start and 350.9 at
+the end, and the one full collection took 642 ms (the run's maximum NOTIFY -> last client).
 """
 
 from __future__ import annotations
