@@ -93,7 +93,7 @@ class Subscription:
     `deliver()` writes each newer event's shared frame straight to the client's transport, inside
     the hub's publish. A task woken through a queue per client per event cost 1,000 task steps
     per notification at 1,000 clients; a transport write is a fraction of that
-    (bench/sse_fanout.py, figures in server/hub.py). `wait()` returns once the stream is to end:
+    (figures in Hub.publish). `wait()` returns once the stream is to end:
     a job stream's terminal event written, the client dropped or gone, or the server stopping.
 
     A client that does not read is dropped, never waited for: held, when its queue is full; live,
