@@ -1,15 +1,22 @@
 """SSE fan-out: one `importer serve` process, N streaming clients, jobs updated R times a second.
 
-Prints the NOTIFY-to-last-client latency (p50/p99 over updates, each update's latency being
-that of the last of its clients to receive it), events delivered, the server's RSS and its
-database connections. Clients are raw asyncio streams in several processes (an aiohttp session
-per client costs too much at 10,000); each update stamps the database clock into current_step
-(the trigger's NOTIFY goes out at that transaction's commit), and each client compares it with
-its own clock on receipt: server, clients and Postgres share one machine, so one clock.
+Prints the NOTIFY-to-last-client latency (p50/p95/p99/max over updates, each update's latency
+being that of the last of its clients to receive it), events delivered, the server's CPU and RSS
+(at start, at the end and every --rss-every seconds), the client processes' CPU (they must not be
+the bottleneck: 2 shared cores) and the server's database connections. Clients are asyncio
+protocols in several processes (a task or an aiohttp session per client costs too much at
+10,000); each update stamps the database clock into current_step (the trigger's NOTIFY goes out
+at that transaction's commit), and each client compares it with its own clock on receipt:
+server, clients and Postgres share one machine, so one clock.
 
-    .venv/bin/python bench/sse_fanout.py --clients 1000 --jobs 1     # one NOTIFY to 1,000 clients
-    .venv/bin/python bench/sse_fanout.py --clients 1000 --jobs 10    # 10 jobs, 100 clients each
-    .venv/bin/python bench/sse_fanout.py --clients 10000 --jobs 10 --rate 1
+    .venv/bin/python bench/sse_fanout.py --clients 10000 --jobs 10 --rate 1    # the issue's goal
+    .venv/bin/python bench/sse_fanout.py --clients 1000 --jobs 1 --rate 10     # one busy job
+    .venv/bin/python bench/sse_fanout.py --clients 10000 --jobs 10 --rate 1 --duration 600  # leaks?
+
+--server-root runs the server from another checkout (e.g. `git worktree add /tmp/before HEAD~1`)
+with this bench, so that before and after can be run alternately in the same conditions.
+--gc-log makes the server report its garbage collections, --uvloop runs it on uvloop
+(bench/server_probe.py).
 
 DATABASE_URL: a server on which the bench creates (and drops) its own database; unset, it
 starts an embedded Postgres in a temporary directory.
@@ -69,70 +76,84 @@ def raise_nofile() -> int:
 
 # -- clients (run in child processes) -----------------------------------------------------
 
-async def _client(host: str, port: int, path: str, token: str, gate: asyncio.Semaphore,
-                  stats: dict, latest: dict[bytes, float], stop: asyncio.Event) -> None:
+class _Client(asyncio.Protocol):
+    """One SSE client: counts events and records each stamp's latency, in data_received (no task)."""
+
+    def __init__(self, request: bytes, stats: dict, latest: dict[bytes, float], ready: asyncio.Future):
+        self.request = request
+        self.stats = stats
+        self.latest = latest
+        self.ready: asyncio.Future | None = ready
+        self.pending = b""
+        self.stopping = False
+
+    def connection_made(self, transport) -> None:
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        if self.ready is not None:
+            # Headers, retry and the first event (the job as it is): not an update to time.
+            self.pending += data
+            cut = self.pending.rfind(b"\n\r\n")
+            if b"data:" in self.pending and cut >= 0:
+                self.pending = self.pending[cut + 3:]
+                self.stats["ready"] += 1
+                self.ready.set_result(None)
+                self.ready = None
+            return
+        # Whole chunks, scanned with one regex: far cheaper than a readline per field.
+        buf = self.pending + data if self.pending else data
+        cut = buf.rfind(b"\n\r\n")
+        if cut < 0:
+            self.pending = buf
+            return
+        self.pending = buf[cut + 3:]
+        stats, latest = self.stats, self.latest
+        for m in STAMP.finditer(buf, 0, cut):
+            stats["events"] += 1
+            stamp = m.group(1)
+            lat = now - float(stamp)
+            if lat > latest.get(stamp, -1.0):
+                latest[stamp] = lat
+
+    def connection_lost(self, exc) -> None:
+        if self.ready is not None:
+            self.stats["failed"] += 1
+            self.ready.set_result(None)
+            self.ready = None
+        elif not self.stopping:
+            self.stats["closed"] += 1
+
+
+async def _connect(host: str, port: int, path: str, token: str, gate: asyncio.Semaphore,
+                   stats: dict, latest: dict[bytes, float], clients: list[_Client]) -> None:
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+               f"Accept: text/event-stream\r\n\r\n").encode()
+    loop = asyncio.get_running_loop()
     async with gate:
+        ready = loop.create_future()
         try:
-            reader, writer = await asyncio.open_connection(host, port, limit=1 << 16)
+            _, client = await loop.create_connection(
+                lambda: _Client(request, stats, latest, ready), host, port)
         except OSError:
             stats["failed"] += 1
             return
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
-                     f"Accept: text/event-stream\r\n\r\n".encode())
-        first = True
-        try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    stats["closed"] += 1
-                    return
-                if not line.startswith(b"data:"):
-                    continue
-                now = time.time()
-                if first:
-                    first = False
-                    stats["ready"] += 1
-                    break
-        except OSError:
-            stats["failed"] += 1
-            return
-    # Whole chunks, scanned with one regex: far cheaper than a readline per field at 10,000.
-    pending = b""
-    try:
-        while not stop.is_set():
-            chunk = await reader.read(1 << 16)
-            if not chunk:
-                stats["closed"] += 1
-                return
-            now = time.time()
-            buf = pending + chunk
-            cut = buf.rfind(b"\n\r\n")
-            if cut < 0:
-                pending = buf
-                continue
-            pending = buf[cut + 3:]
-            for m in STAMP.finditer(buf, 0, cut):
-                stats["events"] += 1
-                stamp = m.group(1)
-                lat = now - float(stamp)
-                if lat > latest.get(stamp, -1.0):
-                    latest[stamp] = lat
-    except OSError:
-        stats["failed"] += 1
-    finally:
-        writer.close()
+        clients.append(client)
+        await ready
 
 
-def client_proc(conn, host: str, port: int, plan: list[tuple[str, str]]) -> None:
+def client_proc(conn, host: str, port: int, plan: list[tuple[str, str]], nice: int) -> None:
     raise_nofile()
+    os.nice(nice)
 
     async def main() -> None:
         stats = {"ready": 0, "events": 0, "closed": 0, "failed": 0}
         latest: dict[bytes, float] = {}
-        stop = asyncio.Event()
+        clients: list[_Client] = []
         gate = asyncio.Semaphore(64)
-        tasks = [asyncio.create_task(_client(host, port, path, token, gate, stats, latest, stop))
-                 for path, token in plan]
+        connecting = asyncio.gather(*(_connect(host, port, path, token, gate, stats, latest, clients)
+                                      for path, token in plan))
         loop = asyncio.get_running_loop()
         # The parent asks for progress with "ready?" and ends the run with "stop".
         while True:
@@ -144,10 +165,9 @@ def client_proc(conn, host: str, port: int, plan: list[tuple[str, str]]) -> None
                 stats["events"] = 0
                 conn.send("ok")
             elif msg == "stop":
-                stop.set()
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                for c in clients:
+                    c.stopping = True
+                connecting.cancel()
                 conn.send({"stats": stats, "latest": {k.decode(): v for k, v in latest.items()}})
                 return
 
@@ -199,14 +219,21 @@ def setup_jobs(url: str, users: int, jobs: int) -> list[tuple[str, str]]:
     return out
 
 
-def start_server(url: str, port: int, profile: str | None) -> subprocess.Popen:
-    # Thousands of streams for a handful of users: the bench measures fan-out, not admission
-    # (the product's defaults are 16 per user and 10,000 per process).
+def start_server(url: str, port: int, args) -> subprocess.Popen:
+    root = Path(args.server_root).resolve() if args.server_root else ROOT
     env = {**os.environ, "DATABASE_URL": url, "IMPORTER_JWT_SECRET": SECRET, "IMPORTER_LOG_FORMAT": "text",
-           "IMPORTER_MAX_STREAMS_PER_USER": "1000000", "IMPORTER_MAX_STREAMS": "1000000"}
-    prefix = ["-m", "cProfile", "-o", profile] if profile else []
+           # The bench's clients are a few users with thousands of streams each: lift the
+           # per-user and per-process stream caps above what it opens.
+           "IMPORTER_MAX_STREAMS_PER_USER": str(args.clients + 100),
+           "IMPORTER_MAX_STREAMS": str(args.clients + 100),
+           "PYTHONPATH": str(root)}
+    prefix = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+    if args.gc_log or args.uvloop:
+        prefix = [str(ROOT / "bench" / "server_probe.py"), *(["--gc-log"] if args.gc_log else []),
+                  *(["--uvloop"] if args.uvloop else [])]
     proc = subprocess.Popen([sys.executable, *prefix, "-m", "importer.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr,
+                            preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
@@ -251,7 +278,7 @@ def run(args) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        server = start_server(url, port, args.profile)
+        server = start_server(url, port, args)
         rss_idle = rss_mib(server.pid)
         plans: list[list[tuple[str, str]]] = [[] for _ in range(args.client_procs)]
         for i in range(args.clients):
@@ -261,7 +288,7 @@ def run(args) -> None:
         pipes = []
         for plan in plans:
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=client_proc, args=(child, "127.0.0.1", port, plan), daemon=True)
+            p = ctx.Process(target=client_proc, args=(child, "127.0.0.1", port, plan, args.nice), daemon=True)
             p.start()
             procs.append(p)
             pipes.append(parent)
@@ -286,10 +313,14 @@ def run(args) -> None:
         job_ids = [j for j, _ in jobs]
         ticks = 0
         cpu_before = cpu_seconds(server.pid)
+        clients_cpu_before = [cpu_seconds(p.pid) for p in procs]
+        rss_every = args.rss_every or max(args.duration / 10, 1.0)
+        rss_over_time = [(0, round(rss_connected, 1))]
         with psycopg.connect(url, autocommit=True) as conn:
             conns_during = conn.execute(SERVER_CONNECTIONS).fetchall()
             start = time.monotonic()
             next_tick = start
+            next_rss = start + rss_every
             # Each job is updated `rate` times a second, the jobs out of phase (as independent
             # workers would be), one UPDATE at a time.
             step = 1 / (args.rate * len(job_ids))
@@ -297,11 +328,18 @@ def run(args) -> None:
                 conn.execute(TICK, (job_ids[ticks % len(job_ids)],))
                 ticks += 1
                 next_tick += step
+                if time.monotonic() >= next_rss:
+                    rss_over_time.append((round(next_rss - start), round(rss_mib(server.pid), 1)))
+                    if args.rss_every:
+                        print(f"t={rss_over_time[-1][0]}s server RSS {rss_over_time[-1][1]} MiB",
+                              file=sys.stderr, flush=True)
+                    next_rss += rss_every
                 delay = next_tick - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
             load_s = time.monotonic() - start
             cpu_load = (cpu_seconds(server.pid) - cpu_before) / load_s
+            clients_cpu = [(cpu_seconds(p.pid) - b) / load_s for p, b in zip(procs, clients_cpu_before, strict=True)]
             time.sleep(args.drain)
         rss_loaded = rss_mib(server.pid)
         results = []
@@ -326,11 +364,15 @@ def run(args) -> None:
             "clients_closed_or_failed": dropped,
             "notify_to_last_client_ms": {
                 "p50": round(statistics.median(lat_ms), 1) if lat_ms else None,
+                "p95": round(pct(lat_ms, 95), 1) if lat_ms else None,
                 "p99": round(pct(lat_ms, 99), 1) if lat_ms else None,
                 "max": round(max(lat_ms), 1) if lat_ms else None},
             "server_cpu_during_load": f"{cpu_load:.0%} of one core",
+            "client_procs_cpu_during_load": [f"{c:.0%}" for c in clients_cpu],
+            "load_average_1min_at_end": os.getloadavg()[0], "nice": args.nice,
             "server_rss_mib": {"idle": round(rss_idle, 1), "connected": round(rss_connected, 1),
                                "after_load": round(rss_loaded, 1)},
+            "server_rss_mib_over_time": {f"{t}s": r for t, r in rss_over_time},
             "db_connections_by_application": {r[0] or "(none)": r[1] for r in conns_during},
         }, indent=2))
     finally:
@@ -356,6 +398,14 @@ def main() -> None:
     parser.add_argument("--client-procs", type=int, default=0,
                         help="client processes (default: one per 5,000 clients; 2 cores are shared)")
     parser.add_argument("--profile", help="write a cProfile of the server to this file")
+    parser.add_argument("--rss-every", type=float, default=0.0,
+                        help="seconds between RSS samples, also printed as they come (default: a tenth of --duration)")
+    parser.add_argument("--server-root", help="run the server from this checkout instead (before/after runs)")
+    parser.add_argument("--gc-log", action="store_true", help="the server prints each collection of generation 2")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="niceness of the server and the clients (negative, as root: measure the server's own"
+                             " pauses on a machine whose cores other work keeps busy)")
+    parser.add_argument("--uvloop", action="store_true", help="the server runs on uvloop (pip install uvloop first)")
     parser.add_argument("--connect-timeout", type=float, default=180.0)
     args = parser.parse_args()
     args.client_procs = args.client_procs or max(1, -(-args.clients // 5000))

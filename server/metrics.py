@@ -51,7 +51,7 @@ class HubCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield CounterMetricFamily("importer_sse_clients_dropped", "SSE clients this process dropped because "
-                                  "their queue was full (they reconnect and resume)",
+                                  "they fell behind (over 32 KiB unsent; they reconnect and resume)",
                                   value=sum(h.dropped_clients for h in _hubs))
         yield CounterMetricFamily("importer_hub_reconnects", "Times this process' hub re-opened its LISTEN "
                                   "connection", value=sum(h.reconnects for h in _hubs))

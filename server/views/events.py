@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
 from uuid import UUID
 
 from aiohttp import web
+from aiohttp.http import StreamWriter
 from aiohttp_sse import EventSourceResponse, sse_response
 
 from importer.db import as_session, as_user
@@ -18,35 +18,27 @@ from importer.queries import q
 from server import keys
 from server.hub import HUB, Hub
 from server.stream_slots import STREAM_SLOTS
+from server.streams import PING_INTERVAL as PING_INTERVAL  # these streams' comment-line interval
 from server.streams import JobEvent, Subscription
 
 RETRY_MS = 2000  # how long a browser waits before reconnecting
-PING_INTERVAL = 10.0  # a comment line at least every 15 s, with room for a busy loop
+# The hub pings live streams (Hub.ping_idle); aiohttp-sse's ping task per client only sleeps.
+OWN_PINGS = 24 * 3600.0
 SEND_TIMEOUT = 30.0  # a write that cannot finish in this long means a dead or stalled peer
 RETRY_FRAME = f"retry: {RETRY_MS}\r\n\r\n".encode()
 # A fixed kernel send buffer instead of autotuning up to megabytes: a stream needs little, a
-# client that stops reading then costs at most this much kernel memory, and its queue in the
-# hub fills (and it is dropped) after seconds rather than after megabytes of events.
+# client that stops reading then costs at most this much kernel memory, and what waits for it in
+# the event loop passes the hub's BUFFER_LIMIT (and it is dropped) after seconds rather than after
+# megabytes of events.
 SEND_BUFFER = 64 * 1024
 
 
-class JobStream(EventSourceResponse):
-    """aiohttp-sse's response, plus writing a frame the hub built once for every client."""
-
-    async def send_frame(self, data: bytes) -> None:
-        # No timer per write (it costs more than the write at 10,000 clients): a client that
-        # stops reading is dropped by the hub once its queue fills, and the kernel aborts a
-        # connection whose data stays unacknowledged for SEND_TIMEOUT (aiohttp-sse sets
-        # TCP_USER_TIMEOUT from it).
-        await self.write(data)
-
-
 @contextlib.asynccontextmanager
-async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobStream]:
+async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[EventSourceResponse]:
     sock = request.transport.get_extra_info("socket") if request.transport else None
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-    async with sse_response(request, response_cls=JobStream, ping_interval=PING_INTERVAL,
+    async with sse_response(request, ping_interval=OWN_PINGS,
                             send_timeout=SEND_TIMEOUT) as resp:
 
         def drop() -> None:
@@ -57,17 +49,25 @@ async def _stream(request: web.Request, sub: Subscription) -> AsyncIterator[JobS
                 request.transport.abort()
 
         sub.on_drop(drop)
-        # The ping task ends when a ping cannot be written: the client is gone, so the
-        # subscription ends too and the handler does not wait for an event forever.
-        watcher = asyncio.create_task(resp.wait())
-        watcher.add_done_callback(lambda _: sub.close())
         try:
             await resp.write(RETRY_FRAME)
             yield resp
         except (ConnectionError, TimeoutError):
             pass  # the client went away or stalled; it reconnects and resumes
-        finally:
-            watcher.cancel()
+
+
+async def _live(request: web.Request, resp: EventSourceResponse, sub: Subscription, seen: dict[str, int]) -> None:
+    """From here on the hub writes each event to the client itself (Subscription.start); wait for the end.
+
+    No timer per write (it costs more than the write at 10,000 clients): a client that stops
+    reading is dropped by the hub once its buffer fills, and the kernel aborts a connection whose
+    data stays unacknowledged for SEND_TIMEOUT (aiohttp-sse sets TCP_USER_TIMEOUT from it).
+    """
+    writer = await resp.prepare(request)  # already prepared: gives its writer
+    if request.transport is None or request.transport.is_closing():
+        return
+    sub.start(request.transport, seen, chunked=isinstance(writer, StreamWriter) and writer.chunked)
+    await sub.wait()
 
 
 def _job_id(request: web.Request) -> UUID:
@@ -128,13 +128,7 @@ async def _job_stream(request: web.Request, hub: Hub, user_id: UUID, job_id: UUI
                 seen = first.seq
                 if first.terminal:
                     return resp
-            while (event := await sub.get()) is not None:
-                if event.seq <= seen:
-                    continue
-                await resp.send_frame(event.job_frame)
-                seen = event.seq
-                if event.terminal:
-                    break
+            await _live(request, resp, sub, {first.job_id: seen})
         return resp
     finally:
         hub.unsubscribe(sub)
@@ -176,11 +170,7 @@ async def _user_stream(request: web.Request, hub: Hub, user_id: UUID, seen: dict
                 if current.seq > seen.get(current.job_id, 0):
                     await resp.send(current.data, id=f"{current.job_id}:{current.seq}", event=current.name)
                     seen[current.job_id] = current.seq
-            while (event := await sub.get()) is not None:
-                if event.seq <= seen.get(event.job_id, 0):
-                    continue
-                await resp.send_frame(event.user_frame)
-                seen[event.job_id] = event.seq
+            await _live(request, resp, sub, seen)
         return resp
     finally:
         hub.unsubscribe(sub)
