@@ -26,7 +26,9 @@ EVENT = re.compile(rb"id: ([^\r\n]+)\r\nevent: ([a-z]+)\r\ndata: ")
 
 
 def make_client(pool, db_url, aiohttp_client, *contexts):
-    settings = Settings.from_env({"DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET})
+    # One user holds 31 streams in a test here: more than IMPORTER_MAX_STREAMS_PER_USER's default.
+    settings = Settings.from_env({"DATABASE_URL": db_url, "IMPORTER_JWT_SECRET": SECRET,
+                                  "IMPORTER_MAX_STREAMS_PER_USER": "1000"})
     app = create_app(settings, pool=pool)
     ensure_event_routes(app)
     for ctx in contexts:
