@@ -161,6 +161,9 @@ def _columns(source: Source, columns: ColumnMap | None) -> list[dict[str, Any]]:
     sample = getattr(source, "sample_records", None)
     if callable(sample):
         samples = sample(SAMPLES)
+    # A sample is the file's text as it stands: a NUL (its row is rejected) is dropped here, as
+    # errors.csv drops it, since the preview is stored as jsonb, which cannot hold one.
     return [{"index": index, "header": header, "field": field_of.get(index),
-             "samples": [row[index] for row in samples if index < len(row) and row[index].strip()]}
+             "samples": [row[index].replace("\x00", "") for row in samples
+                         if index < len(row) and row[index].strip()]}
             for index, header in enumerate(columns.headers)]

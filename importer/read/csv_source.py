@@ -90,7 +90,7 @@ class CsvSource:
         self._data = data
         self._clean = reading.needs_cleaning(data, encoding, errors)
         table = first_pass(layout, self._data_records, self._count, date_order=date_order,
-                           default_year=default_year)
+                           default_year=default_year, check_text=reading.has_stray_nul(data, encoding))
         self.total_rows = table.count
         self.date_order, self.date_order_source = table.date_order, table.date_order_source
         self.warnings: tuple[JobWarning, ...] = (*warnings, *table.warnings)

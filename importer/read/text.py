@@ -20,15 +20,27 @@ SNIFF_LINES = 30
 
 def text_stream(data: bytes, encoding: str, *, errors: str = "replace",
                 clean: bool = False) -> Iterator[str]:
-    """Lines of the decoded file, decoded chunk by chunk, NUL bytes removed; with `clean`
-    (see `needs_cleaning`) every line goes through `clean`."""
+    """Lines of the decoded file, decoded chunk by chunk; with `clean` (see `needs_cleaning`)
+    every line goes through `clean`.
+
+    NULs of UTF-16 text are removed (what a UTF-16 file's padding leaves where a writer put
+    them). A stray NUL in text of any other encoding stays: the row holding it is rejected
+    (API.md, "Errors": text Postgres cannot store rejects its row, not the import), see
+    `has_stray_nul`."""
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
-    nul = encoding.startswith("utf-16") or b"\x00" in data
+    nul = encoding.startswith("utf-16")
     if clean:
         return _cleaned(stream, nul)
     if nul:
         return (line.replace("\x00", "") for line in stream)
     return iter(stream)
+
+
+def has_stray_nul(data: bytes, encoding: str) -> bool:
+    """Whether decoded lines of `data` (text_stream) may hold a NUL, so that its rows must be
+    checked for one (validate.Rules check_text): one search of the bytes, so that the files
+    without (all but a few) pay nothing per row."""
+    return not encoding.startswith("utf-16") and b"\x00" in data
 
 
 _CHUNK = 1 << 16  # characters of whole lines cleaned at once

@@ -112,9 +112,10 @@ class Rules(Generic[R]):
     `cells_of(raw)` gives the raw cells a rejection keeps; it runs only for rejected rows.
     `check_text` is for sources whose text may hold what Postgres cannot store (a JSON body,
     with a NUL or a lone surrogate escaped; a workbook's text cell, with a NUL: calamine gives
-    valid UTF-8, so a workbook passes `check_surrogates=False` and skips that search); decoded
-    CSV cannot (NUL bytes are dropped and undecodable bytes replaced while decoding,
-    importer/read/text.py), so its hot path does not pay the check.
+    valid UTF-8, so a workbook passes `check_surrogates=False` and skips that search; decoded
+    CSV holding a stray NUL byte, which importer/read/text.py keeps: `has_stray_nul`). Other
+    CSV cannot (undecodable bytes are replaced while decoding), so its hot path does not pay
+    the check.
     """
 
     __slots__ = ("blame", "cells_of", "check_surrogates", "check_text", "end_dates", "ranges", "start_dates",

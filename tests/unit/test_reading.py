@@ -101,9 +101,20 @@ def test_ragged_rows_are_padded_or_cut():
                                              ("Lång", date(2026, 1, 2))]
 
 
-def test_nul_bytes_are_stripped():
-    """Stray NUL bytes disappear instead of ending up in names."""
-    data = (HEADER + "Mö\x00te,2026-01-01,\n").encode()
+def test_a_stray_nul_byte_rejects_its_row():
+    """A stray NUL byte in UTF-8 text rejects its row (Postgres cannot store it; API.md: such
+    text in a cell rejects that row), with the cells kept as errors.csv can hold them; the
+    other rows import."""
+    data = (HEADER + "Mö\x00te,2026-01-01,\nPlan,2026-02-01,\n").encode()
+    rejected, accepted = read(data)
+    assert isinstance(rejected, Rejection) and "NUL" in rejected.reason
+    assert rejected.values[0] == "Möte"
+    assert isinstance(accepted, Activity) and accepted.name == "Plan"
+
+
+def test_the_nuls_of_utf16_text_are_removed():
+    """NULs in UTF-16 text (a writer's padding) are removed rather than rejecting every row."""
+    data = "\ufeff".encode("utf-16-le") + (HEADER + "Mö\x00te,2026-01-01,\n").encode("utf-16-le")
     (row,) = read(data)
     assert row.name == "Möte"
 

@@ -167,3 +167,28 @@ async def test_a_nul_in_a_workbook_cell_rejects_its_row(api_factory):
     raw = await (await api.call("GET", f"/api/imports/{job['id']}/errors.csv")).read()
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert [r[:2] for r in rows[1:]] == [["2", "Möte"], ["3", "Plan"]]
+
+
+async def test_a_stray_nul_in_a_csv_cell_rejects_its_row(api_factory):
+    """A UTF-8 CSV with a NUL byte in one row's name and another's description imports its other
+    rows; each NUL row is a rejection in errors.csv (API.md: such text in a cell rejects that
+    row), the preview counts them the same way, and the import's counts equal the preview's."""
+    api = await api_factory(with_worker=True)
+    wheel = await api.wheel()
+    # Stray: two NULs among a few kilobytes of text (a file with NULs everywhere is not text).
+    good = "".join(f"Möte {n},2026-05-{n % 28 + 1:02d},ok\n" for n in range(100))
+    body = ("Aktivitet,Startdatum,Beskrivning\nMö\x00te,2026-03-01,\nPlan,2026-04-01,text\x00\n"
+            + good).encode()
+    preview = await api.call("POST", f"/api/wheels/{wheel}/previews", data=body,
+                             headers={"Content-Type": "text/csv"})
+    assert preview.status == 201, await preview.text()
+    counts = (await preview.json())["counts"]
+    assert (counts["rejected"], counts["items"]) == (2, 100), counts
+    resp = await api.submit_csv(wheel, body)
+    assert resp.status == 202, await resp.text()
+    job = await until_ended(api, (await resp.json())["id"])
+    assert (job["status"], job["rejected_rows"], job["counts"]["items"]) == ("completed", 2, 100), job
+    raw = await (await api.call("GET", f"/api/imports/{job['id']}/errors.csv")).read()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert [r[:2] for r in rows[1:]] == [["2", "Möte"], ["3", "Plan"]]  # NUL dropped for the file
+    assert all("NUL" in r[-1] for r in rows[1:]), rows
