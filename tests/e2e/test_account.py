@@ -7,38 +7,18 @@ Screenshots of each state at 1280 and 375 px land in tests/artifacts/."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import expect
 
 from importer import tokens
 from tests.e2e.test_browser import PHONE, browser_page, shot
-from tests.live_server import SECRET, LiveServer, live_server
+from tests.live_server import SECRET, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DESKTOP = 1280
-
-
-@pytest.fixture(scope="module")
-def server(pg_server: str, template_db: str) -> Iterator[LiveServer]:
-    with live_server(pg_server, template_db) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator:
-    from playwright.async_api import async_playwright
-
-    from tests.e2e.test_browser import ARGS, CHROMIUM
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 @pytest.fixture

@@ -46,24 +46,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip(reason, allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def server(pg_server: str, template_db: str) -> Iterator[LiveServer]:
-    with live_server(pg_server, template_db) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
-
-
 @pytest.fixture
 async def page(browser, request) -> AsyncIterator:
     """A fresh page at a phone-like width in a Swedish browser; it records dialogs, page errors and streams."""
