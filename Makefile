@@ -57,6 +57,12 @@ bench: $(STAMP) ## print the performance figures of bench/ (slow; not part of th
 	$(BIN)/python bench/preview_latency.py
 	$(BIN)/python bench/sse_fanout.py
 	$(BIN)/python bench/abuse.py
+	$(BIN)/python bench/small_imports.py
+	$(BIN)/python bench/notify_concurrency.py
+
+.PHONY: chaos
+chaos: $(STAMP) ## ten minutes of load while workers and servers are killed and Postgres restarts (bench/chaos.py)
+	$(BIN)/python bench/chaos.py
 
 .PHONY: clean
 clean: ## remove the virtualenv and the local data (embedded Postgres, outbox)
