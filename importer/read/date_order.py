@@ -137,7 +137,9 @@ def count_rows(records: Iterable[tuple[int, list[str]]]) -> int:
     is_blank = reading.is_blank
     for _, cells in records:
         # A first cell with any visible character settles it without a call.
-        if cells and (((first := cells[0]) and not first.isspace()) or not is_blank(cells)):
+        # A NUL is blank (text.BLANK) but not space: a first cell holding one goes to is_blank.
+        if cells and (((first := cells[0]) and not first.isspace() and "\x00" not in first)
+                      or not is_blank(cells)):
             count += 1
     return count
 

@@ -9,7 +9,7 @@ from importer.read.calendar import ALL_DAY_TRUE
 from importer.read.columns import ColumnMap
 from importer.read.dates import DateColumn, is_midnight
 from importer.read.headers import normalise
-from importer.read.text import is_blank
+from importer.read.text import BLANK, is_blank
 from importer.read.validate import Blame, Rules
 
 
@@ -48,6 +48,9 @@ class RowBuilder:
                       self.rules.validate)
         self._all_day = columns.all_day
         self._end_time = columns.end_time
+        # A NUL is blank as counting and the samples see it (text.BLANK): with text that may
+        # hold one, a name of only NULs and spaces is tested for a blank record too.
+        self._nul_is_possible = check_text
 
     def rows(self, records: Iterable[tuple[int, list[str]]]) -> Iterator[Row]:
         """A row for each `(row_number, cells)` record, skipping blank records.
@@ -63,6 +66,7 @@ class RowBuilder:
             self._all_day is not None or self._end_time is not None) else None
         exclusive = False
         padding = [""] * width
+        nul = self._nul_is_possible
         for row_number, cells in records:
             if not cells:
                 continue
@@ -70,8 +74,8 @@ class RowBuilder:
             if len(cells) != width:
                 cells = (cells + padding)[:width]
             name = cells[name_at].strip() if name_at is not None else ""
-            if not name and is_blank(record):  # the whole record: a cell past the header counts
-                continue
+            if (not name or (nul and not name.strip(BLANK))) and is_blank(record):
+                continue  # the whole record is tested: a cell past the header counts
             if extras:
                 description = describe(cells)
             else:

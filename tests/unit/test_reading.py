@@ -112,6 +112,16 @@ def test_a_stray_nul_byte_rejects_its_row():
     assert isinstance(accepted, Activity) and accepted.name == "Plan"
 
 
+def test_a_record_of_blanks_and_nuls_is_blank_when_counted_and_when_read():
+    """A NUL counts as blank: a record of only tabs and NULs is neither counted nor read as a
+    row, by the byte count and the csv pass alike (a lone CR forces the csv pass here)."""
+    data = (HEADER + "Plan,2026-02-01,\r\t\x00\nMöte,2026-03-01,\n").encode()
+    source = open_csv(data, file_name="j.csv")
+    rows = list(source)
+    assert source.total_rows == len(rows) == 2
+    assert [r.name for r in rows] == ["Plan", "Möte"]
+
+
 def test_the_nuls_of_utf16_text_are_removed():
     """NULs in UTF-16 text (a writer's padding) are removed rather than rejecting every row."""
     data = "\ufeff".encode("utf-16-le") + (HEADER + "Mö\x00te,2026-01-01,\n").encode("utf-16-le")
