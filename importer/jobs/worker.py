@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 from importer import logs
+from importer.child_processes import prewarm
 from importer.db import Pool, database_url, make_pool
 from importer.jobs.app import make_app, queue_names
 from importer.jobs.recovery import recover_stalled_now
-from importer.load.readers import prewarm
 from importer.settings import Settings
 
 log = logging.getLogger(__name__)

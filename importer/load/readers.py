@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
+from importer.child_processes import process_context
 from importer.errors import ImporterError, InvalidInput
 from importer.load.produce import Chunk, Plan, produce
 from importer.messages import DEFAULT_LANGUAGE, current_language, set_language
@@ -184,34 +185,6 @@ def _child_main(conn: Any, conninfo: str, file_id: UUID, size: int, media_type: 
             return
 
 
-_CONTEXT: multiprocessing.context.ForkServerContext | None = None
-
-
-def _context() -> multiprocessing.context.ForkServerContext:
-    # forkserver: a clean, pre-imported interpreter forks each reader in milliseconds, and
-    # never inherits the worker's threads, sockets or event loop as a plain fork would. One
-    # fork server per process serves the import's readers and the server's previews alike.
-    global _CONTEXT
-    if _CONTEXT is None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["importer.load.readers", "importer.previews.plan"])
-        _CONTEXT = ctx
-    return _CONTEXT
-
-
-def process_context() -> multiprocessing.context.ForkServerContext:
-    """The multiprocessing context of every child this service starts (readers, previews)."""
-    return _context()
-
-
-def prewarm() -> None:
-    """Start the fork server now (about half a second of imports), not at the first large file."""
-    from multiprocessing import forkserver
-
-    _context()
-    forkserver.ensure_running()
-
-
 class ProcessReader:
     """Reads a stored file in a child process; same interface as ThreadReader.
 
@@ -238,9 +211,9 @@ class ProcessReader:
 
     async def open(self) -> None:
         """Start the child and wait until it has read the file once (or refused it)."""
-        ours, theirs = _context().Pipe(duplex=True)
+        ours, theirs = process_context().Pipe(duplex=True)
         self._conn = ours
-        process = _context().Process(target=_child_main, args=(theirs, *self._args),
+        process = process_context().Process(target=_child_main, args=(theirs, *self._args),
                                      name="import-reader", daemon=True)
         self._process = process
         await asyncio.to_thread(process.start)

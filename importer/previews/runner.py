@@ -8,8 +8,8 @@ import logging
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from importer.child_processes import process_context
 from importer.errors import ImporterError
-from importer.load.readers import process_context
 from importer.previews.plan import Refused, Request, compute
 
 log = logging.getLogger(__name__)

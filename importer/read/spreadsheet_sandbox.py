@@ -9,14 +9,12 @@ the rest, whatever the format (xlsx, xls, ods) and whatever calamine's next bug 
 the child reads within the limits reads the same way in the worker (same bytes, same sheet,
 same calamine), so the worker never meets one that would abort it.
 
-Not pure, unlike the rest of importer/read: it starts a process (forkserver, like the import
-reader of importer/load/readers.py), so the calling thread waits without holding the GIL.
+Not pure, unlike the rest of importer/read: it starts a process (importer/child_processes.py,
+the fork server of the import readers too), so the calling thread waits without holding the GIL.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.context
 import os
 import resource
 import threading
@@ -24,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from importer.child_processes import process_context
 from importer.errors import BadRequest, ImporterError, UnreadableFile
 from importer.read import spreadsheet_kinds as kinds
 
@@ -63,7 +62,7 @@ def sniff_workbook(content: bytes | bytearray, *, media_type: str, mapping: dict
 
 def _sniff_in_child(content: bytes | bytearray, media_type: str, mapping: dict[str, Any] | None,
                     sheet: str | None, memory_bytes: int, seconds: int) -> Sniffed:
-    context = _context()
+    context = process_context()
     ours, theirs = context.Pipe(duplex=True)
     process = context.Process(target=_child, args=(theirs, media_type, mapping, sheet, memory_bytes, seconds),
                               name="workbook-sniff", daemon=True)
@@ -90,17 +89,6 @@ def _sniff_in_child(content: bytes | bytearray, media_type: str, mapping: dict[s
         return Sniffed(sheet=message[1], rows=message[2])
     _, kind, text, code, details = message
     raise _ERRORS.get(kind, UnreadableFile)(text, code=code, details=details)
-
-
-def _context() -> multiprocessing.context.ForkServerContext:
-    # forkserver: each check forks from a clean server process in milliseconds, never from the
-    # API process with its threads, sockets and event loop. A process has one fork server, shared
-    # with the import reader (`importer serve --with-worker`): both ask it to preload the same
-    # module, which imports the spreadsheet reader and calamine, so whichever starts it first
-    # starts it right.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["importer.load.readers"])
-    return context
 
 
 def _child(conn: Any, media_type: str, mapping: dict[str, Any] | None, sheet: str | None,

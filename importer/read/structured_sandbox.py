@@ -17,8 +17,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from importer.child_processes import process_context
 from importer.errors import BadRequest, ImporterError, UnreadableFile
-from importer.load.readers import process_context
 
 #: The child's address space: the objects of a 100 MB payload with room to spare. A body whose
 #: objects need more is refused (`payload_too_large` 422), as is one that takes over SECONDS.
