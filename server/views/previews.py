@@ -17,15 +17,14 @@ from server import admission, keys
 from server.auth import user_id
 from server.language import request_language
 from server.views.common import json_object, json_response, path_uuid
-from server.views.imports import (
-    body_reader,
+from server.views.upload import body_reader, receive
+from server.views.upload_fields import (
     idempotency_key,
     parse_date_order,
     parse_mapping,
     parse_mode,
     parse_notify,
     parse_sheet,
-    receive,
 )
 
 #: The app's preview runner (child processes), made and closed by `runner_ctx`.

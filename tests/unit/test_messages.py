@@ -158,7 +158,7 @@ def test_data_texts_stay_swedish_whatever_the_current_language():
 def test_bad_mapping_reads_alike_from_the_api_and_the_reader():
     """A mapping that is not a JSON object gets the same bad_mapping message and key from the
     API's parse of the form field and from the reader."""
-    from server.views.imports import parse_mapping
+    from server.views.upload_fields import parse_mapping
 
     with pytest.raises(BadRequest) as from_api:
         parse_mapping("[1, 2]")
