@@ -16,7 +16,7 @@ from importer.settings import Settings
 from server import admission, auth, body_timeout, keys, middlewares, routes
 from server import metrics as server_metrics
 from server.gc_freeze import freeze_ctx
-from server.hub import hub_ctx, hub_on_shutdown
+from server.hub import HUB, Hub
 from server.stream_slots import STREAM_SLOTS, StreamSlots
 from server.views import previews
 
@@ -110,3 +110,26 @@ def _worker_ctx(settings: Settings, concurrency: int) -> CleanupContext:
 def _worker_ended(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("the in-process worker stopped", exc_info=task.exception())
+
+
+async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: the hub on its own connection, made from the pool's conninfo."""
+    conninfo = app[keys.POOL].conninfo
+    if not isinstance(conninfo, str):
+        raise TypeError("the hub needs a pool made from a conninfo string")
+    hub = Hub(conninfo)
+    await hub.start()
+    app[HUB] = hub
+    server_metrics.track_hub(hub)
+    try:
+        yield
+    finally:
+        server_metrics.untrack_hub(hub)
+        await hub.stop()
+
+
+async def hub_on_shutdown(app: web.Application) -> None:
+    """on_shutdown: end every SSE stream, so that shutdown does not wait for them to time out."""
+    hub = app.get(HUB)
+    if hub is not None:
+        hub.close_streams()

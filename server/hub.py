@@ -8,7 +8,6 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -18,7 +17,7 @@ from psycopg.rows import dict_row
 
 from importer.db import AsyncConn
 from importer.queries import q
-from server import keys, metrics
+from server import metrics
 from server.streams import PING_INTERVAL, JobEvent, Subscription
 
 log = logging.getLogger(__name__)
@@ -285,28 +284,5 @@ class Hub:
             self.publish(JobEvent.from_job(row["job"]))
 
 
-# The app's hub, set by hub_ctx.
+# The app's hub, set by server.app's hub_ctx.
 HUB = web.AppKey("hub", Hub)
-
-
-async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context: the hub on its own connection, made from the pool's conninfo."""
-    conninfo = app[keys.POOL].conninfo
-    if not isinstance(conninfo, str):
-        raise TypeError("the hub needs a pool made from a conninfo string")
-    hub = Hub(conninfo)
-    await hub.start()
-    app[HUB] = hub
-    metrics.track_hub(hub)
-    try:
-        yield
-    finally:
-        metrics.untrack_hub(hub)
-        await hub.stop()
-
-
-async def hub_on_shutdown(app: web.Application) -> None:
-    """on_shutdown: end every SSE stream, so that shutdown does not wait for them to time out."""
-    hub = app.get(HUB)
-    if hub is not None:
-        hub.close_streams()
