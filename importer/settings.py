@@ -16,6 +16,17 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+# The one parser of the environment: an unset or blank variable gives the default, anything else
+# must parse or start-up stops with a ConfigError naming the variable. (ConfigError is imported
+# from here by the entry points.)
+from importer.environment import ConfigError as ConfigError
+from importer.environment import choice as _choice
+from importer.environment import given as _raw
+from importer.environment import integer as _int
+from importer.environment import seconds as _seconds
+from importer.environment import switch as _switch
+from importer.environment import text as _str
+
 if TYPE_CHECKING:
     from procrastinate.app import WorkerOptions
 
@@ -26,70 +37,6 @@ LOG_FORMATS = ("auto", "json", "text")
 ENVIRONMENTS = ("development", "production")
 # Seconds before the first retry of a failed e-mail send; doubled for each further one.
 DEFAULT_EMAIL_RETRY_WAIT = 30
-
-
-class ConfigError(ValueError):
-    """An environment variable holds a value the service cannot use; the message names it."""
-
-
-# The one parser of the environment: an unset or blank variable gives the default, anything
-# else must parse or start-up stops with a ConfigError naming the variable.
-
-def _raw(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name)
-    return None if raw is None or raw.strip() == "" else raw
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    """A whole number of at least `minimum`."""
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A positive number of seconds, fractions allowed."""
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not value > 0:  # also refuses nan
-        raise ConfigError(f"{name} must be positive, not {value}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env.get(name, default)
-    if value not in choices:
-        raise ConfigError(f"{name} must be {', '.join(choices[:-1])} or {choices[-1]}, not {value!r}")
-    return value
-
-
-def _str(env: Mapping[str, str], name: str, default: str) -> str:
-    return env.get(name) or default
-
-
-def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """`on` or `off` (also 1/0, true/false)."""
-    raw = _raw(env, name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in ("on", "1", "true"):
-        return True
-    if value in ("off", "0", "false"):
-        return False
-    raise ConfigError(f"{name} must be on or off, not {raw!r}")
 
 
 @attrs.frozen(kw_only=True)
