@@ -212,7 +212,9 @@ async def chaos(cfg: ChaosConfig, pg: OwnPostgres, services: Services, say: Call
         start = time.monotonic()
         supervisor = asyncio.create_task(injector.supervise())
         await asyncio.gather(
-            load.submit_all(start, retry_for=max(120.0, cfg.duration), skip_duplicates=False),
+            # A client keeps trying while the service says to (503 with Retry-After during a
+            # Postgres restart); on a loaded machine one submit's tries outlasted 120 s.
+            load.submit_all(start, retry_for=max(600.0, 2 * cfg.duration), skip_duplicates=False),
             injector.run(faults, start))
         say(f"load and faults over after {time.monotonic() - start:.1f} s; waiting for the last imports")
         drained = time.monotonic() + cfg.drain
